@@ -1,0 +1,26 @@
+# The README's two commands are `make demo` and `make test`; both set themselves up.
+VENV := .venv
+STAMP := $(VENV)/.agentroll-installed
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+
+.PHONY: setup demo test lint bench clean
+
+setup:
+	@scripts/bootstrap
+
+demo: setup
+	$(VENV)/bin/agentroll demo
+
+test: setup
+	$(VENV)/bin/python -m pytest -n 2 --dist loadgroup
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ansible-lint --profile production
+
+bench: setup
+	$(VENV)/bin/python -m agentroll.bench
+
+clean:
+	rm -rf $(VENV) collections/ansible_collections .pytest_cache .ruff_cache .hypothesis

@@ -1,0 +1,155 @@
+"""Domain types shared by the core, the state store, the reports and the Ansible adapters.
+
+Plain data only: no behaviour beyond small look-ups, no Ansible imports.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+
+class HostState(StrEnum):
+    """The state of one PC, most specific first (the design's contract)."""
+
+    COMPLIANT = "compliant"
+    REBOOT_PENDING = "reboot_pending"
+    MISNAMED = "misnamed"
+    AGENT_UNHEALTHY = "agent_unhealthy"
+    NOT_INSTALLED = "not_installed"
+    INELIGIBLE = "ineligible"
+    UNMANAGEABLE = "unmanageable"
+    UNREACHABLE = "unreachable"
+    FAILED = "failed"
+    UNKNOWN = "unknown"
+
+
+#: States a rerun should target: everything that is not yet compliant and could still become so.
+STRAGGLER_STATES = frozenset(
+    {
+        HostState.REBOOT_PENDING,
+        HostState.MISNAMED,
+        HostState.AGENT_UNHEALTHY,
+        HostState.NOT_INSTALLED,
+        HostState.UNREACHABLE,
+        HostState.FAILED,
+        HostState.UNKNOWN,
+    }
+)
+
+
+class Aspect(StrEnum):
+    """What one observation is about. The value of each is a JSON object (see docs/architecture.md)."""
+
+    CONTACT = "contact"
+    FACTS = "facts"
+    ELIGIBILITY = "eligibility"
+    LICENSE = "license"
+    AGENT = "agent"
+    NAME = "name"
+    REBOOT = "reboot"
+    FAILURE = "failure"
+
+
+class ContactStatus(StrEnum):
+    OK = "ok"
+    UNREACHABLE = "unreachable"
+    UNMANAGEABLE = "unmanageable"
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A unit (department, public-service unit, commune People's Committee): one inventory group."""
+
+    code: str
+    name: str
+    licenses: int
+    group: str
+    deadline: date | None = None
+
+
+@dataclass(frozen=True)
+class Host:
+    """One licensed PC as the inventory declares it."""
+
+    name: str
+    unit: str
+    address: str | None = None
+    owner: str | None = None
+    standard_name_override: str | None = None
+    mac: str | None = None
+
+
+@dataclass(frozen=True)
+class Inventory:
+    """The validated units and hosts of a district; hosts outside the ``units`` tree are not here."""
+
+    units: tuple[Unit, ...]
+    hosts: tuple[Host, ...]
+    deadline: date | None = None
+
+    def unit(self, code: str) -> Unit:
+        for unit in self.units:
+            if unit.code == code:
+                return unit
+        raise KeyError(code)
+
+    def hosts_of(self, code: str) -> tuple[Host, ...]:
+        return tuple(host for host in self.hosts if host.unit == code)
+
+    def host(self, name: str) -> Host:
+        for host in self.hosts:
+            if host.name == name:
+                return host
+        raise KeyError(name)
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One fact about one host, as a run saw it."""
+
+    host: str
+    aspect: Aspect
+    value: dict[str, Any]
+    observed_at: datetime
+    run_id: int
+
+
+@dataclass(frozen=True)
+class Run:
+    """One recorded ``ansible-playbook`` run (or one CLI-recorded event)."""
+
+    id: int
+    started_at: datetime
+    playbook: str
+    finished_at: datetime | None = None
+    limit: str | None = None
+    check_mode: bool = False
+    status: str = "running"
+
+
+@dataclass(frozen=True)
+class HostView:
+    """The latest observation of each aspect of a host, and the run each came from."""
+
+    host: str
+    latest: dict[Aspect, Observation] = field(default_factory=dict)
+    last_run_id: int | None = None
+
+    def value(self, aspect: Aspect) -> dict[str, Any] | None:
+        observation = self.latest.get(aspect)
+        return observation.value if observation else None
+
+    @property
+    def last_seen(self) -> datetime | None:
+        return max((o.observed_at for o in self.latest.values()), default=None)
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """A host's derived state and the human-readable reasons behind it."""
+
+    state: HostState
+    reasons: tuple[str, ...] = ()
