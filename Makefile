@@ -1,6 +1,5 @@
 # The README's two commands are `make demo` and `make test`; both set themselves up.
 VENV := .venv
-STAMP := $(VENV)/.agentroll-installed
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
@@ -12,7 +11,8 @@ setup:
 demo: setup
 	$(VENV)/bin/agentroll demo
 
-test: setup
+test:
+	@scripts/bootstrap --with-browser
 	$(VENV)/bin/python -m pytest -n 2 --dist loadgroup
 
 lint: setup

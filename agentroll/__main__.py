@@ -1,0 +1,5 @@
+"""``python -m agentroll``: the same command as ``agentroll``."""
+
+from agentroll.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,301 @@
+"""The ``agentroll`` command. Each sub-command is a thin call into the library.
+
+Sub-commands owned elsewhere (``sim``, ``demo``) live in their own modules, each exposing
+``register(subparsers)``; they are picked up by name and skipped while they do not exist yet.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from agentroll import __version__
+
+#: Modules that add their own sub-commands through ``register(subparsers)``.
+EXTENSION_MODULES = ("agentroll.sim.cli", "agentroll.demo")
+
+REPORT_FORMATS = ("text", "json", "md", "csv", "html", "xlsx", "docx")
+BINARY_FORMATS = frozenset({"xlsx", "docx"})
+FORMAT_BY_SUFFIX = {".txt": "text", ".json": "json", ".md": "md", ".csv": "csv", ".html": "html",
+                    ".htm": "html", ".xlsx": "xlsx", ".docx": "docx"}
+
+
+class CommandError(Exception):
+    """A user-facing error of a sub-command (bad option combination, missing optional part)."""
+
+
+# --- shared helpers -----------------------------------------------------------------------------
+
+
+def _load_inventory(args: argparse.Namespace) -> Any:
+    from agentroll.inventory import load_inventory
+
+    return load_inventory(args.inventory)
+
+
+def _open_store(path: Path | None) -> Any:
+    """The state store to read; a database that does not exist yet reads as empty, and is not created."""
+    from agentroll.store import Store, default_state_path
+
+    state = path or default_state_path()
+    if not state.exists():
+        # Reading must not leave an empty database (and its directory) behind.
+        return Store(":memory:")
+    return Store(state)
+
+
+def _emit(text: str | bytes, output: Path | None) -> None:
+    """Write to ``output`` atomically, or to standard output."""
+    from agentroll.report import write_atomic
+
+    if output is not None:
+        write_atomic(output, text)
+    elif isinstance(text, bytes):
+        sys.stdout.buffer.write(text)
+        sys.stdout.flush()
+    else:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+
+
+def _add_inventory_and_state(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-i", "--inventory", required=True, type=Path, help="inventory file or directory")
+    parser.add_argument(
+        "--state", type=Path, default=None,
+        help="state database (default: $AGENTROLL_STATE, else $XDG_STATE_HOME/agentroll/state.sqlite)",
+    )
+
+
+# --- report -------------------------------------------------------------------------------------
+
+
+def _report_format(args: argparse.Namespace) -> str:
+    if args.format:
+        return args.format
+    if args.output is not None:
+        return FORMAT_BY_SUFFIX.get(args.output.suffix.lower(), "text")
+    return "text"
+
+
+def render_report(report: dict[str, Any], fmt: str, lang: str) -> str | bytes:
+    """JSON here; every other format through ``agentroll.reports``."""
+    from agentroll.report import to_json
+
+    if fmt == "json":
+        return to_json(report)
+    try:
+        reports = importlib.import_module("agentroll.reports")
+    except ModuleNotFoundError as error:
+        if error.name != "agentroll.reports":
+            raise
+        raise CommandError(
+            f"format '{fmt}' needs agentroll.reports, which is not available; use --format json"
+        ) from None
+    render = getattr(reports, "render", None)
+    if render is None:  # the renderers package is still being written
+        raise CommandError(f"format '{fmt}' is not available yet (no agentroll.reports.render)")
+    return render(report, fmt, lang)
+
+
+def command_report(args: argparse.Namespace) -> int:
+    from agentroll.report import report_from_store
+
+    fmt = _report_format(args)
+    if fmt in BINARY_FORMATS and args.output is None and sys.stdout.isatty():
+        raise CommandError(f"format '{fmt}' is binary: give -o FILE")
+    inventory = _load_inventory(args)
+    with _open_store(args.state) as store:
+        report = report_from_store(inventory, store, template=args.template)
+    _emit(render_report(report, fmt, args.lang), args.output)
+    return 0
+
+
+# --- stragglers ---------------------------------------------------------------------------------
+
+
+def command_stragglers(args: argparse.Namespace) -> int:
+    from agentroll.report import report_from_store
+
+    inventory = _load_inventory(args)
+    with _open_store(args.state) as store:
+        report = report_from_store(inventory, store, template=args.template)
+    hosts = report["stragglers"]
+    _emit("".join(f"{host}\n" for host in hosts), args.output)
+    if args.output is not None:
+        print(f"agentroll: {len(hosts)} straggler(s) written to {args.output}", file=sys.stderr)
+    return 0
+
+
+# --- names --------------------------------------------------------------------------------------
+
+
+def name_rows(inventory: Any, views: Any, template: str | None) -> list[dict[str, Any]]:
+    """Per host: its last known computer name, its standard name, and whether they agree (null: unknown)."""
+    from agentroll.model import Aspect
+    from agentroll.naming import is_correctly_named, standard_names
+
+    names = standard_names(inventory, template)
+    rows = []
+    for host in sorted(inventory.hosts, key=lambda host: (host.unit, host.name)):
+        view = views.get(host.name)
+        computer_name = ((view.value(Aspect.NAME) if view else None) or {}).get("computer_name")
+        rows.append(
+            {
+                "host": host.name,
+                "unit": host.unit,
+                "owner": host.owner,
+                "computer_name": computer_name,
+                "standard_name": names[host.name],
+                "compliant": None
+                if computer_name is None
+                else is_correctly_named(computer_name, names[host.name]),
+            }
+        )
+    return rows
+
+
+def _names_table(rows: Sequence[dict[str, Any]]) -> str:
+    from tabulate import tabulate
+
+    marks = {True: "yes", False: "NO", None: "?"}
+    table = [
+        [row["host"], row["unit"], row["owner"] or "", row["computer_name"] or "?", row["standard_name"],
+         marks[row["compliant"]]]
+        for row in rows
+    ]
+    headers = ["host", "unit", "owner", "computer name", "standard name", "named right"]
+    return tabulate(table, headers=headers, tablefmt="simple") + "\n"
+
+
+def command_names(args: argparse.Namespace) -> int:
+    inventory = _load_inventory(args)
+    with _open_store(args.state) as store:
+        views = store.views([host.name for host in inventory.hosts])
+    rows = name_rows(inventory, views, args.template)
+    text = json.dumps(rows, ensure_ascii=False, indent=2) + "\n" if args.json else _names_table(rows)
+    _emit(text, args.output)
+    return 0
+
+
+# --- roster -------------------------------------------------------------------------------------
+
+
+def command_roster_import(args: argparse.Namespace) -> int:
+    from agentroll.roster import import_roster
+
+    if args.workbook is not None:
+        if args.units is not None or args.pcs is not None:
+            raise CommandError("give either --workbook or --units and --pcs, not both")
+        units_path = pcs_path = args.workbook
+    elif args.units is not None and args.pcs is not None:
+        units_path, pcs_path = args.units, args.pcs
+    else:
+        raise CommandError("give --units FILE and --pcs FILE (CSV or XLSX), or --workbook FILE.xlsx")
+    result = import_roster(units_path, pcs_path, args.output, force=args.force)
+    print(f"agentroll: wrote {result.output}: {result.units} unit(s), {result.pcs} PC(s)", file=sys.stderr)
+    return 0
+
+
+# --- parser and entry point ---------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="agentroll",
+        description="Roll a monitoring agent out to a district's Windows PCs and report coverage per unit.",
+    )
+    parser.add_argument("--version", action="version", version=f"agentroll {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    report = commands.add_parser("report", help="coverage report per unit, from the inventory and the store")
+    _add_inventory_and_state(report)
+    report.add_argument("--format", choices=REPORT_FORMATS, default=None,
+                        help="output format (default: from the -o suffix, else text)")
+    report.add_argument("--lang", choices=("en", "vi"), default="en", help="language of human formats")
+    report.add_argument("-o", "--output", type=Path, default=None, help="write here instead of stdout")
+    report.add_argument("--template", default=None, help="standard-name format (Jinja2)")
+    report.set_defaults(func=command_report)
+
+    stragglers = commands.add_parser("stragglers", help="hosts a rerun should target (--limit @FILE)")
+    _add_inventory_and_state(stragglers)
+    stragglers.add_argument("-o", "--output", type=Path, default=None, help="write here instead of stdout")
+    stragglers.add_argument("--template", default=None, help="standard-name format (Jinja2)")
+    stragglers.set_defaults(func=command_stragglers)
+
+    names = commands.add_parser("names", help="standard name of every PC and whether it carries it")
+    _add_inventory_and_state(names)
+    names.add_argument("--json", action="store_true", help="JSON list instead of a table")
+    names.add_argument("--template", default=None, help="standard-name format (Jinja2)")
+    names.add_argument("-o", "--output", type=Path, default=None, help="write here instead of stdout")
+    names.set_defaults(func=command_names)
+
+    roster = commands.add_parser("roster", help="the district's roster spreadsheet")
+    roster_commands = roster.add_subparsers(dest="roster_command", metavar="ACTION", required=True)
+    roster_import = roster_commands.add_parser(
+        "import", help="turn units and PCs tables (CSV or XLSX) into an inventory directory"
+    )
+    roster_import.add_argument("--units", type=Path, help="units table: code, name, licenses[, deadline]")
+    roster_import.add_argument("--pcs", type=Path, help="PCs table: unit, address[, owner, mac, hostname]")
+    roster_import.add_argument("--workbook", type=Path, help="XLSX workbook with sheets 'units' and 'pcs'")
+    roster_import.add_argument("-o", "--output", type=Path, required=True, help="inventory directory")
+    roster_import.add_argument("--force", action="store_true", help="write into a non-empty directory")
+    roster_import.set_defaults(func=command_roster_import)
+
+    for module_name in EXTENSION_MODULES:
+        module = _optional_module(module_name)
+        if module is not None:
+            module.register(commands)
+    return parser
+
+
+def _optional_module(name: str) -> Any:
+    """Import an extension module; None only when that module (or its package) does not exist."""
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as error:
+        missing = error.name or ""
+        # A missing dependency *inside* an existing extension is a real error and must surface.
+        if missing == name or (name.startswith(missing + ".") and missing != "agentroll"):
+            return None
+        raise
+
+
+def _user_errors() -> tuple[type[BaseException], ...]:
+    """Errors that are the user's to fix: reported in one line each, without a traceback."""
+    from agentroll.inventory import InventoryError
+    from agentroll.store import StoreError
+
+    return (CommandError, InventoryError, StoreError, ValueError, OSError)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``agentroll`` command; returns the exit status (2 on a user error)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except _user_errors() as error:
+        _print_error(error)
+        return 2
+    except KeyboardInterrupt:
+        print("agentroll: interrupted", file=sys.stderr)
+        return 130
+
+
+def _print_error(error: BaseException) -> None:
+    """One line per problem (an inventory or roster error may list several)."""
+    message = str(error)
+    if isinstance(error, OSError) and error.filename is not None:
+        message = f"{error.filename}: {error.strerror or message}"
+    lines = [line for line in message.splitlines() if line.strip()] or [type(error).__name__]
+    for line in lines:
+        print(f"agentroll: error: {line}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,43 @@
+"""CSV: one row per PC (``csv``) and one row per unit (``units-csv``).
+
+Numbers are written with a dot whatever the language, because CSV files are read by programs as
+much as by people; the Vietnamese files start with a byte-order mark so that Excel, which most
+units open them with, recognises UTF-8 and shows the diacritics.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from agentroll.i18n import Catalog
+from agentroll.reports import tables
+from agentroll.reports.tables import Report, Table
+
+UTF8_BOM = "\ufeff"
+
+
+def _cell(value: Any, catalog: Catalog) -> str:
+    if isinstance(value, float):
+        return f"{value:.1f}"
+    return tables.display(value, catalog)
+
+
+def _write(table: Table, catalog: Catalog) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(table.headers)
+    writer.writerows([[_cell(value, catalog) for value in row] for row in table.rows])
+    prefix = UTF8_BOM if catalog.lang != "en" else ""
+    return prefix + buffer.getvalue()
+
+
+def render_hosts_csv(report: Report, catalog: Catalog) -> str:
+    """One row per PC."""
+    return _write(tables.hosts_table(report, catalog), catalog)
+
+
+def render_units_csv(report: Report, catalog: Catalog) -> str:
+    """One row per unit, without the total row (a program can sum)."""
+    return _write(tables.units_table(report, catalog, with_total=False), catalog)

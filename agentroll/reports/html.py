@@ -1,0 +1,94 @@
+"""The HTML report: one self-contained page (inline CSS and SVG, no script, no external asset)."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
+
+from agentroll.i18n import Catalog
+from agentroll.reports import charts, tables
+from agentroll.reports.tables import Report, Table
+
+HTML_UNIT_COLUMNS = (
+    "code",
+    "unit",
+    "licenses",
+    "hosts",
+    "installed",
+    "coverage",
+    "usable",
+    "unused_licenses",
+    "days_left",
+    "will_miss",
+)
+
+
+@cache
+def environment() -> Environment:
+    """The Jinja2 environment of the report templates (autoescaping on)."""
+    return Environment(
+        loader=PackageLoader("agentroll", "templates"),
+        autoescape=select_autoescape(["html", "j2"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def table_view(table: Table, catalog: Catalog) -> dict[str, Any]:
+    """Headers, text cells and which columns are numeric (right-aligned)."""
+    return {
+        "headers": table.headers,
+        "rows": tables.display_rows(table, catalog),
+        "numeric": [tables.is_numeric_column(table, i) for i in range(len(table.headers))],
+    }
+
+
+def _days_left_class(days: int | None) -> str:
+    if days is None:
+        return ""
+    if days < 0:
+        return "late"
+    return "soon" if days <= 14 else ""
+
+
+def context(report: Report, catalog: Catalog) -> dict[str, Any]:
+    """Everything the template shows, already translated and formatted."""
+    units = tables.pick(tables.units_table(report, catalog), tables.UNIT_COLUMNS, HTML_UNIT_COLUMNS)
+    totals = report["totals"]
+    history = report.get("history") or []
+    return {
+        "lang": catalog.lang,
+        "t": catalog.text,
+        "col": catalog.column,
+        "generated": tables.generated_line(report, catalog),
+        "deadline": tables.deadline_line(report, catalog),
+        "summary": tables.coverage_summary(report, catalog),
+        "coverage_pct": catalog.percent(float(totals["coverage_pct"])),
+        "installed": totals["installed"],
+        "licenses": totals["licenses"],
+        "days_left": report.get("days_left"),
+        "days_left_class": _days_left_class(report.get("days_left")),
+        "at_risk": [
+            {"code": u["code"], "name": u["name"], "installed": u["installed"], "licenses": u["licenses"],
+             "coverage": catalog.percent(float(u["coverage_pct"]))}
+            for u in tables.at_risk_units(report)
+        ],
+        "units": table_view(units, catalog),
+        "unit_chart": Markup(charts.unit_coverage_chart(report["units"], catalog)),
+        "states": table_view(tables.states_table(report, catalog), catalog),
+        "state_chart": Markup(charts.state_chart(totals["states"], catalog)),
+        "reallocation": table_view(tables.reallocation_table(report, catalog), catalog),
+        "ineligible": table_view(tables.problem_hosts_table(report, catalog, ("ineligible",)), catalog),
+        "unmanageable": table_view(tables.problem_hosts_table(report, catalog, ("unmanageable",)), catalog),
+        "stragglers": table_view(tables.stragglers_table(report, catalog), catalog),
+        "history": table_view(tables.history_table(report, catalog), catalog),
+        "history_chart": Markup(charts.history_chart(history, catalog)) if history else None,
+    }
+
+
+def render_html(report: Report, catalog: Catalog) -> str:
+    """The whole report as one HTML page."""
+    return environment().get_template("report.html.j2").render(**context(report, catalog))

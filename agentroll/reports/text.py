@@ -1,0 +1,81 @@
+"""The terminal report: per-unit coverage table, totals, state breakdown, deadline and stragglers."""
+
+from __future__ import annotations
+
+import textwrap
+
+from tabulate import tabulate
+
+from agentroll.i18n import Catalog
+from agentroll.reports import tables
+from agentroll.reports.tables import Report, Table
+
+#: A terminal is narrow: the per-unit table keeps the columns an operator acts on.
+TEXT_UNIT_COLUMNS = (
+    "code",
+    "unit",
+    "licenses",
+    "hosts",
+    "installed",
+    "coverage",
+    "unused_licenses",
+    "days_left",
+    "will_miss",
+)
+
+
+def _grid(table: Table, catalog: Catalog) -> str:
+    rows = tables.display_rows(table, catalog)
+    return tabulate(rows, headers=table.headers, tablefmt="simple", disable_numparse=True,
+                    colalign=tables.alignments(table))
+
+
+def _section(title: str, body: str) -> str:
+    return f"{title}\n{'=' * len(title)}\n{body}\n"
+
+
+def _at_risk(report: Report, catalog: Catalog) -> str:
+    units = tables.at_risk_units(report)
+    if not units:
+        return catalog.text("will_miss_none")
+    return "\n".join(
+        f"- {unit['code']}  {unit['name']}: {unit['installed']}/{unit['licenses']}"
+        f" ({catalog.percent(float(unit['coverage_pct']))})"
+        for unit in units
+    )
+
+
+def _reallocation(report: Report, catalog: Catalog) -> str:
+    table = tables.reallocation_table(report, catalog)
+    return _grid(table, catalog) if table.rows else catalog.text("no_reallocation")
+
+
+def _stragglers(report: Report, catalog: Catalog) -> str:
+    names = report.get("stragglers") or []
+    if not names:
+        return catalog.text("none")
+    wrapped = textwrap.fill(", ".join(names), width=100)
+    count = catalog.text("stragglers_count", count=len(names))
+    return "\n".join([count, wrapped, catalog.text("stragglers_hint")])
+
+
+def render_text(report: Report, catalog: Catalog) -> str:
+    """The whole terminal report as one string."""
+    units = tables.pick(tables.units_table(report, catalog), tables.UNIT_COLUMNS, TEXT_UNIT_COLUMNS)
+    header = "\n".join(
+        [
+            catalog.text("title"),
+            tables.generated_line(report, catalog),
+            tables.deadline_line(report, catalog),
+            tables.coverage_summary(report, catalog),
+        ]
+    )
+    sections = [
+        header + "\n",
+        _section(catalog.text("units"), _grid(units, catalog)),
+        _section(catalog.text("states"), _grid(tables.states_table(report, catalog), catalog)),
+        _section(catalog.text("will_miss"), _at_risk(report, catalog)),
+        _section(catalog.text("reallocation"), _reallocation(report, catalog)),
+        _section(catalog.text("stragglers"), _stragglers(report, catalog)),
+    ]
+    return "\n".join(sections)

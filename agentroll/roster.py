@@ -1,0 +1,389 @@
+"""Import the district's roster (who has which PC, and each unit's licenses) into an inventory directory.
+
+The roster is what the district office already keeps in a spreadsheet: a ``units`` table (code,
+name, licenses, optional deadline) and a ``pcs`` table (unit, address, optional owner, MAC and
+hostname). Either two CSV files (UTF-8, with or without a byte-order mark, as Excel's "CSV UTF-8"
+writes them) or an XLSX workbook with sheets ``units`` and ``pcs``.
+
+Every row is checked before anything is written; problems are reported all at once, one a line,
+as ``pcs.csv row 7: unknown unit 'XYZ'`` where the row number is the spreadsheet's (the header is
+row 1), so the clerk can find it in Excel.
+"""
+
+from __future__ import annotations
+
+import csv
+import ipaddress
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from agentroll.inventory import UNIT_CODE_PATTERN
+from agentroll.report import write_atomic
+
+UNIT_COLUMNS = ("code", "name", "licenses")
+UNIT_OPTIONAL_COLUMNS = ("deadline",)
+PC_COLUMNS = ("unit", "address")
+PC_OPTIONAL_COLUMNS = ("owner", "mac", "hostname")
+
+_MAC_PATTERN = re.compile(
+    r"(?:[0-9A-Fa-f]{2}[:-]){5}[0-9A-Fa-f]{2}|[0-9A-Fa-f]{12}|(?:[0-9A-Fa-f]{4}\.){2}[0-9A-Fa-f]{4}"
+)
+_HOSTNAME_PATTERN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,62})")
+_DNS_NAME_PATTERN = re.compile(
+    r"(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*"
+)
+
+
+class RosterError(ValueError):
+    """The roster has problems; the message lists every one, a line each, naming file and row."""
+
+
+@dataclass(frozen=True)
+class Table:
+    """The rows of one CSV file or worksheet, keyed by lower-cased header, with spreadsheet row numbers."""
+
+    label: str
+    columns: tuple[str, ...]
+    rows: tuple[tuple[int, Mapping[str, Any]], ...]
+
+
+@dataclass(frozen=True)
+class RosterUnit:
+    code: str
+    name: str
+    licenses: int
+    deadline: date | None
+    row: int
+
+
+@dataclass(frozen=True)
+class RosterPC:
+    unit: str
+    address: str
+    hostname: str
+    owner: str | None
+    mac: str | None
+    row: int
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    output: Path
+    units: int
+    pcs: int
+
+
+# --- reading ------------------------------------------------------------------------------------
+
+
+def read_csv(path: Path) -> Table:
+    """Read a CSV roster table (comma, semicolon or tab separated; UTF-8 with or without BOM)."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise RosterError(f"{path}: file not found") from None
+    except UnicodeDecodeError:
+        raise RosterError(f"{path.name}: not UTF-8 text; save it from Excel as 'CSV UTF-8'") from None
+    lines = text.splitlines()
+    if not lines:
+        raise RosterError(f"{path.name}: the file is empty")
+    try:
+        dialect: Any = csv.Sniffer().sniff(lines[0], delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel  # a one-column header gives the sniffer nothing to go on
+    reader = csv.reader(lines, dialect)
+    header = next(reader)
+    return _table(path.name, header, ((number, row) for number, row in enumerate(reader, start=2)))
+
+
+def read_sheet(path: Path, sheet: str) -> Table:
+    """Read one worksheet of an XLSX roster; the first row is the header."""
+    import openpyxl  # only XLSX rosters need it
+
+    try:
+        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except FileNotFoundError:
+        raise RosterError(f"{path}: file not found") from None
+    except Exception as error:  # openpyxl raises many kinds for a file that is not a workbook
+        raise RosterError(f"{path.name}: not a readable XLSX workbook ({error})") from None
+    try:
+        if sheet not in workbook.sheetnames:
+            names = ", ".join(workbook.sheetnames)
+            raise RosterError(f"{path.name}: no sheet named '{sheet}' (it has: {names})")
+        rows = workbook[sheet].iter_rows(values_only=True)
+        header = [_cell_text(cell) or "" for cell in next(rows, ())]
+        return _table(f"{path.name} sheet {sheet}", header, enumerate(rows, start=2))
+    finally:
+        workbook.close()
+
+
+def read_table(path: Path, sheet: str) -> Table:
+    """A CSV file, or the sheet ``sheet`` of an XLSX workbook, by file extension."""
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        return read_sheet(path, sheet)
+    return read_csv(path)
+
+
+def _table(label: str, header: Sequence[Any], rows: Iterable[tuple[int, Sequence[Any]]]) -> Table:
+    columns = tuple((_cell_text(name) or "").strip().lower() for name in header)
+    records = []
+    for number, cells in rows:
+        if all(_cell_text(cell) is None for cell in cells):
+            continue  # blank lines are common at the end of a spreadsheet
+        records.append((number, dict(zip(columns, cells, strict=False))))
+    return Table(label=label, columns=columns, rows=tuple(records))
+
+
+def _cell_text(value: Any) -> str | None:
+    """A cell as stripped text; None when blank. Whole floats (Excel's numbers) lose their ``.0``."""
+    if value is None:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = str(value).strip()
+    return text or None
+
+
+# --- validation ---------------------------------------------------------------------------------
+
+
+def _check_columns(table: Table, required: Sequence[str], errors: list[str]) -> bool:
+    missing = [column for column in required if column not in table.columns]
+    for column in missing:
+        errors.append(f"{table.label}: missing required column '{column}'")
+    return not missing
+
+
+def parse_units(table: Table, errors: list[str]) -> list[RosterUnit]:
+    """Validate the units table; problems go to ``errors``."""
+    if not _check_columns(table, UNIT_COLUMNS, errors):
+        return []
+    units: list[RosterUnit] = []
+    first_row: dict[str, int] = {}
+    for number, row in table.rows:
+        where = f"{table.label} row {number}"
+        code = (_cell_text(row.get("code")) or "").upper()
+        name = _cell_text(row.get("name"))
+        licenses = _parse_licenses(row.get("licenses"), where, errors)
+        deadline = _parse_deadline(row.get("deadline"), where, errors)
+        if not UNIT_CODE_PATTERN.fullmatch(code):
+            errors.append(f"{where}: unit code '{code}' is not 1 to 8 letters A-Z or digits")
+            continue
+        if code in first_row:
+            errors.append(f"{where}: unit code '{code}' already used in row {first_row[code]}")
+            continue
+        first_row[code] = number
+        if name is None:
+            errors.append(f"{where}: unit '{code}' has no name")
+        if licenses is not None and name is not None:
+            units.append(RosterUnit(code=code, name=name, licenses=licenses, deadline=deadline, row=number))
+    return units
+
+
+def _parse_licenses(value: Any, where: str, errors: list[str]) -> int | None:
+    text = _cell_text(value)
+    if text is not None and text.isdigit():
+        return int(text)
+    errors.append(f"{where}: licenses '{text or ''}' is not a non-negative integer")
+    return None
+
+
+def _parse_deadline(value: Any, where: str, errors: list[str]) -> date | None:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = _cell_text(value)
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        errors.append(f"{where}: deadline '{text}' is not a date (YYYY-MM-DD)")
+        return None
+
+
+def declared_codes(table: Table) -> set[str]:
+    """Unit codes the units table declares, even on rows with other problems.
+
+    A PC of a unit whose row has a bad license count is not also an "unknown unit".
+    """
+    return {code for _, row in table.rows if (code := (_cell_text(row.get("code")) or "").upper())}
+
+
+def parse_pcs(table: Table, known_units: set[str], errors: list[str]) -> list[RosterPC]:
+    """Validate the PCs table against the declared unit codes; generate missing inventory hostnames."""
+    if not _check_columns(table, PC_COLUMNS, errors):
+        return []
+    drafts: list[tuple[int, dict[str, Any]]] = []
+    seen: dict[str, dict[str, int]] = {"address": {}, "mac": {}, "hostname": {}}  # value -> first row
+    for number, row in table.rows:
+        where = f"{table.label} row {number}"
+        fields = _pc_fields(row, where, known_units, errors)
+        if fields is None:
+            continue
+        for key, label in (("address", "address"), ("mac", "MAC"), ("hostname", "hostname")):
+            value = fields.get(key)
+            if value is None:
+                continue
+            first = seen[key].setdefault(value.lower(), number)
+            if first != number:
+                errors.append(f"{where}: duplicate {label} '{value}' (also in row {first})")
+        drafts.append((number, fields))
+    return _with_hostnames(drafts, set(seen["hostname"]))
+
+
+def _pc_fields(
+    row: Mapping[str, Any], where: str, known_units: set[str], errors: list[str]
+) -> dict[str, Any] | None:
+    """One PC row's cleaned fields, or None when a required one is unusable."""
+    count_before = len(errors)
+    unit = (_cell_text(row.get("unit")) or "").upper()
+    if not unit:
+        errors.append(f"{where}: unit is empty")
+    elif unit not in known_units:
+        errors.append(f"{where}: unknown unit '{unit}'")
+    address = _cell_text(row.get("address"))
+    if address is None:
+        errors.append(f"{where}: address is empty")
+    elif not _is_address(address):
+        errors.append(f"{where}: address '{address}' is not an IP address or host name")
+    mac = _cell_text(row.get("mac"))
+    if mac is not None:
+        if _MAC_PATTERN.fullmatch(mac):
+            mac = _normalise_mac(mac)
+        else:
+            errors.append(f"{where}: MAC '{mac}' is not a MAC address (like 00-1A-2B-3C-4D-5E)")
+    hostname = _cell_text(row.get("hostname"))
+    if hostname is not None and not _HOSTNAME_PATTERN.fullmatch(hostname):
+        errors.append(f"{where}: hostname '{hostname}' may use only letters, digits, '.', '_' and '-'")
+    if len(errors) > count_before:
+        return None
+    return {"unit": unit, "address": address, "owner": _cell_text(row.get("owner")), "mac": mac,
+            "hostname": hostname}
+
+
+def _is_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+        return True
+    except ValueError:
+        return bool(_DNS_NAME_PATTERN.fullmatch(text)) and not text.replace(".", "").isdigit()
+
+
+def _normalise_mac(mac: str) -> str:
+    digits = re.sub(r"[^0-9A-Fa-f]", "", mac).upper()
+    return "-".join(digits[index : index + 2] for index in range(0, 12, 2))
+
+
+def _with_hostnames(drafts: Sequence[tuple[int, Mapping[str, Any]]], taken: set[str]) -> list[RosterPC]:
+    """Give PCs without a hostname ``<unit code lower>-<nn>``, numbered in roster order per unit."""
+    counters: dict[str, int] = {}
+    pcs = []
+    width = 2 if len(drafts) < 100 else 3
+    for number, fields in drafts:
+        hostname = fields["hostname"]
+        if hostname is None:
+            while True:
+                counters[fields["unit"]] = counters.get(fields["unit"], 0) + 1
+                hostname = f"{fields['unit'].lower()}-{counters[fields['unit']]:0{width}d}"
+                if hostname.lower() not in taken:
+                    break
+            taken.add(hostname.lower())
+        pcs.append(RosterPC(unit=fields["unit"], address=fields["address"], hostname=hostname,
+                            owner=fields["owner"], mac=fields["mac"], row=number))
+    return pcs
+
+
+# --- writing ------------------------------------------------------------------------------------
+
+
+def unit_group_name(code: str) -> str:
+    """The Ansible group of a unit (group names allow only letters, digits and ``_``)."""
+    return f"unit_{code.lower()}"
+
+
+def render_hosts_yml(units: Sequence[RosterUnit], pcs: Sequence[RosterPC], sources: Sequence[str]) -> str:
+    """The inventory's hosts.yml: one group per unit under ``units``, its PCs as hosts."""
+    unit_groups: dict[str, Any] = {}
+    for unit in units:
+        unit_vars: dict[str, Any] = {
+            "agentroll_unit_code": unit.code,
+            "agentroll_unit_name": unit.name,
+            "agentroll_licenses": unit.licenses,
+        }
+        if unit.deadline:
+            unit_vars["agentroll_deadline"] = unit.deadline.isoformat()
+        hosts: dict[str, Any] = {}
+        for pc in pcs:
+            if pc.unit == unit.code:
+                host_vars = {"ansible_host": pc.address, "agentroll_owner": pc.owner, "agentroll_mac": pc.mac}
+                hosts[pc.hostname] = {key: value for key, value in host_vars.items() if value is not None}
+        group: dict[str, Any] = {"vars": unit_vars}
+        if hosts:
+            group["hosts"] = hosts
+        unit_groups[unit_group_name(unit.code)] = group
+    document = {"all": {"children": {"units": {"children": unit_groups}}}}
+    header = (
+        f"# Generated by 'agentroll roster import' from {', '.join(sources)}.\n"
+        "# Units are the groups under 'units'; edit the roster and import again rather than by hand.\n"
+    )
+    return header + yaml.safe_dump(document, allow_unicode=True, sort_keys=False, width=120)
+
+
+CONNECTION_YML = """\
+# WinRM connection settings for every PC of this inventory.
+# No secrets in this file. Put the WinRM password in group_vars/all/vault.yml as an inline vault
+# string, so that reading the inventory never needs the vault password:
+#   ansible-vault encrypt_string --name ansible_password 'the-password' >> group_vars/all/vault.yml
+# See inventory/example/ for the full template.
+ansible_connection: winrm
+ansible_port: 5985
+ansible_winrm_scheme: http
+ansible_winrm_transport: ntlm
+ansible_winrm_server_cert_validation: validate
+ansible_user: CHANGE-ME  # a local or domain account in the PCs' Administrators group
+"""
+
+
+def _ensure_writable(output: Path, force: bool) -> None:
+    if output.exists() and not output.is_dir():
+        raise RosterError(f"{output}: exists and is not a directory")
+    if output.is_dir() and any(output.iterdir()) and not force:
+        raise RosterError(f"{output}: directory is not empty; use --force to overwrite its inventory files")
+
+
+def import_roster(
+    units_path: Path,
+    pcs_path: Path,
+    output: Path,
+    *,
+    force: bool = False,
+) -> ImportResult:
+    """Validate the roster and write the inventory directory; on any problem write nothing.
+
+    ``units_path`` and ``pcs_path`` may be the same XLSX workbook (sheets ``units`` and ``pcs``).
+    """
+    units_path, pcs_path, output = Path(units_path), Path(pcs_path), Path(output)
+    _ensure_writable(output, force)
+    errors: list[str] = []
+    units_table = read_table(units_path, "units")
+    pcs_table = read_table(pcs_path, "pcs")
+    units = parse_units(units_table, errors)
+    if not _check_columns(units_table, UNIT_COLUMNS, []):
+        # Without a units table every PC row would also be an "unknown unit": report the cause only.
+        _check_columns(pcs_table, PC_COLUMNS, errors)
+        raise RosterError("\n".join(errors))
+    pcs = parse_pcs(pcs_table, declared_codes(units_table), errors)
+    if errors:
+        raise RosterError("\n".join(errors))
+    sources = list(dict.fromkeys([units_path.name, pcs_path.name]))
+    write_atomic(output / "hosts.yml", render_hosts_yml(units, pcs, sources))
+    write_atomic(output / "group_vars" / "all" / "connection.yml", CONNECTION_YML)
+    return ImportResult(output=output, units=len(units), pcs=len(pcs))

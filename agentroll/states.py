@@ -1,0 +1,111 @@
+"""Derive a host's state from its latest observations (the precedence in docs/architecture.md).
+
+First match wins: no observation → unknown; latest contact unreachable → unreachable; latest
+contact unmanageable → unmanageable; a failure from the host's latest run → failed; agent
+installed: reboot pending → reboot_pending, service not running → agent_unhealthy, computer name
+(or pending name) != standard name → misnamed, else compliant; agent not installed: not eligible
+→ ineligible, else not_installed (a refused license is a reason, not a state).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agentroll.model import Aspect, Assessment, ContactStatus, HostState, HostView
+from agentroll.naming import is_correctly_named
+
+
+def is_installed(view: HostView) -> bool:
+    """Tell whether the host's latest agent observation says the agent is installed."""
+    agent = view.value(Aspect.AGENT)
+    return bool(agent and agent.get("installed"))
+
+
+def _reason(value: dict[str, Any] | None) -> tuple[str, ...]:
+    """The observation's ``reason`` as a one-element tuple, or () when it has none."""
+    reason = (value or {}).get("reason")
+    return (str(reason),) if reason else ()
+
+
+def _current_failure(view: HostView) -> dict[str, Any] | None:
+    """The failure observation, but only when it belongs to the host's latest run."""
+    failure = view.latest.get(Aspect.FAILURE)
+    if failure is None or failure.run_id != view.last_run_id:
+        return None
+    return failure.value
+
+
+def _failure_reason(failure: dict[str, Any]) -> str:
+    task, reason = failure.get("task"), failure.get("reason")
+    if task and reason:
+        return f"{task}: {reason}"
+    return str(task or reason or "unknown failure")
+
+
+def _service_problem(agent: dict[str, Any]) -> str | None:
+    """Why the agent's service is not running, or None when it runs."""
+    state = agent.get("service_state")
+    if state == "running":
+        return None
+    service = f"service {agent['service_name']}" if agent.get("service_name") else "agent service"
+    if state is None:
+        return f"{service} state unknown"
+    return f"{service} is {state}"
+
+
+def _name_problem(view: HostView, standard_name: str | None) -> str | None:
+    """Why the computer name is not the standard name, or None when it is (or no standard exists)."""
+    if standard_name is None:
+        return None
+    name = view.value(Aspect.NAME) or {}
+    pending, current = name.get("pending_name"), name.get("computer_name")
+    # A rename waiting for its reboot counts: the PC will come back with the pending name.
+    if pending:
+        if is_correctly_named(pending, standard_name):
+            return None
+        return f'pending computer name "{pending}" != standard "{standard_name}"'
+    if current is None:
+        return f'computer name unknown, standard "{standard_name}"'
+    if is_correctly_named(current, standard_name):
+        return None
+    return f'computer name "{current}" != standard "{standard_name}"'
+
+
+def _assess_installed(view: HostView, standard_name: str | None) -> Assessment:
+    reboot = view.value(Aspect.REBOOT) or {}
+    if reboot.get("pending"):
+        return Assessment(HostState.REBOOT_PENDING, _reason(reboot) or ("reboot pending",))
+    service_problem = _service_problem(view.value(Aspect.AGENT) or {})
+    if service_problem:
+        return Assessment(HostState.AGENT_UNHEALTHY, (service_problem,))
+    name_problem = _name_problem(view, standard_name)
+    if name_problem:
+        return Assessment(HostState.MISNAMED, (name_problem,))
+    return Assessment(HostState.COMPLIANT)
+
+
+def _assess_not_installed(view: HostView) -> Assessment:
+    eligibility = view.value(Aspect.ELIGIBILITY)
+    if eligibility is not None and not eligibility.get("eligible", False):
+        return Assessment(HostState.INELIGIBLE, tuple(str(r) for r in eligibility.get("reasons") or ()))
+    license_ = view.value(Aspect.LICENSE)
+    if license_ is not None and not license_.get("granted", True):
+        return Assessment(HostState.NOT_INSTALLED, _reason(license_))
+    return Assessment(HostState.NOT_INSTALLED)
+
+
+def assess(view: HostView, standard_name: str | None) -> Assessment:
+    """Return the host's state and the reasons behind it; first matching rule wins."""
+    if not view.latest:
+        return Assessment(HostState.UNKNOWN)
+    contact = view.value(Aspect.CONTACT) or {}
+    if contact.get("status") == ContactStatus.UNREACHABLE:
+        return Assessment(HostState.UNREACHABLE, _reason(contact))
+    if contact.get("status") == ContactStatus.UNMANAGEABLE:
+        return Assessment(HostState.UNMANAGEABLE, _reason(contact))
+    failure = _current_failure(view)
+    if failure is not None:
+        return Assessment(HostState.FAILED, (_failure_reason(failure),))
+    if is_installed(view):
+        return _assess_installed(view, standard_name)
+    return _assess_not_installed(view)

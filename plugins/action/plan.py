@@ -1,0 +1,155 @@
+# Copyright: (c) 2026, agentroll maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Action plugin ``agentroll.toolkit.plan``: ``agentroll.plan.build_plan`` once per play, on the controller.
+
+Thin: it collects this play's probe results from the registered variable of every play host, the
+store's views for every other host, loads the district inventory, and hands all of it to
+``build_plan``. It never contacts a host (no module is executed), so it costs one local task.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from ansible.errors import AnsibleActionFail
+from ansible.plugins.action import ActionBase
+
+from agentroll.eligibility import Requirements
+from agentroll.inventory import InventoryError, load_inventory
+from agentroll.naming import NamingError
+from agentroll.plan import build_plan
+from agentroll.store import Store, StoreError, default_state_path
+
+CALLBACK_NAME = "agentroll.toolkit.coverage"
+
+
+class ActionModule(ActionBase):
+    """Compute eligibility, standard names, license grants and reallocation for the whole inventory."""
+
+    TRANSFERS_FILES = False
+    _requires_connection = False
+    _VALID_ARGS = frozenset(("probe_var", "requirements", "template", "state", "inventory"))
+
+    def run(self, tmp: str | None = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
+        task_vars = task_vars or {}
+        result = super().run(tmp, task_vars)
+        _, args = self.validate_argument_spec(
+            argument_spec={
+                "probe_var": {"type": "str", "default": "agentroll_preflight_probe"},
+                "requirements": {"type": "dict", "required": True},
+                "template": {"type": "str"},
+                "state": {"type": "path"},
+                "inventory": {"type": "path"},
+            }
+        )
+        try:
+            requirements = Requirements.from_mapping(args["requirements"])
+        except ValueError as error:
+            raise AnsibleActionFail(f"agentroll_agent_requirements: {error}") from None
+        inventory_path = args["inventory"] or _inventory_source(task_vars)
+        try:
+            inventory = load_inventory(inventory_path)
+        except InventoryError as error:
+            raise AnsibleActionFail(str(error)) from None
+
+        play_hosts = [str(h) for h in task_vars.get("ansible_play_hosts_all") or ()]
+        probes = _probes(task_vars, play_hosts, args["probe_var"])
+        state_path = args["state"] or _state_path()
+        try:
+            with Store(state_path) as store:
+                others = [h.name for h in inventory.hosts if h.name not in probes]
+                views = store.views(others) if others else {}
+        except StoreError as error:
+            raise AnsibleActionFail(str(error)) from None
+        try:
+            plan = build_plan(inventory, probes, views, requirements, template=args["template"] or None)
+        except NamingError as error:
+            raise AnsibleActionFail(f"standard names: {error}") from None
+
+        planned = plan.as_dict()
+        result.update(
+            changed=False,
+            hosts=planned["hosts"],
+            reallocation=planned["reallocation"],
+            play_hosts=play_hosts,
+            summary=_summary(planned, play_hosts),
+        )
+        return result
+
+
+def _inventory_source(task_vars: Mapping[str, Any]) -> str:
+    """The first inventory source of this run that exists on disk."""
+    sources = task_vars.get("ansible_inventory_sources") or ()
+    if isinstance(sources, str):
+        sources = [sources]
+    for source in sources:
+        if os.path.exists(str(source)):
+            return str(source)
+    raise AnsibleActionFail("no inventory file or directory among this run's sources; pass 'inventory'")
+
+
+def _state_path() -> str:
+    """The coverage callback's state option if Ansible knows it, else $AGENTROLL_STATE / the default."""
+    try:
+        from ansible import constants
+
+        configured = constants.config.get_config_value("state", plugin_type="callback", plugin_name=CALLBACK_NAME)
+    except Exception:  # the callback's options are not registered in this process
+        configured = None
+    return str(configured) if configured else str(default_state_path())
+
+
+def _probes(task_vars: Mapping[str, Any], hosts: Sequence[str], probe_var: str) -> dict[str, dict[str, Any]]:
+    """Successful probe results registered on this play's hosts, read without templating."""
+    hostvars = task_vars.get("hostvars")
+    # Registered results live in the variable manager's non-persistent fact cache; reading it
+    # directly avoids building every host's full variable set (ms per host on large districts).
+    manager = getattr(hostvars, "_variable_manager", None)
+    cache = getattr(manager, "_nonpersistent_fact_cache", None)
+    probes: dict[str, dict[str, Any]] = {}
+    for host in hosts:
+        if cache is not None:
+            value = cache.get(host, {}).get(probe_var)
+        elif hostvars is not None:
+            value = (hostvars.raw_get(host) or {}).get(probe_var)
+        else:
+            value = None
+        if isinstance(value, Mapping) and not value.get("failed") and not value.get("skipped") and value.get(
+            "os_caption"
+        ) is not None:
+            probes[host] = dict(value)
+    return probes
+
+
+def _summary(planned: Mapping[str, Any], play_hosts: Sequence[str]) -> list[str]:
+    """Human-readable lines for the dry run: eligibility, license, rename, reallocation."""
+    lines: list[str] = []
+    hosts = planned["hosts"]
+    for name in play_hosts:
+        plan = hosts.get(name)
+        if plan is None:
+            continue
+        if plan["installed"]:
+            verdict = "agent installed"
+        elif plan["eligible"]:
+            verdict = "eligible"
+        else:
+            verdict = "INELIGIBLE: " + "; ".join(plan["reasons"])
+        if plan["install"]:
+            verdict += ", will install"
+        elif plan["license_reason"]:
+            verdict += f", {plan['license_reason']}"
+        rename = ""
+        if plan["rename"]:
+            rename = f", rename {plan['computer_name']} -> {plan['standard_name']}"
+        lines.append(f"{name} [{plan['unit']}]: {verdict}{rename}")
+    renames = [name for name in play_hosts if hosts.get(name, {}).get("rename")]
+    installs = [name for name in play_hosts if hosts.get(name, {}).get("install")]
+    lines.append(f"would install on {len(installs)} PC(s), rename {len(renames)} PC(s)")
+    for move in planned["reallocation"]:
+        lines.append(f"reallocation advice: move {move['licenses']} license(s) from {move['from']} to {move['to']}")
+    if not planned["reallocation"]:
+        lines.append("reallocation advice: none")
+    return lines

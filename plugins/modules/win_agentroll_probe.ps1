@@ -1,0 +1,188 @@
+#!powershell
+
+# Copyright: (c) 2026, agentroll maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+#AnsibleRequires -CSharpUtil Ansible.Basic
+
+# One read-only invocation that gathers everything preflight, deploy, rename and verify need:
+# identity (computer name, pending rename), OS, hardware, system drive, PowerShell, pending reboot
+# and the agent (uninstall registry entry + service). It never changes anything, so it supports
+# check mode trivially and always returns changed=false.
+
+$spec = @{
+    options = @{
+        agent_product_id = @{ type = 'str' }
+        agent_service_name = @{ type = 'str' }
+        agent_display_name = @{ type = 'str' }
+    }
+    supports_check_mode = $true
+}
+
+$module = [Ansible.Basic.AnsibleModule]::Create($args, $spec)
+$productId = $module.Params.agent_product_id
+$serviceName = $module.Params.agent_service_name
+$displayName = $module.Params.agent_display_name
+$module.Result.changed = $false
+
+Function Get-RegistryValue {
+    param([string]$Path, [string]$Name)
+    $item = Get-ItemProperty -LiteralPath $Path -Name $Name -ErrorAction SilentlyContinue
+    if ($null -eq $item) {
+        return $null
+    }
+    return $item.$Name
+}
+
+Function Get-ProductType {
+    param([UInt32]$Value)
+    switch ($Value) {
+        1 { 'workstation' }
+        2 { 'domain_controller' }
+        3 { 'server' }
+        default { 'workstation' }
+    }
+}
+
+Function Get-Architecture {
+    # OSArchitecture is localised ("64-bit", "64 bits", "ARM 64-bit Processor"): ask the
+    # environment first, it is not.
+    $native = $env:PROCESSOR_ARCHITEW6432
+    if (-not $native) {
+        $native = $env:PROCESSOR_ARCHITECTURE
+    }
+    switch ($native) {
+        'AMD64' { 'x64' }
+        'ARM64' { 'arm64' }
+        'x86' { 'x86' }
+        default { "$native".ToLowerInvariant() }
+    }
+}
+
+Function Get-PendingReboot {
+    $reasons = [System.Collections.Generic.List[string]]@()
+    if (Test-Path -LiteralPath 'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\Component Based Servicing\RebootPending') {
+        $reasons.Add('component based servicing')
+    }
+    if (Test-Path -LiteralPath 'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\WindowsUpdate\Auto Update\RebootRequired') {
+        $reasons.Add('windows update')
+    }
+    $renames = Get-RegistryValue -Path 'HKLM:\SYSTEM\CurrentControlSet\Control\Session Manager' -Name 'PendingFileRenameOperations'
+    if ($renames) {
+        $reasons.Add('pending file rename operations')
+    }
+    $active = Get-RegistryValue -Path 'HKLM:\SYSTEM\CurrentControlSet\Control\ComputerName\ActiveComputerName' -Name 'ComputerName'
+    $pending = Get-RegistryValue -Path 'HKLM:\SYSTEM\CurrentControlSet\Control\ComputerName\ComputerName' -Name 'ComputerName'
+    $pendingName = $null
+    if ($pending -and $active -and ($pending -ne $active)) {
+        $reasons.Add('computer rename')
+        $pendingName = [string]$pending
+    }
+    return @{ reasons = $reasons; pending_name = $pendingName }
+}
+
+Function Find-Product {
+    param([string]$ProductId, [string]$DisplayName)
+    $roots = @(
+        'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\Uninstall',
+        'HKLM:\SOFTWARE\WOW6432Node\Microsoft\Windows\CurrentVersion\Uninstall'
+    )
+    foreach ($root in $roots) {
+        if (-not (Test-Path -LiteralPath $root)) {
+            continue
+        }
+        if ($ProductId) {
+            $key = Join-Path -Path $root -ChildPath $ProductId
+            if (Test-Path -LiteralPath $key) {
+                $entry = Get-ItemProperty -LiteralPath $key -ErrorAction SilentlyContinue
+                return @{ product_id = $ProductId; display_name = $entry.DisplayName; version = $entry.DisplayVersion }
+            }
+        }
+        if ($DisplayName) {
+            foreach ($key in (Get-ChildItem -LiteralPath $root -ErrorAction SilentlyContinue)) {
+                $entry = Get-ItemProperty -LiteralPath $key.PSPath -ErrorAction SilentlyContinue
+                if ($entry.DisplayName -and ($entry.DisplayName -eq $DisplayName)) {
+                    return @{ product_id = $key.PSChildName; display_name = $entry.DisplayName; version = $entry.DisplayVersion }
+                }
+            }
+        }
+    }
+    return $null
+}
+
+Function Get-StartMode {
+    param([string]$Value)
+    switch ($Value) {
+        'Auto' { 'auto' }
+        'Automatic' { 'auto' }
+        'Manual' { 'manual' }
+        'Disabled' { 'disabled' }
+        default { "$Value".ToLowerInvariant() }
+    }
+}
+
+try {
+    $os = Get-CimInstance -ClassName Win32_OperatingSystem -Property Caption, BuildNumber, ProductType, TotalVisibleMemorySize, SystemDrive
+    $computer = Get-CimInstance -ClassName Win32_ComputerSystem -Property Name, TotalPhysicalMemory
+}
+catch {
+    $module.FailJson("Failed to query WMI/CIM for the operating system: $($_.Exception.Message)", $_)
+}
+
+$systemDrive = if ($os.SystemDrive) { [string]$os.SystemDrive } else { $env:SystemDrive }
+$disk = Get-CimInstance -ClassName Win32_LogicalDisk -Filter "DeviceID='$systemDrive'" -Property Size, FreeSpace -ErrorAction SilentlyContinue
+
+$ramMb = if ($computer.TotalPhysicalMemory) {
+    [int64][Math]::Floor([double]$computer.TotalPhysicalMemory / 1MB)
+}
+else {
+    [int64][Math]::Floor([double]$os.TotalVisibleMemorySize / 1KB)
+}
+
+$reboot = Get-PendingReboot
+
+$module.Result.computer_name = [string]$env:COMPUTERNAME
+if ($computer.Name) {
+    $module.Result.computer_name = [string]$computer.Name
+}
+$module.Result.pending_computer_name = $reboot.pending_name
+$module.Result.os_caption = ([string]$os.Caption).Trim()
+$module.Result.os_build = [int]$os.BuildNumber
+$module.Result.product_type = Get-ProductType -Value $os.ProductType
+$module.Result.architecture = Get-Architecture
+$module.Result.ram_mb = $ramMb
+$module.Result.system_drive = $systemDrive
+$module.Result.system_size_mb = if ($disk) { [int64][Math]::Floor([double]$disk.Size / 1MB) } else { $null }
+$module.Result.system_free_mb = if ($disk) { [int64][Math]::Floor([double]$disk.FreeSpace / 1MB) } else { $null }
+$module.Result.powershell_version = $PSVersionTable.PSVersion.ToString()
+$module.Result.reboot_pending = ($reboot.reasons.Count -gt 0)
+$module.Result.reboot_pending_reasons = @($reboot.reasons)
+
+$product = $null
+if ($productId -or $displayName) {
+    $product = Find-Product -ProductId $productId -DisplayName $displayName
+}
+$service = $null
+if ($serviceName) {
+    $service = Get-CimInstance -ClassName Win32_Service -Filter "Name='$($serviceName -replace "'", "''")'" -Property Name, State, StartMode -ErrorAction SilentlyContinue
+}
+
+$agent = @{
+    installed = ($null -ne $product) -or (-not $productId -and -not $displayName -and $null -ne $service)
+    product_id = if ($product) { $product.product_id } else { $null }
+    display_name = if ($product) { $product.display_name } else { $null }
+    version = if ($product) { $product.version } else { $null }
+    service_name = if ($service) { [string]$service.Name } else { $serviceName }
+    service_state = $null
+    service_start_mode = $null
+}
+if ($service) {
+    $agent.service_state = if ($service.State -eq 'Running') { 'running' } else { 'stopped' }
+    $agent.service_start_mode = Get-StartMode -Value $service.StartMode
+}
+elseif ($serviceName) {
+    $agent.service_state = 'missing'
+}
+$module.Result.agent = $agent
+
+$module.ExitJson()

@@ -1,0 +1,126 @@
+"""The demo district's generated data: the letter's numbers, valid codes, unique addresses, naming cases."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import yaml
+
+from agentroll import demo_data
+from agentroll.naming import short_name, standard_names
+
+REPO = Path(__file__).resolve().parents[2]
+DEMO = REPO / "inventory" / "demo"
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    directory = tmp_path_factory.mktemp("demo")
+    demo_data.write_demo(directory)
+    return directory
+
+
+def _load(path: Path) -> dict:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def _unit_groups(hosts_doc: dict) -> dict[str, dict]:
+    sections = hosts_doc["all"]["children"]["units"]["children"]
+    return {name: group for section in sections.values() for name, group in section["children"].items()}
+
+
+def _installed(machine: dict) -> bool:
+    return any(p["id"] == demo_data.AGENT_PRODUCT_ID for p in machine.get("products", []))
+
+
+def test_checked_in_files_match_the_generator(generated: Path) -> None:
+    for name in ("hosts.yml", "fleet.yml"):
+        assert (DEMO / name).read_text(encoding="utf-8") == (generated / name).read_text(encoding="utf-8"), (
+            f"inventory/demo/{name} is stale: run python -m agentroll.demo_data inventory/demo"
+        )
+
+
+def test_the_generator_is_deterministic(generated: Path, tmp_path: Path) -> None:
+    demo_data.write_demo(tmp_path)
+    for name in ("hosts.yml", "fleet.yml"):
+        assert (tmp_path / name).read_bytes() == (generated / name).read_bytes()
+
+
+def test_190_licenses_and_valid_unit_codes(generated: Path) -> None:
+    units = _unit_groups(_load(generated / "hosts.yml"))
+    assert sum(group["vars"]["agentroll_licenses"] for group in units.values()) == 190
+    codes = [group["vars"]["agentroll_unit_code"] for group in units.values()]
+    assert all(re.fullmatch(r"[A-Z0-9]{1,8}", code) for code in codes)
+    assert len(set(codes)) == len(codes)
+    assert "UBND thị trấn Măng Đen" in {group["vars"]["agentroll_unit_name"] for group in units.values()}
+
+
+def test_some_units_have_more_pcs_than_licenses(generated: Path) -> None:
+    units = _unit_groups(_load(generated / "hosts.yml"))
+    over = [name for name, g in units.items() if len(g["hosts"]) > g["vars"]["agentroll_licenses"]]
+    under = [name for name, g in units.items() if len(g["hosts"]) < g["vars"]["agentroll_licenses"]]
+    assert len(over) >= 2 and len(under) >= 2
+
+
+def test_exactly_62_installed_in_the_fleet(generated: Path) -> None:
+    machines = _load(generated / "fleet.yml")["hosts"]
+    assert sum(_installed(machine) for machine in machines) == 62
+
+
+def test_addresses_are_unique_and_match_the_inventory(generated: Path) -> None:
+    units = _unit_groups(_load(generated / "hosts.yml"))
+    inventory_addresses = [v["ansible_host"] for g in units.values() for v in g["hosts"].values()]
+    fleet_addresses = [m["address"] for m in _load(generated / "fleet.yml")["hosts"]]
+    assert len(set(inventory_addresses)) == len(inventory_addresses)
+    assert inventory_addresses == fleet_addresses
+    assert all(address.startswith("127.20.") for address in fleet_addresses)
+
+
+def test_the_mayphuong_pc_exists_and_has_the_agent(generated: Path) -> None:
+    machines = {m["computer_name"]: m for m in _load(generated / "fleet.yml")["hosts"]}
+    assert "mayphuong" in machines
+    assert _installed(machines["mayphuong"])
+
+
+def test_owners_cover_the_naming_cases() -> None:
+    hosts = demo_data.build_demo()
+    owners = [host.owner for host in hosts if host.owner]
+    assert any(owner.startswith("Đ") for owner in owners)
+    assert len(owners) < len(hosts), "some PCs must have no owner"
+    names = standard_names(demo_data.to_inventory(hosts))
+    assert any(len(f"{h.unit.code}-{short_name(h.owner)}") > 15 for h in hosts if h.owner), "no 15-char cut"
+    # A collision: two PCs whose computed names coincide, so the second one gets a suffix.
+    assert names["vp-04"] == "VP-HUNGNV" and names["vp-11"] == "VP-HUNGNV2"
+    # The same person-part in two units does not collide.
+    assert names["daklong-02"] == "DAKLONG-HUNGNV"
+
+
+def test_fleet_has_the_letters_problem_pcs(generated: Path) -> None:
+    machines = _load(generated / "fleet.yml")["hosts"]
+    faults = Counter(
+        f"{name}={value}" for machine in machines for name, value in machine.get("faults", {}).items()
+    )
+    assert faults["installer_exit_code=1603"] == 1
+    assert faults["installer_exit_code=3010"] == 1
+    assert faults["refuse_connections=True"] >= 3
+    assert any(m.get("powershell_version") == "2.0" for m in machines)
+    assert any(m.get("architecture") == "x86" for m in machines)
+    assert any(m.get("ram_mb", 8192) < 2048 for m in machines)
+    assert any(m.get("system_drive", {}).get("free_mb", 10**6) < 2048 for m in machines)
+
+
+def test_demo_credentials_agree_with_the_inventory() -> None:
+    connection = _load(DEMO / "group_vars" / "all" / "connection.yml")
+    credentials = _load(DEMO / "fleet.yml")["credentials"]
+    assert connection["ansible_user"] == credentials["username"]
+    assert connection["ansible_password"] == credentials["password"]
+
+
+def test_the_inventory_loads_with_the_library() -> None:
+    inventory_module = pytest.importorskip("agentroll.inventory")
+    inventory = inventory_module.load_inventory(DEMO)
+    assert sum(unit.licenses for unit in inventory.units) == 190
+    assert str(inventory.deadline) == demo_data.DEADLINE

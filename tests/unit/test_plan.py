@@ -1,0 +1,237 @@
+"""The controller-side plan on a small inventory: eligibility, names, renames, licenses, moves."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from agentroll.coverage import Move
+from agentroll.eligibility import Requirements
+from agentroll.model import Aspect, Host, HostView, Inventory, Observation, Unit
+from agentroll.observe import observations_from_probe
+from agentroll.plan import NEVER_PROBED, build_plan
+
+REQUIREMENTS = Requirements.from_mapping(
+    {
+        "os": {"windows10": 17763, "windows11": 22000},
+        "architectures": ["x64"],
+        "min_ram_mb": 2048,
+        "min_system_free_mb": 2048,
+        "min_powershell": "5.1",
+    }
+)
+WHEN = datetime(2026, 11, 20, 8, 30, tzinfo=UTC)
+
+INVENTORY = Inventory(
+    units=(
+        Unit("SNV", "Phòng Nội vụ", 3, "phong_noi_vu"),
+        Unit("VP", "Văn phòng HĐND và UBND", 2, "van_phong"),
+        Unit("XA", "UBND xã Hiếu", 0, "xa_hieu"),
+    ),
+    hosts=(
+        Host("snv-01", "SNV", owner="Nguyễn Thị Phương"),
+        Host("snv-02", "SNV", owner="Phạm Văn Thắng"),
+        Host("snv-03", "SNV"),
+        Host("snv-04", "SNV"),
+        Host("snv-05", "SNV"),
+        Host("vp-01", "VP"),
+        Host("vp-02", "VP"),
+        Host("xa-01", "XA"),
+        Host("xa-02", "XA"),
+    ),
+)
+
+
+def probe(computer_name: str, installed: bool = False, **facts: Any) -> dict[str, Any]:
+    """A probe result of a capable Windows 10 PC, with facts overridden by keyword."""
+    result: dict[str, Any] = {
+        "changed": False,
+        "computer_name": computer_name,
+        "pending_computer_name": None,
+        "os_caption": "Microsoft Windows 10 Pro",
+        "os_build": 19045,
+        "product_type": "workstation",
+        "architecture": "x64",
+        "ram_mb": 8192,
+        "system_drive": "C:",
+        "system_size_mb": 256000,
+        "system_free_mb": 120000,
+        "powershell_version": "5.1.19041.4648",
+        "reboot_pending": False,
+        "reboot_pending_reasons": [],
+        "agent": {
+            "installed": installed,
+            "version": "7.2" if installed else None,
+            "service_state": "running" if installed else "missing",
+            "service_start_mode": "auto" if installed else None,
+        },
+    }
+    result.update(facts)
+    return result
+
+
+def stored_view(host: str, values: dict[Aspect, dict[str, Any]]) -> HostView:
+    latest = {aspect: Observation(host, aspect, value, WHEN, 3) for aspect, value in values.items()}
+    return HostView(host, latest, last_run_id=3)
+
+
+def view_from_probe(host: str, result: dict[str, Any]) -> HostView:
+    return stored_view(host, dict(observations_from_probe(result, REQUIREMENTS)))
+
+
+PROBES = {
+    "snv-01": probe("MAYPHUONG", installed=True),
+    "snv-02": probe("SNV-THANGPV"),
+    "snv-04": probe("DESKTOP-7F3K2LQ"),
+    "snv-05": probe("KETOAN-PC", ram_mb=1024),
+    "xa-01": probe("XA-PC01"),
+    "xa-02": probe("XA-PC02"),
+}
+VIEWS = {
+    # Probed in an earlier run only: the store remembers it as eligible.
+    "snv-03": view_from_probe("snv-03", probe("SNV-PC01")),
+    "vp-01": stored_view(
+        "vp-01", {Aspect.CONTACT: {"status": "unmanageable", "reason": "PowerShell 2.0 < 5.1"}}
+    ),
+    # A stale view of a host probed now: the probe wins.
+    "snv-05": view_from_probe("snv-05", probe("KETOAN-PC")),
+}
+
+
+def test_plan_of_a_small_inventory() -> None:
+    plan = build_plan(INVENTORY, PROBES, VIEWS, REQUIREMENTS)
+    hosts = plan.hosts
+    assert list(hosts) == [host.name for host in INVENTORY.hosts]
+
+    assert hosts["snv-01"].standard_name == "SNV-PHUONGNT"
+    assert (hosts["snv-01"].installed, hosts["snv-01"].license_granted, hosts["snv-01"].install) == (
+        True,
+        True,
+        False,
+    )
+    assert hosts["snv-01"].rename is True
+    assert hosts["snv-01"].computer_name == "MAYPHUONG"
+
+    assert (hosts["snv-02"].install, hosts["snv-02"].rename) == (True, False)
+    assert hosts["snv-03"].license_granted is True
+    assert hosts["snv-03"].install is True  # granted; the action plugin acts only on hosts in the play
+
+    waiting = hosts["snv-04"]
+    assert (waiting.eligible, waiting.license_granted, waiting.install) == (True, False, False)
+    assert waiting.license_reason == "waiting for a license: SNV has 3 licenses, 4 eligible PCs"
+    assert waiting.standard_name == "SNV-PC02"
+
+    weak = hosts["snv-05"]
+    assert (weak.eligible, weak.install, weak.license_reason) == (False, False, None)
+    assert weak.reasons == ("RAM 1024 MB < 2048 MB",)
+
+    assert hosts["vp-01"].eligible is False
+    assert hosts["vp-01"].reasons == ("unmanageable: PowerShell 2.0 < 5.1",)
+    assert hosts["vp-02"].reasons == (NEVER_PROBED,)
+    assert hosts["vp-02"].computer_name is None and hosts["vp-02"].rename is False
+
+    assert [hosts[name].license_reason for name in ("xa-01", "xa-02")] == [
+        "waiting for a license: XA has 0 licenses, 2 eligible PCs"
+    ] * 2
+
+    # Usable: SNV 4 (3 licenses), VP 1 (vp-02 unknown counts; vp-01 unmanageable does not), XA 2 (0).
+    assert plan.reallocation == (Move("VP", "XA", 1),)
+
+
+def test_limit_rerun_keeps_licenses_used_by_hosts_not_in_this_run() -> None:
+    inventory = Inventory(
+        units=(Unit("SNV", "Phòng Nội vụ", 2, "phong_noi_vu"),),
+        hosts=(Host("snv-01", "SNV"), Host("snv-02", "SNV"), Host("snv-03", "SNV")),
+    )
+    views = {
+        "snv-02": view_from_probe("snv-02", probe("SNV-PC02", installed=True)),
+        "snv-03": view_from_probe("snv-03", probe("SNV-PC03", installed=True)),
+    }
+    plan = build_plan(inventory, {"snv-01": probe("SNV-PC01")}, views, REQUIREMENTS)
+    assert plan.hosts["snv-01"].install is False
+    assert plan.hosts["snv-01"].license_reason == "waiting for a license: SNV has 2 licenses, 3 eligible PCs"
+    assert plan.reallocation == ()
+
+
+def test_stored_facts_are_judged_against_the_current_requirements() -> None:
+    inventory = Inventory(
+        units=(Unit("SNV", "Phòng Nội vụ", 1, "phong_noi_vu"),), hosts=(Host("snv-01", "SNV"),)
+    )
+    views = {"snv-01": view_from_probe("snv-01", probe("SNV-PC01", ram_mb=3000))}
+    stricter = Requirements.from_mapping(
+        {
+            "os": {"windows10": 17763},
+            "architectures": ["x64"],
+            "min_ram_mb": 4096,
+            "min_system_free_mb": 2048,
+            "min_powershell": "5.1",
+        }
+    )
+    host = build_plan(inventory, {}, views, stricter).hosts["snv-01"]
+    assert (host.eligible, host.reasons) == (False, ("RAM 3000 MB < 4096 MB",))
+
+
+def test_license_reason_phrasing_is_fixed_for_translators() -> None:
+    inventory = Inventory(units=(Unit("XA", "UBND xã Hiếu", 0, "xa_hieu"),), hosts=(Host("xa-01", "XA"),))
+    host = build_plan(inventory, {"xa-01": probe("XA-PC01")}, {}, REQUIREMENTS).hosts["xa-01"]
+    assert host.license_reason == "waiting for a license: XA has 0 licenses, 1 eligible PCs"
+
+
+def test_stored_eligibility_is_used_when_no_facts_are_stored() -> None:
+    inventory = Inventory(
+        units=(Unit("SNV", "Phòng Nội vụ", 1, "phong_noi_vu"),), hosts=(Host("snv-01", "SNV"),)
+    )
+    views = {
+        "snv-01": stored_view("snv-01", {Aspect.ELIGIBILITY: {"eligible": False, "reasons": ["RAM unknown"]}})
+    }
+    host = build_plan(inventory, {}, views, REQUIREMENTS).hosts["snv-01"]
+    assert (host.eligible, host.reasons) == (False, ("RAM unknown",))
+    assert build_plan(inventory, {}, views, REQUIREMENTS).reallocation == ()
+
+
+def test_failed_probe_falls_back_to_the_store() -> None:
+    inventory = Inventory(
+        units=(Unit("SNV", "Phòng Nội vụ", 1, "phong_noi_vu"),), hosts=(Host("snv-01", "SNV"),)
+    )
+    views = {"snv-01": view_from_probe("snv-01", probe("SNV-PC01", installed=True))}
+    plan = build_plan(inventory, {"snv-01": {"failed": True, "msg": "boom"}}, views, REQUIREMENTS)
+    assert plan.hosts["snv-01"].installed is True
+
+
+def test_installed_beyond_the_allocation_is_reported() -> None:
+    inventory = Inventory(
+        units=(Unit("SNV", "Phòng Nội vụ", 1, "phong_noi_vu"),),
+        hosts=(Host("snv-01", "SNV"), Host("snv-02", "SNV")),
+    )
+    probes = {"snv-01": probe("SNV-PC01", installed=True), "snv-02": probe("SNV-PC02", installed=True)}
+    host = build_plan(inventory, probes, {}, REQUIREMENTS).hosts["snv-02"]
+    assert (host.license_granted, host.license_reason) == (
+        False,
+        "over allocation: SNV has 1 licenses, 2 PCs with the agent",
+    )
+
+
+def test_plan_as_dict_is_json_ready() -> None:
+    plan = build_plan(INVENTORY, PROBES, VIEWS, REQUIREMENTS)
+    data = json.loads(json.dumps(plan.as_dict()))
+    assert data["reallocation"] == [{"from": "VP", "to": "XA", "licenses": 1}]
+    assert data["hosts"]["snv-05"] == {
+        "host": "snv-05",
+        "unit": "SNV",
+        "eligible": False,
+        "reasons": ["RAM 1024 MB < 2048 MB"],
+        "standard_name": "SNV-PC03",
+        "computer_name": "KETOAN-PC",
+        "rename": True,
+        "installed": False,
+        "license_granted": False,
+        "install": False,
+        "license_reason": None,
+    }
+
+
+def test_custom_template_reaches_the_plan() -> None:
+    plan = build_plan(INVENTORY, PROBES, VIEWS, REQUIREMENTS, template="{{ short }}-{{ unit_code }}")
+    assert plan.hosts["snv-02"].standard_name == "THANGPV-SNV"
+    assert plan.hosts["snv-02"].rename is True

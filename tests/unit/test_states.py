@@ -1,0 +1,244 @@
+"""Host state derivation: one test per rule of the precedence, and the order between rules."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from agentroll.model import Aspect, HostState, HostView, Observation
+from agentroll.states import assess, is_installed
+
+STANDARD = "SNV-PHUONGNT"
+LATEST_RUN = 7
+WHEN = datetime(2026, 11, 20, 8, 30, tzinfo=UTC)
+
+CONTACT_OK = {"status": "ok", "reason": None}
+AGENT_OK = {"installed": True, "version": "7.2", "service_state": "running", "start_mode": "auto"}
+NAME_OK = {"computer_name": "SNV-PHUONGNT", "pending_name": None}
+NO_REBOOT = {"pending": False, "reason": None}
+ELIGIBLE = {"eligible": True, "reasons": []}
+
+
+def view(values: dict[Aspect, dict[str, Any]], runs: dict[Aspect, int] | None = None) -> HostView:
+    """A view whose observations all come from the latest run unless ``runs`` says otherwise."""
+    runs = runs or {}
+    latest = {
+        aspect: Observation("snv-01", aspect, value, WHEN, runs.get(aspect, LATEST_RUN))
+        for aspect, value in values.items()
+    }
+    return HostView("snv-01", latest, last_run_id=LATEST_RUN if latest else None)
+
+
+def healthy(**changes: dict[str, Any]) -> HostView:
+    """A compliant host, with some aspects replaced (keys are aspect values, e.g. ``agent=``)."""
+    values = {
+        Aspect.CONTACT: CONTACT_OK,
+        Aspect.FACTS: {"os_build": 19045},
+        Aspect.ELIGIBILITY: ELIGIBLE,
+        Aspect.AGENT: AGENT_OK,
+        Aspect.NAME: NAME_OK,
+        Aspect.REBOOT: NO_REBOOT,
+    }
+    values.update({Aspect(key): value for key, value in changes.items()})
+    return view(values)
+
+
+def test_no_observation_is_unknown() -> None:
+    assert assess(view({}), STANDARD).state == HostState.UNKNOWN
+
+
+def test_compliant() -> None:
+    assessment = assess(healthy(), STANDARD)
+    assert (assessment.state, assessment.reasons) == (HostState.COMPLIANT, ())
+
+
+def test_unreachable_carries_the_contact_reason() -> None:
+    contact = {"status": "unreachable", "reason": "credentials rejected"}
+    assessment = assess(healthy(contact=contact), STANDARD)
+    assert (assessment.state, assessment.reasons) == (HostState.UNREACHABLE, ("credentials rejected",))
+
+
+def test_unmanageable_carries_the_contact_reason() -> None:
+    contact = {"status": "unmanageable", "reason": "PowerShell 2.0 < 5.1"}
+    assessment = assess(healthy(contact=contact), STANDARD)
+    assert (assessment.state, assessment.reasons) == (HostState.UNMANAGEABLE, ("PowerShell 2.0 < 5.1",))
+
+
+def test_failure_of_the_latest_run_is_failed_with_task_and_reason() -> None:
+    failure = {"task": "Install the agent", "reason": "installer exit code 1603"}
+    assessment = assess(healthy(failure=failure), STANDARD)
+    assert assessment.state == HostState.FAILED
+    assert assessment.reasons == ("Install the agent: installer exit code 1603",)
+
+
+def test_failure_of_an_earlier_run_no_longer_counts() -> None:
+    values = {
+        Aspect.CONTACT: CONTACT_OK,
+        Aspect.AGENT: AGENT_OK,
+        Aspect.NAME: NAME_OK,
+        Aspect.REBOOT: NO_REBOOT,
+    }
+    values[Aspect.FAILURE] = {"task": "Install the agent", "reason": "installer exit code 1603"}
+    old_failure = view(values, runs={Aspect.FAILURE: LATEST_RUN - 1})
+    assert assess(old_failure, STANDARD).state == HostState.COMPLIANT
+
+
+def test_reboot_pending_carries_the_reboot_reason() -> None:
+    reboot = {"pending": True, "reason": "computer rename"}
+    assessment = assess(healthy(reboot=reboot), STANDARD)
+    assert (assessment.state, assessment.reasons) == (HostState.REBOOT_PENDING, ("computer rename",))
+
+
+def test_reboot_pending_without_reason_still_says_so() -> None:
+    assessment = assess(healthy(reboot={"pending": True, "reason": None}), STANDARD)
+    assert assessment.reasons == ("reboot pending",)
+
+
+@pytest.mark.parametrize(
+    ("agent_changes", "reason"),
+    [
+        ({"service_state": "stopped"}, "agent service is stopped"),
+        ({"service_state": "missing"}, "agent service is missing"),
+        ({"service_state": None}, "agent service state unknown"),
+        ({"service_state": "stopped", "service_name": "WinMonAgent"}, "service WinMonAgent is stopped"),
+    ],
+)
+def test_agent_unhealthy_says_what_the_service_does(agent_changes: dict[str, Any], reason: str) -> None:
+    assessment = assess(healthy(agent={**AGENT_OK, **agent_changes}), STANDARD)
+    assert (assessment.state, assessment.reasons) == (HostState.AGENT_UNHEALTHY, (reason,))
+
+
+def test_misnamed_names_both_names() -> None:
+    assessment = assess(healthy(name={"computer_name": "MAYPHUONG", "pending_name": None}), STANDARD)
+    assert assessment.state == HostState.MISNAMED
+    assert assessment.reasons == ('computer name "MAYPHUONG" != standard "SNV-PHUONGNT"',)
+
+
+def test_name_comparison_ignores_case() -> None:
+    assessment = assess(healthy(name={"computer_name": "snv-phuongnt", "pending_name": None}), STANDARD)
+    assert assessment.state == HostState.COMPLIANT
+
+
+def test_wrong_pending_name_is_misnamed_even_if_current_name_is_right() -> None:
+    name = {"computer_name": "SNV-PHUONGNT", "pending_name": "OTHER"}
+    assessment = assess(healthy(name=name), STANDARD)
+    assert assessment.state == HostState.MISNAMED
+    assert assessment.reasons == ('pending computer name "OTHER" != standard "SNV-PHUONGNT"',)
+
+
+def test_right_pending_name_counts_as_correct() -> None:
+    name = {"computer_name": "MAYPHUONG", "pending_name": "SNV-PHUONGNT"}
+    assert assess(healthy(name=name), STANDARD).state == HostState.COMPLIANT
+
+
+def test_unknown_name_is_misnamed_but_no_standard_means_no_name_check() -> None:
+    without_name = view({Aspect.CONTACT: CONTACT_OK, Aspect.AGENT: AGENT_OK, Aspect.REBOOT: NO_REBOOT})
+    assert assess(without_name, STANDARD).state == HostState.MISNAMED
+    assert assess(healthy(name={"computer_name": "MAYPHUONG", "pending_name": None}), None).state == (
+        HostState.COMPLIANT
+    )
+
+
+def test_ineligible_without_agent_carries_the_eligibility_reasons() -> None:
+    eligibility = {"eligible": False, "reasons": ["RAM 1024 MB < 2048 MB", "PowerShell 2.0 < 5.1"]}
+    assessment = assess(healthy(agent={"installed": False}, eligibility=eligibility), STANDARD)
+    assert assessment.state == HostState.INELIGIBLE
+    assert assessment.reasons == ("RAM 1024 MB < 2048 MB", "PowerShell 2.0 < 5.1")
+
+
+def test_not_installed_without_a_reason() -> None:
+    assessment = assess(healthy(agent={"installed": False, "service_state": None}), STANDARD)
+    assert (assessment.state, assessment.reasons) == (HostState.NOT_INSTALLED, ())
+
+
+def test_refused_license_is_a_reason_of_not_installed() -> None:
+    license_ = {"granted": False, "reason": "waiting for a license: SNV has 6 licenses, 8 eligible PCs"}
+    assessment = assess(healthy(agent={"installed": False}, license=license_), STANDARD)
+    assert assessment.state == HostState.NOT_INSTALLED
+    assert assessment.reasons == ("waiting for a license: SNV has 6 licenses, 8 eligible PCs",)
+
+
+def test_contact_only_is_not_installed() -> None:
+    assert assess(view({Aspect.CONTACT: CONTACT_OK}), STANDARD).state == HostState.NOT_INSTALLED
+
+
+# The order between rules: each pair shows the earlier rule winning over the later one.
+@pytest.mark.parametrize(
+    ("changes", "state"),
+    [
+        (
+            {
+                "contact": {"status": "unreachable", "reason": "timed out"},
+                "failure": {"task": "t", "reason": "r"},
+            },
+            HostState.UNREACHABLE,
+        ),
+        (
+            {
+                "contact": {"status": "unmanageable", "reason": "Windows 7"},
+                "failure": {"task": "t", "reason": "r"},
+            },
+            HostState.UNMANAGEABLE,
+        ),
+        (
+            {"failure": {"task": "t", "reason": "r"}, "reboot": {"pending": True, "reason": "x"}},
+            HostState.FAILED,
+        ),
+        (
+            {"reboot": {"pending": True, "reason": "x"}, "agent": {**AGENT_OK, "service_state": "stopped"}},
+            HostState.REBOOT_PENDING,
+        ),
+        (
+            {
+                "agent": {**AGENT_OK, "service_state": "stopped"},
+                "name": {"computer_name": "X", "pending_name": None},
+            },
+            HostState.AGENT_UNHEALTHY,
+        ),
+        (
+            {
+                "name": {"computer_name": "X", "pending_name": None},
+                "eligibility": {"eligible": False, "reasons": ["RAM 1 MB < 2048 MB"]},
+            },
+            HostState.MISNAMED,
+        ),
+        (
+            {
+                "agent": {"installed": False},
+                "eligibility": {"eligible": False, "reasons": ["RAM 1 MB < 2048 MB"]},
+                "license": {"granted": False, "reason": "waiting"},
+            },
+            HostState.INELIGIBLE,
+        ),
+        (
+            {
+                "agent": {"installed": False},
+                "reboot": {"pending": True, "reason": "x"},
+                "name": {"computer_name": "X", "pending_name": None},
+            },
+            HostState.NOT_INSTALLED,
+        ),
+    ],
+)
+def test_precedence_between_rules(changes: dict[str, dict[str, Any]], state: HostState) -> None:
+    assert assess(healthy(**changes), STANDARD).state == state
+
+
+def test_unreachable_host_with_the_agent_still_counts_as_installed() -> None:
+    host = healthy(contact={"status": "unreachable", "reason": "connection refused"})
+    assert assess(host, STANDARD).state == HostState.UNREACHABLE
+    assert is_installed(host)
+
+
+@pytest.mark.parametrize(
+    ("values", "installed"),
+    [
+        ({}, False),
+        ({Aspect.AGENT: {"installed": False}}, False),
+        ({Aspect.AGENT: AGENT_OK}, True),
+    ],
+)
+def test_is_installed(values: dict[Aspect, dict[str, Any]], installed: bool) -> None:
+    assert is_installed(view(values)) is installed
