@@ -10,16 +10,24 @@ import argparse
 import importlib
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from tabulate import tabulate
+
 from agentroll import __version__
+from agentroll.inventory import InventoryError, load_inventory
+from agentroll.model import Aspect, HostView, Inventory
+from agentroll.naming import is_correctly_named, standard_names
+from agentroll.report import report_from_store, to_json, write_atomic
+from agentroll.roster import import_roster
+from agentroll.store import Store, StoreError, default_state_path
 
 #: Modules that add their own sub-commands through ``register(subparsers)``.
 EXTENSION_MODULES = ("agentroll.sim.cli", "agentroll.demo")
 
-REPORT_FORMATS = ("text", "json", "md", "csv", "html", "xlsx", "docx")
+REPORT_FORMATS = ("text", "json", "md", "csv", "html", "xlsx", "docx", "units-csv", "reply-html")
 BINARY_FORMATS = frozenset({"xlsx", "docx"})
 FORMAT_BY_SUFFIX = {".txt": "text", ".json": "json", ".md": "md", ".csv": "csv", ".html": "html",
                     ".htm": "html", ".xlsx": "xlsx", ".docx": "docx"}
@@ -32,16 +40,13 @@ class CommandError(Exception):
 # --- shared helpers -----------------------------------------------------------------------------
 
 
-def _load_inventory(args: argparse.Namespace) -> Any:
-    from agentroll.inventory import load_inventory
-
+def _load_inventory(args: argparse.Namespace) -> Inventory:
+    """The validated inventory named by ``-i``."""
     return load_inventory(args.inventory)
 
 
-def _open_store(path: Path | None) -> Any:
+def _open_store(path: Path | None) -> Store:
     """The state store to read; a database that does not exist yet reads as empty, and is not created."""
-    from agentroll.store import Store, default_state_path
-
     state = path or default_state_path()
     if not state.exists():
         # Reading must not leave an empty database (and its directory) behind.
@@ -51,8 +56,6 @@ def _open_store(path: Path | None) -> Any:
 
 def _emit(text: str | bytes, output: Path | None) -> None:
     """Write to ``output`` atomically, or to standard output."""
-    from agentroll.report import write_atomic
-
     if output is not None:
         write_atomic(output, text)
     elif isinstance(text, bytes):
@@ -64,6 +67,7 @@ def _emit(text: str | bytes, output: Path | None) -> None:
 
 
 def _add_inventory_and_state(parser: argparse.ArgumentParser) -> None:
+    """The ``-i`` and ``--state`` options every reading command shares."""
     parser.add_argument("-i", "--inventory", required=True, type=Path, help="inventory file or directory")
     parser.add_argument(
         "--state", type=Path, default=None,
@@ -75,6 +79,7 @@ def _add_inventory_and_state(parser: argparse.ArgumentParser) -> None:
 
 
 def _report_format(args: argparse.Namespace) -> str:
+    """``--format``, else the one the ``-o`` suffix names, else text."""
     if args.format:
         return args.format
     if args.output is not None:
@@ -82,10 +87,8 @@ def _report_format(args: argparse.Namespace) -> str:
     return "text"
 
 
-def render_report(report: dict[str, Any], fmt: str, lang: str) -> str | bytes:
-    """JSON here; every other format through ``agentroll.reports``."""
-    from agentroll.report import to_json
-
+def render_report(report: dict[str, Any], fmt: str, lang: str, district: str | None = None) -> str | bytes:
+    """JSON here; every other format through ``agentroll.reports`` (imported only when needed)."""
     if fmt == "json":
         return to_json(report)
     try:
@@ -99,19 +102,20 @@ def render_report(report: dict[str, Any], fmt: str, lang: str) -> str | bytes:
     render = getattr(reports, "render", None)
     if render is None:  # the renderers package is still being written
         raise CommandError(f"format '{fmt}' is not available yet (no agentroll.reports.render)")
+    if district is not None:
+        return render(report, fmt, lang, district=district)
     return render(report, fmt, lang)
 
 
 def command_report(args: argparse.Namespace) -> int:
-    from agentroll.report import report_from_store
-
+    """``agentroll report``: build the report from the store and render it."""
     fmt = _report_format(args)
     if fmt in BINARY_FORMATS and args.output is None and sys.stdout.isatty():
         raise CommandError(f"format '{fmt}' is binary: give -o FILE")
     inventory = _load_inventory(args)
     with _open_store(args.state) as store:
         report = report_from_store(inventory, store, template=args.template)
-    _emit(render_report(report, fmt, args.lang), args.output)
+    _emit(render_report(report, fmt, args.lang, args.district), args.output)
     return 0
 
 
@@ -119,8 +123,7 @@ def command_report(args: argparse.Namespace) -> int:
 
 
 def command_stragglers(args: argparse.Namespace) -> int:
-    from agentroll.report import report_from_store
-
+    """``agentroll stragglers``: the hosts a rerun should target, one a line."""
     inventory = _load_inventory(args)
     with _open_store(args.state) as store:
         report = report_from_store(inventory, store, template=args.template)
@@ -134,11 +137,10 @@ def command_stragglers(args: argparse.Namespace) -> int:
 # --- names --------------------------------------------------------------------------------------
 
 
-def name_rows(inventory: Any, views: Any, template: str | None) -> list[dict[str, Any]]:
+def name_rows(
+    inventory: Inventory, views: Mapping[str, HostView], template: str | None
+) -> list[dict[str, Any]]:
     """Per host: its last known computer name, its standard name, and whether they agree (null: unknown)."""
-    from agentroll.model import Aspect
-    from agentroll.naming import is_correctly_named, standard_names
-
     names = standard_names(inventory, template)
     rows = []
     for host in sorted(inventory.hosts, key=lambda host: (host.unit, host.name)):
@@ -160,8 +162,7 @@ def name_rows(inventory: Any, views: Any, template: str | None) -> list[dict[str
 
 
 def _names_table(rows: Sequence[dict[str, Any]]) -> str:
-    from tabulate import tabulate
-
+    """The names rows as a plain-text table."""
     marks = {True: "yes", False: "NO", None: "?"}
     table = [
         [row["host"], row["unit"], row["owner"] or "", row["computer_name"] or "?", row["standard_name"],
@@ -173,6 +174,7 @@ def _names_table(rows: Sequence[dict[str, Any]]) -> str:
 
 
 def command_names(args: argparse.Namespace) -> int:
+    """``agentroll names``: every PC's standard name and whether it carries it."""
     inventory = _load_inventory(args)
     with _open_store(args.state) as store:
         views = store.views([host.name for host in inventory.hosts])
@@ -186,8 +188,7 @@ def command_names(args: argparse.Namespace) -> int:
 
 
 def command_roster_import(args: argparse.Namespace) -> int:
-    from agentroll.roster import import_roster
-
+    """``agentroll roster import``: roster tables in, inventory directory out."""
     if args.workbook is not None:
         if args.units is not None or args.pcs is not None:
             raise CommandError("give either --workbook or --units and --pcs, not both")
@@ -205,6 +206,7 @@ def command_roster_import(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every sub-command, extensions included."""
     parser = argparse.ArgumentParser(
         prog="agentroll",
         description="Roll a monitoring agent out to a district's Windows PCs and report coverage per unit.",
@@ -219,6 +221,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--lang", choices=("en", "vi"), default="en", help="language of human formats")
     report.add_argument("-o", "--output", type=Path, default=None, help="write here instead of stdout")
     report.add_argument("--template", default=None, help="standard-name format (Jinja2)")
+    report.add_argument("--district", default=None, help="issuer of the written reply (docx, reply-html)")
     report.set_defaults(func=command_report)
 
     stragglers = commands.add_parser("stragglers", help="hosts a rerun should target (--limit @FILE)")
@@ -267,9 +270,6 @@ def _optional_module(name: str) -> Any:
 
 def _user_errors() -> tuple[type[BaseException], ...]:
     """Errors that are the user's to fix: reported in one line each, without a traceback."""
-    from agentroll.inventory import InventoryError
-    from agentroll.store import StoreError
-
     return (CommandError, InventoryError, StoreError, ValueError, OSError)
 
 

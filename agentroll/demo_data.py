@@ -33,12 +33,14 @@ ADDRESS_PREFIX = "127.20"
 DEMO_USERNAME = "agentroll"
 DEMO_PASSWORD = "demo-only-KonPlong-2026"
 
-#: The agent profile the deploy role installs (roles/agent/defaults/main.yml must agree).
-AGENT_PRODUCT_ID = "{6F0F5A3C-2B1D-4C8E-9A57-3E1D2C4B5A60}"
-AGENT_PRODUCT_NAME = "Agentroll Monitoring Agent"
-AGENT_VERSION = "3.2.1"
-AGENT_SERVICE_NAME = "AgentrollMonitor"
-AGENT_SERVICE_DISPLAY_NAME = "Agentroll Monitoring Agent"
+#: The agent the deploy role installs: roles/agent/defaults/main.yml and its simulated installer
+#: roles/agent/files/sim-agent.msi (a test keeps these equal). The PCs that already have it carry
+#: exactly what that installer would have put there.
+AGENT_PRODUCT_ID = "{6D1C2F5A-7B3E-4C1A-9E55-A6E0C0FFEE01}"
+AGENT_PRODUCT_NAME = "agentroll sample agent"
+AGENT_VERSION = "1.0.0"
+AGENT_SERVICE_NAME = "AgentrollSample"
+AGENT_SERVICE_DISPLAY_NAME = "agentroll sample monitoring agent"
 
 TOTAL_LICENSES = 190
 INSTALLED_AT_START = 62

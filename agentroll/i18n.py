@@ -110,9 +110,9 @@ class Catalog:
         separator = str(self._data.get("decimal_separator") or ".")
         return f"{value:.{decimals}f}".replace(".", separator)
 
-    def percent(self, value: float) -> str:
+    def percent(self, value: float, decimals: int = 1) -> str:
         """A percentage as this language writes it: ``32.6 %`` or ``32,6%``."""
-        return self.text("percent", value=self.number(value))
+        return self.text("percent", value=self.number(value, decimals))
 
     def yes_no(self, flag: bool) -> str:
         """The words for yes and no."""

@@ -16,7 +16,7 @@ Which groups are units (walking the tree below ``units`` top-down, in inventory 
   rule), so a sub-group such as ``laptops`` below a unit belongs to that unit; a descendant that
   sets unit variables itself is a unit nested inside a unit, which is an error;
 - hosts outside the ``units`` tree are not licensed PCs and are ignored; a host placed directly in
-  ``units`` or in a grouping group belongs to no unit, which is an error.
+  ``units`` belongs to no unit, which is an error (a group holding hosts is a unit, by the first rule).
 
 The deadline (``agentroll_deadline``, ``YYYY-MM-DD``) is taken from the unit, else from the nearest
 grouping group above it, else from ``units``, else from ``all``.
@@ -43,6 +43,10 @@ UNIT_VARS = ("agentroll_unit_code", "agentroll_unit_name", "agentroll_licenses")
 #: vault strings, which ansible-core decrypts lazily) are never touched.
 HOST_VARS = ("ansible_host", "agentroll_owner", "agentroll_standard_name", "agentroll_mac")
 GROUP_VARS = (*UNIT_VARS, "agentroll_deadline")
+#: Entries agentroll keeps inside an inventory directory that are not inventory sources: the roster
+#: spreadsheet the inventory was imported from, and the simulated fleet standing for its PCs.
+#: (ansible.cfg should list them in ``[inventory] ignore_patterns`` for ansible-playbook, too.)
+NOT_INVENTORY = frozenset({"roster", "fleet.yml"})
 
 
 class InventoryError(ValueError):
@@ -61,7 +65,7 @@ class GroupData(TypedDict, total=False):
 HostData = Mapping[str, Any]
 
 
-@dataclass
+@dataclass(frozen=True)
 class _UnitDraft:
     """A unit group found while walking the tree, before its variables are validated."""
 
@@ -91,6 +95,7 @@ def build_inventory(groups: Mapping[str, GroupData], hosts: Mapping[str, HostDat
 
 
 def _group(groups: Mapping[str, GroupData], name: str) -> GroupData:
+    """A group's data; an unknown name reads as an empty group."""
     return groups.get(name) or {}
 
 
@@ -109,6 +114,7 @@ def _find_unit_groups(groups: Mapping[str, GroupData], errors: list[str]) -> lis
         errors.append(f"host '{name}' is directly in group '{UNITS_GROUP}', not in a unit group")
 
     def walk(name: str, ancestors: tuple[str, ...]) -> None:
+        """Descend from ``name``; stop at the first unit group on each path."""
         if name in seen:
             return
         seen.add(name)
@@ -233,7 +239,6 @@ def _build_hosts(
             unit_of_host[name] = draft.group
             code = code_of_group.get(draft.group, "?")
             result.append(_build_host(name, code, hosts.get(name) or {}, errors))
-    _check_hosts_in_grouping_groups(drafts, groups, unit_of_host, errors)
     return result
 
 
@@ -245,26 +250,11 @@ def _hosts_in(group: str, groups: Mapping[str, GroupData]) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def _check_hosts_in_grouping_groups(
-    drafts: Sequence[_UnitDraft], groups: Mapping[str, GroupData], unit_of_host: Mapping[str, str],
-    errors: list[str],
-) -> None:
-    """A host sitting in a grouping group (not in any unit) is a misplaced licensed PC."""
-    unit_groups = {draft.group for draft in drafts}
-    for name in _descendants(UNITS_GROUP, groups):
-        if name in unit_groups:
-            continue
-        for host in _group(groups, name).get("hosts") or ():
-            if host not in unit_of_host:
-                errors.append(
-                    f"host '{host}' is in group '{name}' under '{UNITS_GROUP}' but in no unit group"
-                )
-
-
 def _build_host(name: str, unit_code: str, host_vars: HostData, errors: list[str]) -> Host:
     """Read the toolkit's host variables; empty strings count as unset."""
 
     def text(key: str) -> str | None:
+        """The variable as stripped text, None when unset or empty."""
         value = host_vars.get(key)
         if value is None or str(value).strip() == "":
             return None
@@ -294,6 +284,7 @@ def _valid_codes(drafts: Sequence[_UnitDraft], groups: Mapping[str, GroupData]) 
 
 
 def _check_duplicate_codes(codes: Mapping[str, str], errors: list[str]) -> None:
+    """Two unit groups with one code would merge in standard names and reports."""
     first_group: dict[str, str] = {}
     for group, code in codes.items():
         if code in first_group:
@@ -336,31 +327,43 @@ def _read_with_ansible(source: Path) -> tuple[dict[str, GroupData], dict[str, Ho
     from ansible.errors import AnsibleError
     from ansible.inventory.manager import InventoryManager
     from ansible.parsing.dataloader import DataLoader
-    from ansible.vars.plugins import get_vars_from_inventory_sources
 
     loader = DataLoader()
     _configure_vault(loader)
     try:
         manager = _parse_sources(InventoryManager, loader, source)
-        sources = [str(source)]
-        # group_vars/ and host_vars/ come from vars plugins; with Ansible's default
-        # RUN_VARS_PLUGINS=demand they only run at the "task" stage, which is what a play sees.
-        groups: dict[str, GroupData] = {}
-        for name, group in manager.groups.items():
-            merged = dict(group.get_vars())
-            merged.update(get_vars_from_inventory_sources(loader, sources, [group], "task"))
-            groups[name] = {
-                "vars": _plain_subset(merged, GROUP_VARS),
-                "children": [child.name for child in group.child_groups],
-                "hosts": [host.name for host in group.hosts],
-            }
-        hosts: dict[str, HostData] = {}
-        for name, host in manager.hosts.items():
-            merged = dict(host.get_vars())
-            merged.update(get_vars_from_inventory_sources(loader, sources, [host], "task"))
-            hosts[name] = _plain_subset(merged, HOST_VARS)
+        return plain_data_from_ansible(manager, loader, [str(source)])
     except AnsibleError as error:
         raise InventoryError(_describe_ansible_error(source, error)) from None
+
+
+def plain_data_from_ansible(
+    manager: Any, loader: Any, sources: Sequence[str]
+) -> tuple[dict[str, GroupData], dict[str, HostData]]:
+    """Plain group and host data (toolkit variables only) from an already parsed Ansible inventory.
+
+    For adapters that run inside ``ansible-playbook`` (the callback) and already hold the
+    ``InventoryManager`` and ``DataLoader``: ``build_inventory(*plain_data_from_ansible(...))``
+    validates the very inventory the play runs on, without parsing it again.
+    """
+    from ansible.vars.plugins import get_vars_from_inventory_sources
+
+    # group_vars/ and host_vars/ come from vars plugins; with Ansible's default
+    # RUN_VARS_PLUGINS=demand they only run at the "task" stage, which is what a play sees.
+    groups: dict[str, GroupData] = {}
+    for name, group in manager.groups.items():
+        merged = dict(group.get_vars())
+        merged.update(get_vars_from_inventory_sources(loader, list(sources), [group], "task"))
+        groups[name] = {
+            "vars": _plain_subset(merged, GROUP_VARS),
+            "children": [child.name for child in group.child_groups],
+            "hosts": [host.name for host in group.hosts],
+        }
+    hosts: dict[str, HostData] = {}
+    for name, host in manager.hosts.items():
+        merged = dict(host.get_vars())
+        merged.update(get_vars_from_inventory_sources(loader, list(sources), [host], "task"))
+        hosts[name] = _plain_subset(merged, HOST_VARS)
     return groups, hosts
 
 
@@ -397,19 +400,33 @@ def _parse_sources(manager_class: Any, loader: Any, source: Path) -> Any:
     from ansible import constants
     from ansible.errors import AnsibleError
 
-    # Ansible's default is to warn and carry on with an empty inventory; we must not report 0 PCs.
-    previous = constants.INVENTORY_UNPARSED_IS_FAILED
-    constants.INVENTORY_UNPARSED_IS_FAILED = True
+    # Ansible's default is to warn and carry on without the file it could not parse; a report
+    # would then silently count fewer PCs, so any unparsable source is an error here.
+    previous = (constants.INVENTORY_UNPARSED_IS_FAILED, constants.INVENTORY_ANY_UNPARSED_IS_FAILED)
+    constants.INVENTORY_UNPARSED_IS_FAILED = constants.INVENTORY_ANY_UNPARSED_IS_FAILED = True
     # Its per-plugin warnings go to stderr as multi-line blocks; keep them to pick the useful line.
     warnings = io.StringIO()
     try:
         with contextlib.redirect_stderr(warnings):
-            return manager_class(loader=loader, sources=[str(source)])
+            return manager_class(loader=loader, sources=_inventory_sources(source))
     except AnsibleError as error:
         reason = _parse_failure_reason(warnings.getvalue()) or _first_line(str(error))
         raise InventoryError(f"inventory '{source}' cannot be parsed: {reason}") from None
     finally:
-        constants.INVENTORY_UNPARSED_IS_FAILED = previous
+        constants.INVENTORY_UNPARSED_IS_FAILED, constants.INVENTORY_ANY_UNPARSED_IS_FAILED = previous
+
+
+def _inventory_sources(source: Path) -> list[str]:
+    """The files of an inventory directory Ansible would parse, minus agentroll's non-inventory ones."""
+    if not source.is_dir():
+        return [str(source)]
+    from ansible.inventory.manager import IGNORED  # hidden files, group_vars/, *.md, ... (Ansible's rule)
+
+    return [
+        str(entry)
+        for entry in sorted(source.iterdir())
+        if entry.name not in NOT_INVENTORY and not IGNORED.search(os.fsencode(entry.name))
+    ]
 
 
 def _parse_failure_reason(warnings: str) -> str | None:
@@ -451,6 +468,7 @@ def _plain_subset(variables: Mapping[str, Any], keys: Iterable[str]) -> dict[str
 
 
 def _plain(value: Any) -> Any:
+    """One value with Ansible's tagged subclasses turned back into plain Python types."""
     if isinstance(value, bool) or value is None:
         return value
     if isinstance(value, str):
@@ -467,4 +485,5 @@ def _plain(value: Any) -> Any:
 
 
 def _first_line(message: str) -> str:
+    """The first non-blank line of a (possibly multi-line) Ansible message."""
     return next((line.strip() for line in message.splitlines() if line.strip()), message)

@@ -12,7 +12,7 @@ import json
 import os
 import tempfile
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -97,7 +97,7 @@ def _host_entry(
         "reasons": list(assessment.reasons),
         "computer_name": name_value.get("computer_name"),
         "standard_name": standard_name,
-        "last_seen": _iso(view.last_seen) if view.last_seen else None,
+        "last_seen": _last_answered(view),
         "owner": host.owner,
         "address": host.address,
         "license": _license_status(view),
@@ -109,7 +109,18 @@ def _host_entry(
     }
 
 
+def _last_answered(view: HostView) -> str | None:
+    """When the host last answered: its latest observation, not counting a failed contact attempt."""
+    answered = [
+        observation.observed_at
+        for observation in view.latest.values()
+        if not (observation.aspect == Aspect.CONTACT and observation.value.get("status") == "unreachable")
+    ]
+    return _iso(max(answered)) if answered else None
+
+
 def _license_status(view: HostView) -> str | None:
+    """The latest license decision: ``granted``, ``waiting`` or None when none was made."""
     value = view.value(Aspect.LICENSE)
     if value is None or "granted" not in value:
         return None
@@ -117,6 +128,7 @@ def _license_status(view: HostView) -> str | None:
 
 
 def _public(entry: Mapping[str, Any]) -> dict[str, Any]:
+    """The row without its working (``_``-prefixed) values."""
     return {key: value for key, value in entry.items() if not key.startswith("_")}
 
 
@@ -130,13 +142,17 @@ def _is_straggler(entry: Mapping[str, Any]) -> bool:
     return entry["state"] in STRAGGLER_STATES and entry["license"] != "waiting"
 
 
-def _count(hosts: Sequence[Mapping[str, Any]], unit_code: str, predicate: Any) -> int:
+def _count(
+    hosts: Sequence[Mapping[str, Any]], unit_code: str, predicate: Callable[[Mapping[str, Any]], bool]
+) -> int:
+    """How many hosts of unit ``unit_code`` satisfy ``predicate``."""
     return sum(1 for entry in hosts if entry["unit"] == unit_code and predicate(entry))
 
 
 def _unit_entry(
     unit: Unit, hosts: Sequence[Mapping[str, Any]], usable: int, unused: int, generated_at: datetime
 ) -> dict[str, Any]:
+    """One unit's row: its hosts' arithmetic, license balance and deadline risk."""
     mine = [entry for entry in hosts if entry["unit"] == unit.code]
     installed = sum(1 for entry in mine if entry["_installed"])
     days_left = _days_left(unit.deadline, generated_at)
@@ -158,7 +174,7 @@ def _unit_entry(
     }
 
 
-def _state_counts(host_states: Any) -> dict[str, int]:
+def _state_counts(host_states: Iterable[str]) -> dict[str, int]:
     """Every state as a key (zeros included), in the design's order."""
     counts = Counter(host_states)
     return {state.value: counts.get(state.value, 0) for state in HostState}
@@ -202,10 +218,12 @@ def _iso(moment: datetime) -> str:
 
 
 def _iso_date(day: date | None) -> str | None:
+    """A date as ``YYYY-MM-DD``, or None."""
     return day.isoformat() if day else None
 
 
 def _days_left(deadline: date | None, generated_at: datetime) -> int | None:
+    """Days from the report's date to the deadline (negative once passed), or None."""
     return (deadline - generated_at.date()).days if deadline else None
 
 

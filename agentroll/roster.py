@@ -55,6 +55,8 @@ class Table:
 
 @dataclass(frozen=True)
 class RosterUnit:
+    """One valid row of the units table."""
+
     code: str
     name: str
     licenses: int
@@ -64,6 +66,8 @@ class RosterUnit:
 
 @dataclass(frozen=True)
 class RosterPC:
+    """One valid row of the PCs table, with its (given or generated) inventory hostname."""
+
     unit: str
     address: str
     hostname: str
@@ -74,6 +78,8 @@ class RosterPC:
 
 @dataclass(frozen=True)
 class ImportResult:
+    """Where the inventory was written and how many units and PCs it holds."""
+
     output: Path
     units: int
     pcs: int
@@ -131,6 +137,7 @@ def read_table(path: Path, sheet: str) -> Table:
 
 
 def _table(label: str, header: Sequence[Any], rows: Iterable[tuple[int, Sequence[Any]]]) -> Table:
+    """Key each row by the lower-cased header; skip blank rows, keep spreadsheet row numbers."""
     columns = tuple((_cell_text(name) or "").strip().lower() for name in header)
     records = []
     for number, cells in rows:
@@ -154,6 +161,7 @@ def _cell_text(value: Any) -> str | None:
 
 
 def _check_columns(table: Table, required: Sequence[str], errors: list[str]) -> bool:
+    """Record each missing required column; tell whether the table is usable."""
     missing = [column for column in required if column not in table.columns]
     for column in missing:
         errors.append(f"{table.label}: missing required column '{column}'")
@@ -187,6 +195,7 @@ def parse_units(table: Table, errors: list[str]) -> list[RosterUnit]:
 
 
 def _parse_licenses(value: Any, where: str, errors: list[str]) -> int | None:
+    """A non-negative integer count, or None after recording the problem."""
     text = _cell_text(value)
     if text is not None and text.isdigit():
         return int(text)
@@ -195,6 +204,7 @@ def _parse_licenses(value: Any, where: str, errors: list[str]) -> int | None:
 
 
 def _parse_deadline(value: Any, where: str, errors: list[str]) -> date | None:
+    """An optional deadline: an XLSX date cell or ``YYYY-MM-DD`` text."""
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
@@ -270,6 +280,7 @@ def _pc_fields(
 
 
 def _is_address(text: str) -> bool:
+    """An IPv4/IPv6 address or a DNS host name (not a bare number)."""
     try:
         ipaddress.ip_address(text)
         return True
@@ -278,6 +289,7 @@ def _is_address(text: str) -> bool:
 
 
 def _normalise_mac(mac: str) -> str:
+    """Any accepted MAC spelling as ``00-1A-2B-3C-4D-5E`` (as Windows writes it)."""
     digits = re.sub(r"[^0-9A-Fa-f]", "", mac).upper()
     return "-".join(digits[index : index + 2] for index in range(0, 12, 2))
 
@@ -353,6 +365,7 @@ ansible_user: CHANGE-ME  # a local or domain account in the PCs' Administrators 
 
 
 def _ensure_writable(output: Path, force: bool) -> None:
+    """Refuse to write over a file or into a non-empty directory without ``force``."""
     if output.exists() and not output.is_dir():
         raise RosterError(f"{output}: exists and is not a directory")
     if output.is_dir() and any(output.iterdir()) and not force:

@@ -85,6 +85,7 @@ def scrub(value: Any) -> Any:
 
 
 def utc_now() -> datetime:
+    """The current time, timezone-aware UTC."""
     return datetime.now(UTC)
 
 
@@ -96,6 +97,7 @@ def _to_text(moment: datetime) -> str:
 
 
 def _from_text(text: str | None) -> datetime | None:
+    """Parse a stored timestamp (None stays None)."""
     return datetime.fromisoformat(text) if text else None
 
 
@@ -103,6 +105,7 @@ class Store:
     """One connection to the state database; usable as a context manager and from several threads."""
 
     def __init__(self, path: str | Path) -> None:
+        """Open (creating if needed) the database at ``path`` and bring its schema up."""
         self.path = Path(path)
         # One connection may be shared by the threads of a callback; sqlite3 serialises, we lock.
         self._lock = threading.RLock()
@@ -131,6 +134,7 @@ class Store:
         self.close()
 
     def close(self) -> None:
+        """Close the connection (the data is already committed)."""
         with self._lock:
             self._db.close()
 
@@ -151,6 +155,7 @@ class Store:
                 self._db.execute("COMMIT")
 
     def _create_schema(self) -> None:
+        """Create the tables once and record the schema version; refuse a newer one."""
         with self._transaction() as db:
             for statement in _SCHEMA.split(";"):
                 if statement.strip():
@@ -166,6 +171,7 @@ class Store:
                 )
 
     def _read(self, sql: str, parameters: Iterable[Any] = ()) -> list[sqlite3.Row]:
+        """Run a read query; SQLite errors become a ``StoreError`` naming the database."""
         with self._lock:
             try:
                 cursor = self._db.execute(sql, tuple(parameters))

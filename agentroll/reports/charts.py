@@ -58,11 +58,13 @@ def unit_coverage_chart(units: Sequence[Mapping[str, Any]], catalog: Catalog) ->
     """One horizontal bar per unit (exactly), coverage in % of its licenses, 100 % marked."""
     label_width, bar_width, row, top = 330, 520, 30, 34
     width = label_width + bar_width + 90
-    height = top + row * len(units) + 10
+    height = top + row * len(units) + 30
     body = [_text(label_width, 18, catalog.text("chart_coverage"), size=15, fill=MUTED)]
     for tick in (0, 25, 50, 75, 100):
         x = label_width + bar_width * tick / 100
-        body.append(f'<line x1="{x:.1f}" y1="{top - 6}" x2="{x:.1f}" y2="{height - 6}" stroke="{GRID}"/>')
+        body.append(f'<line x1="{x:.1f}" y1="{top - 6}" x2="{x:.1f}" y2="{height - 24}" stroke="{GRID}"/>')
+        tick_label = catalog.percent(tick, 0) if tick == 100 else str(tick)
+        body.append(_text(x, height - 8, tick_label, anchor="middle", size=12, fill=MUTED))
     for index, unit in enumerate(units):
         y = top + index * row
         pct = float(unit["coverage_pct"])
@@ -85,7 +87,7 @@ def state_chart(states: Mapping[str, int], catalog: Catalog) -> str:
     width, bar_height, legend_row = 940, 38, 26
     total = sum(states.get(state, 0) for state in STATE_ORDER) or 1
     present = [state for state in STATE_ORDER if states.get(state, 0)]
-    height = 20 + bar_height + 20 + legend_row * ((len(present) + 2) // 3)
+    height = 10 + bar_height + 14 + legend_row * ((len(present) + 2) // 3)
     body: list[str] = []
     x = 0.0
     for state in present:
@@ -107,7 +109,7 @@ def state_chart(states: Mapping[str, int], catalog: Catalog) -> str:
 
 def history_chart(history: Sequence[Mapping[str, Any]], catalog: Catalog) -> str:
     """Coverage after each recorded run as a line with labelled points, 0-100 % on the y axis."""
-    width, height, left, right, top, bottom = 940, 300, 56, 24, 30, 64
+    width, height, left, right, top, bottom = 940, 300, 110, 90, 30, 64
     plot_w, plot_h = width - left - right, height - top - bottom
     body = [_text(left, 18, catalog.text("chart_history"), size=15, fill=MUTED)]
     for tick in (0, 25, 50, 75, 100):
@@ -124,13 +126,18 @@ def history_chart(history: Sequence[Mapping[str, Any]], catalog: Catalog) -> str
     if len(points) > 1:
         path = " ".join(f"{x:.1f},{y:.1f}" for x, y, _ in points)
         body.append(f'<polyline points="{path}" fill="none" stroke="{ON_TRACK}" stroke-width="3"/>')
-    for x, y, point in points:
+    # Beyond about eight runs the axis labels would overlap: label every n-th run and the last.
+    label_every = max(1, -(-count // 8))
+    for index, (x, y, point) in enumerate(points):
+        labelled = index % label_every == 0 or index == count - 1
         run_label = f"#{point['run_id']} {point['playbook']}"
         day = str(point.get("finished_at") or point.get("started_at") or "")[:10]
         body.append(
             f'<circle class="run" data-run="{point["run_id"]}" cx="{x:.1f}" cy="{y:.1f}" r="6" '
             f'fill="{ON_TRACK}"/>'
         )
+        if not labelled:
+            continue
         body.append(_text(x, y - 12, catalog.percent(float(point["coverage_pct"])), anchor="middle", size=13))
         body.append(_text(x, height - bottom + 22, run_label, anchor="middle", size=12, fill=MUTED))
         body.append(_text(x, height - bottom + 40, day, anchor="middle", size=12, fill=MUTED))

@@ -221,6 +221,9 @@ def hosts_in(report: Report, states: Sequence[str]) -> list[Mapping[str, Any]]:
     return [host for host in report["hosts"] if host["state"] in states]
 
 
+PROBLEM_COLUMNS = ("host", "unit", "owner", "computer_name", "state", "reasons")
+
+
 def problem_hosts_table(report: Report, catalog: Catalog, states: Sequence[str]) -> Table:
     """PCs in ``states`` with who uses them and why they are there."""
     rows = [
@@ -234,22 +237,29 @@ def problem_hosts_table(report: Report, catalog: Catalog, states: Sequence[str])
         ]
         for host in hosts_in(report, states)
     ]
-    return Table(catalog.columns("host", "unit", "owner", "computer_name", "state", "reasons"), rows)
+    return Table(catalog.columns(*PROBLEM_COLUMNS), rows)
+
+
+def _straggler_reasons(host: Mapping[str, Any], catalog: Catalog) -> str:
+    """The reasons, and for an unreachable PC how old the knowledge of its agent is."""
+    reasons = catalog.reasons(host.get("reasons") or ())
+    age = host.get("knowledge_age_days")
+    if host["state"] == "unreachable" and age is not None:
+        # Coverage still counts its last known agent; the reader must see how stale that is.
+        return "; ".join(part for part in (reasons, catalog.text("knowledge_age", days=age)) if part)
+    return reasons
 
 
 def stragglers_table(report: Report, catalog: Catalog) -> Table:
     """The rerun targets with their state and reasons."""
-    wanted = set(report.get("stragglers") or ())
     by_name = {host["host"]: host for host in report["hosts"]}
-    rows = [
-        [
-            name,
-            by_name[name]["unit"] if name in by_name else "",
-            catalog.state(by_name[name]["state"]) if name in by_name else "",
-            catalog.reasons(by_name[name].get("reasons") or ()) if name in by_name else "",
-        ]
-        for name in sorted(wanted)
-    ]
+    rows = []
+    for name in sorted(set(report.get("stragglers") or ())):
+        host = by_name.get(name)
+        if host is None:
+            rows.append([name, "", "", ""])
+            continue
+        rows.append([name, host["unit"], catalog.state(host["state"]), _straggler_reasons(host, catalog)])
     return Table(catalog.columns("host", "unit", "state", "reasons"), rows)
 
 

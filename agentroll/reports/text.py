@@ -50,6 +50,12 @@ def _reallocation(report: Report, catalog: Catalog) -> str:
     return _grid(table, catalog) if table.rows else catalog.text("no_reallocation")
 
 
+def _cannot_take_agent(report: Report, catalog: Catalog) -> str:
+    table = tables.problem_hosts_table(report, catalog, tables.REPLY_STATES)
+    picked = tables.pick(table, tables.PROBLEM_COLUMNS, ("host", "unit", "state", "reasons"))
+    return _grid(picked, catalog) if picked.rows else catalog.text("none")
+
+
 def _stragglers(report: Report, catalog: Catalog) -> str:
     names = report.get("stragglers") or []
     if not names:
@@ -76,6 +82,7 @@ def render_text(report: Report, catalog: Catalog) -> str:
         _section(catalog.text("states"), _grid(tables.states_table(report, catalog), catalog)),
         _section(catalog.text("will_miss"), _at_risk(report, catalog)),
         _section(catalog.text("reallocation"), _reallocation(report, catalog)),
+        _section(catalog.text("cannot_take_agent"), _cannot_take_agent(report, catalog)),
         _section(catalog.text("stragglers"), _stragglers(report, catalog)),
     ]
     return "\n".join(sections)

@@ -83,7 +83,10 @@ class ControlServer:
 
     def start(self) -> ControlServer:
         """Start serving."""
-        self._thread = threading.Thread(target=self._http.serve_forever, name="sim-control", daemon=True)
+        # A short poll interval keeps shutdown (and so SIGTERM handling) quick.
+        self._thread = threading.Thread(
+            target=self._http.serve_forever, kwargs={"poll_interval": 0.1}, name="sim-control", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -102,7 +105,7 @@ class ControlServer:
             "hosts": len(self._known),
             "scheme": self.server.scheme,
             "port": self.server.port,
-            "stats": dataclasses.asdict(self.server.stats),
+            "stats": self.server.stats_snapshot(),
         }
 
     def hosts(self) -> list[dict[str, Any]]:
@@ -171,12 +174,15 @@ class ControlServer:
             """Turns HTTP requests into ``ControlServer.route`` calls."""
 
             def do_GET(self) -> None:
+                """Serve a read."""
                 self._dispatch("GET")
 
             def do_POST(self) -> None:
+                """Serve a change."""
                 self._dispatch("POST")
 
             def _dispatch(self, method: str) -> None:
+                """Route the request and write its JSON answer."""
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
                 try:
@@ -287,4 +293,15 @@ def process_alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True
-    return True
+    return not _is_zombie(pid)
+
+
+def _is_zombie(pid: int) -> bool:
+    """Whether ``pid`` has exited but not been reaped (a background fleet's parent is gone, and
+    some init processes reap slowly)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return False
+    # The state letter follows the parenthesised command name, which may itself hold spaces.
+    return stat.rpartition(")")[2].split()[:1] == ["Z"]

@@ -118,7 +118,7 @@ class RemovePath:
 
 
 @dataclass(frozen=True)
-class TestPath:
+class PathExists:
     """The shell plugin's existence check (exit 0 when the path exists)."""
 
     path: str
@@ -153,7 +153,7 @@ Invocation = (
     | AbortShutdown
     | RebootTest
     | RemovePath
-    | TestPath
+    | PathExists
     | Script
     | Unknown
 )
@@ -305,7 +305,7 @@ def _decode_plain_script(script: str) -> Invocation:
         return RemovePath(path=_unquote(removal.group("path")), recurse=bool(removal.group("recurse")))
     test = _TEST_PATH.match(body)
     if test:
-        return TestPath(path=_unquote(test.group("path")))
+        return PathExists(path=_unquote(test.group("path")))
     return Script(text=script, body=body)
 
 

@@ -132,11 +132,14 @@ class Fleet:
         return list(self._hosts)
 
     def host(self, address: str) -> SimHost:
-        """Return the host at ``address`` (KeyError naming it when there is none)."""
+        """Return the host at ``address``, its reboot settled (KeyError naming it when there is none)."""
         try:
-            return self._hosts[address]
+            host = self._hosts[address]
         except KeyError:
             raise KeyError(f"no simulated host at {address}") from None
+        # Reboots complete lazily; settle here so that whoever looks sees the current state.
+        host.settle()
+        return host
 
     def credentials_for(self, address: str) -> tuple[str, str]:
         """Return the (username, password) the host accepts."""
@@ -259,10 +262,11 @@ def _build_host(
         host.add_product(_product(product, label))
     for service in _merged(defaults, entry, "services") or []:
         host.add_service(_service(service, label))
-    _apply_files(host, _merged(defaults, entry, "files") or {}, label)
     _apply_reboot_pending(host, _merged(defaults, entry, "reboot_pending"), label)
     # Booted a day before the fleet starts, so uptime looks like a PC's.
     host.boot_time = clock.now() - 86400.0
+    host.create_standard_directories()
+    _apply_files(host, _merged(defaults, entry, "files") or {}, label)
     faults = _merged(defaults, entry, "faults") or {}
     if not isinstance(faults, Mapping):
         raise FleetFileError(f"{label}: faults: must be a mapping")

@@ -320,8 +320,7 @@ class SimHost:
         self.reboot_reasons = []
         for service in self.services.values():
             wants_start = service.start_mode == "auto"
-            blocked = self.faults.service_wont_start and service.product_id is not None
-            service.state = "running" if wants_start and not blocked else "stopped"
+            service.state = "running" if wants_start and not self.faults.service_wont_start else "stopped"
 
     def connection_policy(self) -> ConnectionPolicy:
         """Return how the transport must treat this host's connections now."""
@@ -332,6 +331,21 @@ class SimHost:
                 reject_credentials=self.faults.reject_credentials,
                 slow_seconds=self.faults.slow_seconds,
             )
+
+    def create_standard_directories(self) -> None:
+        """Create the directories every Windows install has (Temp folders, Program Files, ...)."""
+        drive = self.system_drive
+        profile = f"{drive}\\Users\\{self.username}"
+        for path in (
+            f"{drive}\\Windows\\System32",
+            f"{drive}\\Windows\\Temp",
+            f"{drive}\\Program Files",
+            f"{drive}\\Program Files (x86)",
+            f"{drive}\\ProgramData",
+            f"{profile}\\AppData\\Local\\Temp",
+            f"{profile}\\Desktop",
+        ):
+            self.files.make_dirs(path, self.boot_time)
 
     # --- software ------------------------------------------------------------------------
 

@@ -15,12 +15,14 @@ seconds, or at once through ``FleetServer.refresh``.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import errno
 import logging
 import queue
 import selectors
 import socket
 import ssl
+import struct
 import threading
 import time
 from dataclasses import dataclass, field
@@ -187,6 +189,13 @@ class HttpConnection:
         self._sock.sendall(response.encode())
 
 
+def _reset(sock: socket.socket) -> None:
+    """Close a connection with a TCP reset instead of an orderly FIN."""
+    with contextlib.suppress(OSError):
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        sock.close()
+
+
 def _split_request_line(line: str) -> tuple[str, str, str]:
     """Split ``METHOD PATH VERSION``."""
     parts = line.split(" ")
@@ -205,6 +214,7 @@ class ServerStats:
     live_connections: int = 0
     peak_connections: int = 0
     encrypted_requests: int = 0
+    #: HTTP 401 answers: NTLM challenges as well as rejected credentials.
     unauthorized: int = 0
     #: WS-Man faults answered, by fault code (as a string, for JSON).
     faults: dict[str, int] = field(default_factory=dict)
@@ -220,7 +230,7 @@ class FleetServer:
         tls: bool | None = None,
         port: int | None = None,
         idle_timeout: float = 300.0,
-        policy_refresh: float = 0.5,
+        policy_refresh: float = 0.25,
     ) -> None:
         self.fleet = fleet
         self.tls = fleet.tls if tls is None else tls
@@ -253,6 +263,7 @@ class FleetServer:
                     self._open_listener(address)
         except BaseException:
             self._close_listeners()
+            self._users.close()
             raise
         self._acceptor = threading.Thread(target=self._accept_loop, name="sim-acceptor", daemon=True)
         self._acceptor.start()
@@ -281,10 +292,18 @@ class FleetServer:
         self._wake_writer.close()
 
     def __enter__(self) -> FleetServer:
+        """Start serving for the duration of a ``with`` block."""
         return self.start()
 
     def __exit__(self, *exc_info: object) -> None:
+        """Stop serving."""
         self.stop()
+
+    def stats_snapshot(self) -> dict[str, Any]:
+        """Return a consistent copy of the counters (they change under other threads)."""
+        with self._lock:
+            snapshot = dataclasses.asdict(self.stats)
+        return snapshot
 
     def endpoint(self, address: str) -> str:
         """Return the WinRM URL of the host at ``address``."""
@@ -397,13 +416,19 @@ class FleetServer:
 
     def _accept_all(self, listener: socket.socket, address: str) -> None:
         """Accept every pending connection of one listener and give each its own thread."""
-        while True:
+        while listener.fileno() >= 0:  # closed by a sync earlier in this select() round
             try:
                 sock, peer = listener.accept()
             except (BlockingIOError, InterruptedError):
                 return
             except OSError:
                 log.exception("accept failed on %s", address)
+                return
+            if self.fleet.connection_policy(address).refuse:
+                # The host went down since the last listener sync (a reboot, say): answer like
+                # a machine that is gone and close its door now rather than at the next sync.
+                _reset(sock)
+                self._sync_listeners([address])
                 return
             sock.setblocking(True)
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -458,7 +483,12 @@ class FleetServer:
                 return
             if request is None:
                 return
-            if self.fleet.connection_policy(address).drop:
+            policy = self.fleet.connection_policy(address)
+            if policy.refuse:
+                # A host going down resets the connections it had.
+                _reset(sock)
+                return
+            if policy.drop:
                 with self._lock:
                     self.stats.dropped += 1
                 return

@@ -37,6 +37,8 @@ VENV_BIN = PROJECT_ROOT / ".venv" / "bin"
 FIRST_BLOCK = 100
 LAST_BLOCK = 254
 _LOCK_DIR = Path(tempfile.gettempdir()) / f"agentroll-sim-blocks-{os.getuid()}"
+DEFAULT_USERNAME = "agentroll"
+DEFAULT_PASSWORD = "Sim-Passw0rd!"
 _counter = itertools.count()
 _held_locks: dict[str, IO[bytes]] = {}
 
@@ -103,6 +105,17 @@ def relocate(spec: Mapping[str, Any], prefix: str) -> tuple[dict[str, Any], dict
         host["address"] = f"{prefix}.{third}.{fourth}"
         mapping[original] = host["address"]
     return moved, mapping
+
+
+def fleet_spec(
+    count: int, *, username: str = DEFAULT_USERNAME, password: str = DEFAULT_PASSWORD, **defaults: Any
+) -> dict[str, Any]:
+    """Return a fleet spec of ``count`` hosts with fleet-wide credentials and host ``defaults``."""
+    return {
+        "credentials": {"username": username, "password": password},
+        "defaults": defaults,
+        "hosts": [{"address": f"127.0.{index // 250}.{index % 250 + 1}"} for index in range(count)],
+    }
 
 
 def load_spec(spec: Mapping[str, Any] | Path | str) -> dict[str, Any]:
@@ -273,8 +286,8 @@ def ansible_env(cwd: Path = PROJECT_ROOT, env: Mapping[str, str] | None = None) 
         # An empty list crashes ansible-core 2.21 ("A non-empty plugin name is required"); a
         # stdout-type builtin is a harmless placeholder, skipped because a stdout one is loaded.
         result["ANSIBLE_CALLBACKS_ENABLED"] = "ansible.builtin.minimal"
-    if "AGENTROLL_STATE" not in (env or {}):
-        # A test must never write into the operator's state database.
+    if "AGENTROLL_STATE" not in result and "AGENTROLL_STATE" not in (env or {}):
+        # A test must never write into the operator's default state database.
         result["AGENTROLL_STATE"] = str(Path(tempfile.mkdtemp(prefix="agentroll-state-")) / "state.db")
     result.update(env or {})
     return result

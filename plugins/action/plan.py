@@ -95,7 +95,9 @@ def _state_path() -> str:
     try:
         from ansible import constants
 
-        configured = constants.config.get_config_value("state", plugin_type="callback", plugin_name=CALLBACK_NAME)
+        configured = constants.config.get_config_value(
+            "state", plugin_type="callback", plugin_name=CALLBACK_NAME
+        )
     except Exception:  # the callback's options are not registered in this process
         configured = None
     return str(configured) if configured else str(default_state_path())
@@ -116,9 +118,12 @@ def _probes(task_vars: Mapping[str, Any], hosts: Sequence[str], probe_var: str) 
             value = (hostvars.raw_get(host) or {}).get(probe_var)
         else:
             value = None
-        if isinstance(value, Mapping) and not value.get("failed") and not value.get("skipped") and value.get(
-            "os_caption"
-        ) is not None:
+        if (
+            isinstance(value, Mapping)
+            and not value.get("failed")
+            and not value.get("skipped")
+            and value.get("os_caption") is not None
+        ):
             probes[host] = dict(value)
     return probes
 
@@ -149,7 +154,8 @@ def _summary(planned: Mapping[str, Any], play_hosts: Sequence[str]) -> list[str]
     installs = [name for name in play_hosts if hosts.get(name, {}).get("install")]
     lines.append(f"would install on {len(installs)} PC(s), rename {len(renames)} PC(s)")
     for move in planned["reallocation"]:
-        lines.append(f"reallocation advice: move {move['licenses']} license(s) from {move['from']} to {move['to']}")
+        licenses, source, target = move["licenses"], move["from"], move["to"]
+        lines.append(f"reallocation advice: move {licenses} license(s) from {source} to {target}")
     if not planned["reallocation"]:
         lines.append("reallocation advice: none")
     return lines

@@ -10,6 +10,15 @@ the end the report is built by ``agentroll.report.report_from_store`` (the same 
 
 from __future__ import annotations
 
+import os
+import re
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ansible import context
+from ansible.plugins.callback import CallbackBase
+
 DOCUMENTATION = r"""
 name: coverage
 type: aggregate
@@ -51,7 +60,9 @@ options:
       - section: callback_coverage
         key: report_dir
   report_formats:
-    description: Report formats to write (C(json) always; C(md), C(csv), C(html), ... as C(agentroll.reports) renders them).
+    description:
+      - Report formats to write; C(json) always, C(md), C(csv), C(html) and others as
+        C(agentroll.reports) renders them.
     type: list
     elements: str
     default: [json, md, csv, html]
@@ -97,15 +108,6 @@ options:
         key: show_table
 """
 
-import os
-import re
-from collections.abc import Callable, Iterable, Mapping
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-from ansible import context
-from ansible.plugins.callback import CallbackBase
-
 if TYPE_CHECKING:
     from ansible.executor.task_result import CallbackTaskResult
 
@@ -118,27 +120,34 @@ SET_FACT_ACTIONS = frozenset({"ansible.builtin.set_fact", "set_fact"})
 #: The fact the agent role sets after running the installer (no secrets in it).
 OUTCOME_FACT = "agentroll_agent_outcome"
 
-_POWERSHELL_TOO_OLD = re.compile(r"requires (a minimum )?PowerShell|PowerShell v?\d[\d.]* (is )?required", re.I)
+_POWERSHELL_TOO_OLD = re.compile(
+    r"requires (a minimum )?PowerShell|PowerShell v?\d[\d.]* (is )?required", re.I
+)
 _UNREACHABLE_CAUSES: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"credentials|unauthori[sz]ed|\b401\b|authenticat|logon failure|password", re.I),
-     "credentials rejected"),
+    (
+        re.compile(r"credentials|unauthori[sz]ed|\b401\b|authenticat|logon failure|password", re.I),
+        "credentials rejected",
+    ),
     (re.compile(r"refused", re.I), "connection refused"),
     (re.compile(r"timed? ?out|timeout", re.I), "timed out"),
-    (re.compile(r"reset by peer|remote ?disconnected|connection aborted|closed connection|broken pipe", re.I),
-     "connection dropped"),
-    (re.compile(r"name or service not known|nodename nor servname|no route to host|unreachable network", re.I),
-     "host not found"),
+    (
+        re.compile(
+            r"reset by peer|remote ?disconnected|connection aborted|closed connection|broken pipe", re.I
+        ),
+        "connection dropped",
+    ),
+    (re.compile(r"name or service not known|nodename nor servname|no route to host", re.I), "host not found"),
 )
 _MAX_REASON = 300
 
 
 def classify_unreachable(message: str) -> str:
-    """The cause of an unreachable host in a few words, with the first line of Ansible's message."""
-    first = next((line.strip() for line in str(message).splitlines() if line.strip()), "no message")
+    """The cause of an unreachable host in a few words; the first line of Ansible's message if unknown."""
     for pattern, cause in _UNREACHABLE_CAUSES:
         if pattern.search(message):
-            return f"{cause}: {first}"[:_MAX_REASON]
-    return first[:_MAX_REASON]
+            return cause
+    first = next((line.strip() for line in str(message).splitlines() if line.strip()), "no message")
+    return first.removeprefix("Task failed: ")[:_MAX_REASON]
 
 
 def failure_reason(result: Mapping[str, Any], censored: bool) -> str:
@@ -272,7 +281,8 @@ class CallbackModule(CallbackBase):
                 self._agent[host] = agent
                 rows: list[tuple[Any, Mapping[str, Any]]] = [(Aspect.AGENT, agent)]
                 if outcome.get("reboot_required"):
-                    rows.append((Aspect.REBOOT, {"pending": True, "reason": f"installer exit code {outcome.get('rc')}"}))
+                    reason = f"installer exit code {outcome.get('rc')}"
+                    rows.append((Aspect.REBOOT, {"pending": True, "reason": reason}))
                 self._record(host, rows)
         elif action in SERVICE_ACTIONS and data.get("exists", True):
             agent = {**self._agent.get(host, {"installed": True, "version": None})}
@@ -300,13 +310,9 @@ class CallbackModule(CallbackBase):
                 self._standard[host] = str(plan["standard_name"])
             if host not in self._probed:
                 continue
-            self._record(
-                host,
-                [
-                    (Aspect.ELIGIBILITY, {"eligible": bool(plan.get("eligible")), "reasons": list(plan.get("reasons") or [])}),
-                    (Aspect.LICENSE, {"granted": bool(plan.get("license_granted")), "reason": plan.get("license_reason")}),
-                ],
-            )
+            eligibility = {"eligible": bool(plan.get("eligible")), "reasons": list(plan.get("reasons") or [])}
+            grant = {"granted": bool(plan.get("license_granted")), "reason": plan.get("license_reason")}
+            self._record(host, [(Aspect.ELIGIBILITY, eligibility), (Aspect.LICENSE, grant)])
 
     def _on_failed(self, result: CallbackTaskResult) -> None:
         from agentroll.model import Aspect, ContactStatus
@@ -316,12 +322,13 @@ class CallbackModule(CallbackBase):
         censored = _censored(result)
         message = "" if censored else str(data.get("msg") or "")
         if _action(result) in PROBE_ACTIONS and _POWERSHELL_TOO_OLD.search(message):
-            self._record(host, [(Aspect.CONTACT, {"status": ContactStatus.UNMANAGEABLE.value, "reason": message.strip()[:_MAX_REASON]})])
+            contact = {"status": ContactStatus.UNMANAGEABLE.value, "reason": message.strip()[:_MAX_REASON]}
+            self._record(host, [(Aspect.CONTACT, contact)])
             return
         if data.get("unreachable"):
             self._on_unreachable(result)
             return
-        task = result.task.get_name().strip() or _action(result)
+        task = result.task.get_name(include_role_fqcn=False).strip() or _action(result)
         self._record(host, [(Aspect.FAILURE, {"task": task, "reason": failure_reason(data, censored)})])
 
     def _on_unreachable(self, result: CallbackTaskResult) -> None:
@@ -330,7 +337,8 @@ class CallbackModule(CallbackBase):
         data = result.result
         message = "" if _censored(result) else str(data.get("msg") or "")
         reason = classify_unreachable(message)
-        self._record(result.host.get_name(), [(Aspect.CONTACT, {"status": ContactStatus.UNREACHABLE.value, "reason": reason})])
+        contact = {"status": ContactStatus.UNREACHABLE.value, "reason": reason}
+        self._record(result.host.get_name(), [(Aspect.CONTACT, contact)])
 
     # -- end of run -----------------------------------------------------------------------------
 
@@ -371,7 +379,8 @@ class CallbackModule(CallbackBase):
         if self.get_option("show_table"):
             table = render(report, "text", lang) if render is not None else _fallback_table(report)
             self._display.display(str(table).rstrip("\n"))
-            self._display.display(f"agentroll: reports in {directory}; {len(report.get('stragglers') or ())} straggler(s)")
+            count = len(report.get("stragglers") or ())
+            self._display.display(f"agentroll: reports in {directory}; {count} straggler(s)")
 
     def _close(self) -> None:
         if self._store is not None:
@@ -406,9 +415,9 @@ def _renderer() -> Callable[[Mapping[str, Any], str, str], Any] | None:
 
 def _fallback_table(report: Mapping[str, Any]) -> str:
     """Plain per-unit lines, used only if agentroll.reports is not installed."""
-    lines = ["unit      installed/licenses  coverage"]
-    for unit in report.get("units") or ():
-        lines.append(f"{unit['code']:<9} {unit['installed']:>4}/{unit['licenses']:<13} {unit['coverage_pct']:>5} %")
+    rows = [(u["code"], u["installed"], u["licenses"], u["coverage_pct"]) for u in report.get("units") or ()]
     totals = report.get("totals") or {}
-    lines.append(f"{'TOTAL':<9} {totals.get('installed', 0):>4}/{totals.get('licenses', 0):<13} {totals.get('coverage_pct', 0):>5} %")
+    rows.append(("TOTAL", totals.get("installed", 0), totals.get("licenses", 0), totals.get("coverage_pct")))
+    lines = ["unit      installed/licenses  coverage"]
+    lines.extend(f"{code:<9} {done:>4}/{licenses:<13} {pct:>5} %" for code, done, licenses, pct in rows)
     return "\n".join(lines)

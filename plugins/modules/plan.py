@@ -9,8 +9,8 @@ module: plan
 short_description: Plan eligibility, standard names, license grants and reallocation for a district
 version_added: 0.1.0
 description:
-  - Runs C(agentroll.plan.build_plan) on the controller: for every host of the district inventory,
-    whether it can take the agent (with the reasons when not), its standard name and whether it
+  - Runs C(agentroll.plan.build_plan) on the controller. For every host of the district inventory
+    it computes whether it can take the agent (with the reasons when not), its standard name and whether it
     must be renamed, whether it holds one of its unit's licenses (and why not), whether this run
     should install the agent, and the license moves between units the district should consider.
   - Hosts of the play are judged by the probe result registered under O(probe_var); every other

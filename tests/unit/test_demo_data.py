@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
 from pathlib import Path
@@ -124,3 +125,23 @@ def test_the_inventory_loads_with_the_library() -> None:
     inventory = inventory_module.load_inventory(DEMO)
     assert sum(unit.licenses for unit in inventory.units) == 190
     assert str(inventory.deadline) == demo_data.DEADLINE
+
+
+def test_installed_agent_matches_the_agent_profile() -> None:
+    """PCs that start with the agent carry the product and service the deploy role installs."""
+    defaults = _load(REPO / "roles" / "agent" / "defaults" / "main.yml")
+    assert defaults["agentroll_agent_product_id"] == demo_data.AGENT_PRODUCT_ID
+    assert defaults["agentroll_agent_service_name"] == demo_data.AGENT_SERVICE_NAME
+    installer_file = REPO / "roles" / "agent" / "files" / defaults["agentroll_agent_installer"]
+    installer = json.loads(installer_file.read_text(encoding="utf-8"))
+    assert installer["product_id"] == demo_data.AGENT_PRODUCT_ID
+    assert installer["name"] == demo_data.AGENT_PRODUCT_NAME
+    assert installer["version"] == demo_data.AGENT_VERSION
+    assert installer["service"]["name"] == demo_data.AGENT_SERVICE_NAME
+    assert installer["service"]["display_name"] == demo_data.AGENT_SERVICE_DISPLAY_NAME
+
+
+def test_the_fleet_file_loads_in_the_simulator() -> None:
+    fleet_module = pytest.importorskip("agentroll.sim.fleet")
+    fleet = fleet_module.Fleet.from_file(DEMO / "fleet.yml")
+    assert len(fleet.addresses()) == len(demo_data.build_demo())

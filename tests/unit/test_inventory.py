@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from agentroll.inventory import InventoryError, build_inventory, load_inventory
+from agentroll.inventory import InventoryError, build_inventory, load_inventory, plain_data_from_ansible
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -311,3 +311,36 @@ def test_loading_190_hosts_is_fast(tmp_path: Path, yaml_writer: Callable[[Path, 
     elapsed = time.perf_counter() - started
     assert len(inventory.hosts) == 190
     assert elapsed < 2.0, f"loading 190 hosts took {elapsed:.2f} s"
+
+
+def test_plain_data_from_a_parsed_ansible_inventory_keeps_only_toolkit_variables() -> None:
+    from ansible.inventory.manager import InventoryManager
+    from ansible.parsing.dataloader import DataLoader
+
+    loader = DataLoader()
+    manager = InventoryManager(loader=loader, sources=[str(REPO / "inventory" / "example")])
+    groups, hosts = plain_data_from_ansible(manager, loader, [str(REPO / "inventory" / "example")])
+    assert groups["unit_vp"]["vars"]["agentroll_licenses"] == 4
+    assert groups["units"]["vars"] == {"agentroll_deadline": date(2026, 12, 31)}
+    assert "ansible_user" not in groups["all"]["vars"] and "ansible_connection" not in groups["all"]["vars"]
+    assert hosts["vp-01"]["ansible_host"] == "192.0.2.11"
+    assert build_inventory(groups, hosts) == load_inventory(REPO / "inventory" / "example")
+
+
+def test_roster_fleet_file_and_docs_beside_the_inventory_are_not_parsed(
+    make_inventory_dir: Callable[..., Path], yaml_writer: Callable[[Path, Any], Path]
+) -> None:
+    path = make_inventory_dir(tree({"vp": {"vars": unit_vars("VP"), "hosts": {"vp-01": None}}}))
+    (path / "roster").mkdir()
+    (path / "roster" / "pcs.csv").write_text("unit,address\nVP,10.0.0.1\n", encoding="utf-8")
+    yaml_writer(path / "fleet.yml", {"credentials": {"username": "u", "password": "p"}, "hosts": []})
+    (path / "README.md").write_text("# notes\n", encoding="utf-8")
+    inventory = load_inventory(path)
+    assert [host.name for host in inventory.hosts] == ["vp-01"]
+
+
+def test_one_broken_file_among_several_is_an_error(make_inventory_dir: Callable[..., Path]) -> None:
+    path = make_inventory_dir(tree({"vp": {"vars": unit_vars("VP"), "hosts": {"vp-01": None}}}))
+    (path / "more.yml").write_text("all: [\n", encoding="utf-8")
+    with pytest.raises(InventoryError, match=r"cannot be parsed: .*more\.yml"):
+        load_inventory(path)

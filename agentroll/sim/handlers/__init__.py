@@ -6,6 +6,7 @@ Importing this package registers every module handler (one small module per fami
 from __future__ import annotations
 
 import time
+import traceback
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,12 +18,12 @@ from agentroll.sim.decoder import (
     Invocation,
     MakeTempDir,
     ModuleRun,
+    PathExists,
     PutFile,
     RebootCommand,
     RebootTest,
     RemovePath,
     Script,
-    TestPath,
     Unknown,
     decode,
 )
@@ -91,7 +92,7 @@ def answer(host: SimHost, invocation: Invocation) -> Outcome:
     match invocation:
         case ModuleRun():
             return run_module(host, invocation)
-        case PutFile() | FetchFile() | MakeTempDir() | ExpandUser() | RemovePath() | TestPath():
+        case PutFile() | FetchFile() | MakeTempDir() | ExpandUser() | RemovePath() | PathExists():
             return _from_tuple(files.answer_transfer(host, invocation), _kind(invocation))
         case BootTimeQuery() | RebootCommand() | AbortShutdown() | RebootTest():
             return _from_tuple(reboot.answer(host, invocation), _kind(invocation))
@@ -115,6 +116,10 @@ def run_module(host: SimHost, run: ModuleRun) -> Outcome:
         }
     elif host.faults.fail_on_call == host.call_count:
         result = _injected_failure(run)
+    elif "async_wrapper.ps1" in run.wrappers:
+        # An async run answers with a job id and needs async_status polling: not modelled.
+        message = f"agentroll sim: async runs are not simulated ({run.fqcn})"
+        result = {"failed": True, "changed": False, "msg": message}
     elif run.check_mode and not module.spec.supports_check_mode:
         result = {
             "changed": False,
@@ -127,6 +132,13 @@ def run_module(host: SimHost, run: ModuleRun) -> Outcome:
             result = module.handler(host, run, params)
         except ModuleFailure as failure:
             result = {"changed": False, **failure.result, "failed": True, "msg": failure.msg}
+        except Exception as error:  # a simulator bug: fail the task loudly rather than the HTTP request
+            result = {
+                "changed": False,
+                "failed": True,
+                "msg": f"agentroll sim: handler for {run.fqcn} crashed: {type(error).__name__}: {error}",
+                "exception": traceback.format_exc(),
+            }
     result.setdefault("changed", False)
     failed = bool(result.get("failed"))
     return Outcome(
@@ -183,7 +195,7 @@ def _kind(invocation: Invocation) -> str:
         MakeTempDir: "mkdtemp",
         ExpandUser: "expand_user",
         RemovePath: "remove",
-        TestPath: "exists",
+        PathExists: "exists",
         BootTimeQuery: "reboot_boot_time",
         RebootCommand: "reboot_shutdown",
         AbortShutdown: "reboot_abort",

@@ -12,9 +12,9 @@ from agentroll.sim.decoder import (
     FetchFile,
     MakeTempDir,
     ModuleRun,
+    PathExists,
     PutFile,
     RemovePath,
-    TestPath,
 )
 from agentroll.sim.handlers.base import (
     ModuleFailure,
@@ -32,7 +32,7 @@ TransferAnswer = tuple[bytes, bytes, int]
 
 
 def answer_transfer(
-    host: SimHost, invocation: PutFile | FetchFile | MakeTempDir | ExpandUser | RemovePath | TestPath
+    host: SimHost, invocation: PutFile | FetchFile | MakeTempDir | ExpandUser | RemovePath | PathExists
 ) -> TransferAnswer:
     """Answer the plumbing commands Ansible sends around module runs."""
     match invocation:
@@ -50,7 +50,7 @@ def answer_transfer(
             if host.files.remove(invocation.path):
                 return b"", b"", 0
             return b"", _not_found(invocation.path), 1
-        case TestPath():
+        case PathExists():
             return b"", b"", 0 if host.files.exists(invocation.path) else 1
 
 
@@ -259,7 +259,8 @@ def win_stat(host: SimHost, run: ModuleRun, params: dict[str, Any]) -> ModuleRes
     if entry is None and not host.files.is_dir(path):
         return {"changed": False, "stat": {"exists": False}}
     modified = entry.modified if entry is not None else host.boot_time
-    name = path.replace("/", "\\").rstrip("\\").rsplit("\\", 1)[-1]
+    shown_path = entry.path if entry is not None else path
+    name = shown_path.rstrip("\\").rsplit("\\", 1)[-1]
     stat: dict[str, Any] = {
         "exists": True,
         "attributes": "Directory" if entry is None or entry.is_dir else "Archive",
@@ -276,7 +277,7 @@ def win_stat(host: SimHost, run: ModuleRun, params: dict[str, Any]) -> ModuleRes
         "creationtime": modified,
         "lastaccesstime": modified,
         "lastwritetime": modified,
-        "path": entry.path if entry is not None else path,
+        "path": shown_path,
         "filename": name,
         "owner": "BUILTIN\\Administrators",
     }

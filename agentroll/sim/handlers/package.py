@@ -150,14 +150,13 @@ def _install(
     if outcome.rc not in expected:
         command = _command_line(path, params["arguments"])
         # The real message leaves the code to result.rc; adding it here lets a report quote it.
+        result.update(stdout=outcome.stdout, stderr=outcome.stderr, reboot_required=False)
         raise ModuleFailure(
             f"unexpected rc from '{command}': see rc, stdout, and stderr for more details (rc {outcome.rc})",
             **result,
-            stdout=outcome.stdout,
-            stderr=outcome.stderr,
-            reboot_required=False,
         )
-    result.update(changed=True, reboot_required=outcome.reboot_required)
+    # Set explicitly, as win_package does: without it Ansible fails any result whose rc is not 0.
+    result.update(changed=True, reboot_required=outcome.reboot_required, failed=False)
     return result
 
 

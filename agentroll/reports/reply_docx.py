@@ -1,0 +1,160 @@
+"""The written reply as a Word document, laid out like a Vietnamese administrative report.
+
+A4, Times New Roman 13 pt, margins of Decree 30/2020 (left 3 cm, right 2 cm, top and bottom 2 cm),
+issuer and national motto side by side, signature block on the right.
+"""
+
+from __future__ import annotations
+
+import io
+
+from docx import Document
+from docx.document import Document as DocumentType
+from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml.ns import qn
+from docx.shared import Cm, Pt
+from docx.table import Table as DocxTable
+from docx.table import _Cell
+from docx.text.paragraph import Paragraph
+
+from agentroll.i18n import Catalog
+from agentroll.reports.reply import Reply, build_reply
+from agentroll.reports.tables import Report, Table
+
+FONT_NAME = "Times New Roman"
+BODY_SIZE = Pt(13)
+TABLE_SIZE = Pt(12)
+#: Column widths (cm) of the PC table and the reallocation table, fitted to 16 cm of text width.
+PC_WIDTHS = (1.1, 3.6, 3.6, 3.2, 4.5)
+MOVE_WIDTHS = (1.1, 6.4, 6.4, 2.1)
+
+
+def _setup(document: DocumentType) -> None:
+    section = document.sections[0]
+    section.page_width, section.page_height = Cm(21), Cm(29.7)
+    section.left_margin, section.right_margin = Cm(3), Cm(2)
+    section.top_margin, section.bottom_margin = Cm(2), Cm(2)
+    style = document.styles["Normal"]
+    style.font.name = FONT_NAME
+    style.font.size = BODY_SIZE
+    # Word picks the East-Asian font slot for some Vietnamese letters unless it is set too.
+    style.element.rPr.rFonts.set(qn("w:eastAsia"), FONT_NAME)
+    style.paragraph_format.space_after = Pt(3)
+
+
+def _next_paragraph(container: DocumentType | _Cell) -> Paragraph:
+    """A new paragraph, except in a fresh table cell, which already holds one empty paragraph."""
+    if isinstance(container, _Cell):
+        paragraphs = container.paragraphs
+        if len(paragraphs) == 1 and not paragraphs[0].text:
+            return paragraphs[0]
+    return container.add_paragraph()
+
+
+def _line(
+    container: DocumentType | _Cell,
+    text: str,
+    *,
+    bold: bool = False,
+    italic: bool = False,
+    align: WD_ALIGN_PARAGRAPH = WD_ALIGN_PARAGRAPH.CENTER,
+    size: Pt | None = None,
+) -> Paragraph:
+    paragraph = _next_paragraph(container)
+    paragraph.alignment = align
+    run = paragraph.add_run(text)
+    run.bold, run.italic = bold, italic
+    if size is not None:
+        run.font.size = size
+    return paragraph
+
+
+def _borderless(table: DocxTable) -> None:
+    # The heading block is a layout table: Word's default table has no borders, keep it that way.
+    table.style = None
+    table.autofit = True
+
+
+def _heading_block(document: DocumentType, reply: Reply) -> None:
+    """Issuer (left) and national motto with place and date (right)."""
+    block = document.add_table(rows=1, cols=2)
+    _borderless(block)
+    left, right = block.rows[0].cells
+    left.width, right.width = Cm(6.5), Cm(9.5)
+    _line(left, reply.issuer_parent, size=Pt(12))
+    _line(left, reply.issuer, bold=True, size=Pt(12))
+    _line(left, reply.number, size=Pt(12))
+    _line(right, reply.nation, bold=True, size=Pt(12))
+    _line(right, reply.motto, bold=True)
+    _line(right, reply.place_date, italic=True)
+
+
+def _data_table(document: DocumentType, table: Table, widths: tuple[float, ...]) -> None:
+    grid = document.add_table(rows=1, cols=len(table.headers))
+    grid.style = "Table Grid"
+    grid.alignment = WD_TABLE_ALIGNMENT.CENTER
+    for cell, header, width in zip(grid.rows[0].cells, table.headers, widths, strict=True):
+        cell.width = Cm(width)
+        cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
+        run = cell.paragraphs[0].add_run(header)
+        run.bold, run.font.size = True, TABLE_SIZE
+    for row in table.rows:
+        cells = grid.add_row().cells
+        for index, (cell, value, width) in enumerate(zip(cells, row, widths, strict=True)):
+            cell.width = Cm(width)
+            numeric = isinstance(value, int)
+            cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER if numeric or index == 0 else None
+            cell.paragraphs[0].add_run(str(value)).font.size = TABLE_SIZE
+
+
+def _body(document: DocumentType, reply: Reply) -> None:
+    _line(document, "")
+    _line(document, reply.title, bold=True, size=Pt(14))
+    _line(document, reply.recipient)
+    intro = _line(document, reply.intro, align=WD_ALIGN_PARAGRAPH.JUSTIFY)
+    intro.paragraph_format.first_line_indent = Cm(1)
+    _line(document, reply.ineligible_heading, bold=True, align=WD_ALIGN_PARAGRAPH.LEFT)
+    if reply.ineligible.rows:
+        _data_table(document, reply.ineligible, PC_WIDTHS)
+    else:
+        _line(document, reply.none_ineligible, italic=True, align=WD_ALIGN_PARAGRAPH.LEFT)
+    _line(document, reply.reallocation_heading, bold=True, align=WD_ALIGN_PARAGRAPH.LEFT)
+    if reply.reallocation.rows:
+        _data_table(document, reply.reallocation, MOVE_WIDTHS)
+    else:
+        _line(document, reply.no_reallocation, italic=True, align=WD_ALIGN_PARAGRAPH.LEFT)
+    closing = _line(document, reply.closing, align=WD_ALIGN_PARAGRAPH.JUSTIFY)
+    closing.paragraph_format.first_line_indent = Cm(1)
+
+
+def _signature_block(document: DocumentType, reply: Reply) -> None:
+    """Recipients (left) and the signer (right), as in every administrative document."""
+    block = document.add_table(rows=1, cols=2)
+    _borderless(block)
+    left, right = block.rows[0].cells
+    left.width, right.width = Cm(8), Cm(8)
+    _line(left, reply.recipients_heading, bold=True, italic=True, align=WD_ALIGN_PARAGRAPH.LEFT, size=Pt(12))
+    for recipient in reply.recipients:
+        _line(left, f"- {recipient}", align=WD_ALIGN_PARAGRAPH.LEFT, size=Pt(11))
+    _line(right, reply.signer_title, bold=True)
+    _line(right, reply.signer_note, italic=True)
+
+
+def reply_document(reply: Reply) -> DocumentType:
+    """The reply as a python-docx document."""
+    document = Document()
+    _setup(document)
+    _heading_block(document, reply)
+    _body(document, reply)
+    _signature_block(document, reply)
+    document.core_properties.title = reply.title
+    document.core_properties.language = reply.lang
+    return document
+
+
+def render_reply_docx(report: Report, catalog: Catalog, district: str | None = None) -> bytes:
+    """The written reply as DOCX bytes."""
+    buffer = io.BytesIO()
+    reply_document(build_reply(report, catalog, district)).save(buffer)
+    return buffer.getvalue()

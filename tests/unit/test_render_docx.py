@@ -1,0 +1,100 @@
+"""The written reply (DOCX and printable HTML): motto, title, the PCs that fall short, the moves."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from docx import Document
+
+from agentroll.reports import render
+
+FIXTURE = Path(__file__).parent / "fixtures" / "report_sample.json"
+TITLE = "BÁO CÁO DANH SÁCH MÁY TÍNH KHÔNG ĐỦ ĐIỀU KIỆN CÀI ĐẶT PHẦN MỀM GIÁM SÁT MÃ ĐỘC"
+
+
+@pytest.fixture(scope="module")
+def report() -> dict[str, Any]:
+    return json.loads(FIXTURE.read_text(encoding="utf-8"))
+
+
+def _document_text(data: bytes) -> tuple[list[str], list[list[list[str]]]]:
+    document = Document(io.BytesIO(data))
+    paragraphs = [paragraph.text for paragraph in document.paragraphs]
+    grids = [[[cell.text for cell in row.cells] for row in table.rows] for table in document.tables]
+    return paragraphs, grids
+
+
+@pytest.fixture(scope="module")
+def reply_vi(report: dict[str, Any]) -> tuple[list[str], list[list[list[str]]]]:
+    data = render(report, "docx", lang="vi", district="Kon Plông")
+    assert isinstance(data, bytes)
+    return _document_text(data)
+
+
+def test_heading_has_issuer_motto_and_date(reply_vi: tuple[list[str], list[list[list[str]]]]) -> None:
+    _, grids = reply_vi
+    issuer, motto = grids[0][0]
+    assert "UBND HUYỆN KON PLÔNG" in issuer
+    assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in motto
+    assert "Độc lập - Tự do - Hạnh phúc" in motto
+    assert "Kon Plông, ngày 29 tháng 11 năm 2026" in motto
+
+
+def test_title_and_addressee(reply_vi: tuple[list[str], list[list[list[str]]]]) -> None:
+    paragraphs, _ = reply_vi
+    assert TITLE in paragraphs
+    assert "Kính gửi: Ủy ban nhân dân huyện Kon Plông." in paragraphs
+
+
+def test_pc_table_lists_ineligible_and_unmanageable_pcs(
+    report: dict[str, Any], reply_vi: tuple[list[str], list[list[list[str]]]]
+) -> None:
+    _, grids = reply_vi
+    pcs = grids[1]
+    assert pcs[0] == ["STT", "Đơn vị", "Máy tính", "Người sử dụng", "Lý do không đủ điều kiện"]
+    expected = [h for h in report["hosts"] if h["state"] in ("ineligible", "unmanageable")]
+    assert len(pcs) - 1 == len(expected)
+    rows = {row[2].split()[0]: row for row in pcs[1:]}
+    assert rows["mangden-02"] == [
+        "2",
+        "UBND thị trấn Măng Đen",
+        "mangden-02 (DESKTOP-4HX2PLA)",
+        "Đinh Thị Trang",
+        "Bộ nhớ RAM 1024 MB, yêu cầu tối thiểu 2048 MB",
+    ]
+    assert rows["tckh-04"][4] == "PowerShell phiên bản 2.0, yêu cầu tối thiểu 5.1"
+
+
+def test_reallocation_table_and_signature(reply_vi: tuple[list[str], list[list[list[str]]]]) -> None:
+    _, grids = reply_vi
+    assert grids[2][1] == ["1", "UBND xã Đắk Long", "Văn phòng HĐND và UBND huyện", "1"]
+    recipients, signer = grids[3][0]
+    assert "Nơi nhận:" in recipients
+    assert "NGƯỜI LẬP BÁO CÁO" in signer
+
+
+def test_without_district_the_place_is_left_blank(report: dict[str, Any]) -> None:
+    _, grids = _document_text(render(report, "docx", lang="vi"))  # type: ignore[arg-type]
+    assert "UBND HUYỆN ……………" in grids[0][0][0]
+    assert "……………, ngày 29 tháng 11 năm 2026" in grids[0][0][1]
+
+
+def test_english_reply(report: dict[str, Any]) -> None:
+    _, grids = _document_text(render(report, "docx", lang="en"))  # type: ignore[arg-type]
+    assert "SOCIALIST REPUBLIC OF VIETNAM" in grids[0][0][1]
+    assert grids[1][1][4] == "RAM 1536 MB < 2048 MB; free space on C: 350 MB < 2048 MB"
+
+
+def test_reply_html_has_the_same_rows(report: dict[str, Any]) -> None:
+    page = render(report, "reply-html", lang="vi", district="Kon Plông")
+    assert isinstance(page, str)
+    assert '<meta charset="utf-8">' in page
+    assert TITLE in page
+    assert "Độc lập - Tự do - Hạnh phúc" in page
+    for host in ("daklong-04", "mangden-02", "mangden-03", "mangden-04", "tckh-04", "vp-05"):
+        assert host in page
+    assert "http://" not in page and "https://" not in page

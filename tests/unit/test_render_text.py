@@ -1,0 +1,116 @@
+"""Text, Markdown and CSV renderings of the report: content and structure."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from agentroll.reports import BINARY_FORMATS, FORMATS, render
+
+FIXTURES = Path(__file__).parent / "fixtures"
+GOLDEN = Path(__file__).parent / "golden" / "report.json"
+
+
+@pytest.fixture(scope="module")
+def report() -> dict[str, Any]:
+    return json.loads((FIXTURES / "report_sample.json").read_text(encoding="utf-8"))
+
+
+def test_the_fixture_follows_the_report_schema(report: dict[str, Any]) -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    schema_path = Path(__file__).resolve().parents[2] / "agentroll" / "schemas" / "coverage-1.json"
+    jsonschema.validate(report, json.loads(schema_path.read_text(encoding="utf-8")))
+    assert all(count > 0 for count in report["totals"]["states"].values()), "every state must be present"
+
+
+def test_formats_are_listed() -> None:
+    assert set(FORMATS) >= {"text", "md", "csv", "units-csv", "html", "xlsx", "docx", "reply-html", "json"}
+
+
+def test_unknown_format_and_language_are_refused(report: dict[str, Any]) -> None:
+    with pytest.raises(ValueError, match="unknown report format"):
+        render(report, "pdf")
+    with pytest.raises(ValueError, match="unknown language"):
+        render(report, "text", lang="fr")
+
+
+def test_text_has_units_totals_and_states(report: dict[str, Any]) -> None:
+    text = render(report, "text")
+    assert isinstance(text, str)
+    for unit in report["units"]:
+        assert unit["code"] in text and unit["name"] in text
+    assert "14 of 27 licenses in use (51.9 %)" in text
+    assert "Deadline 2026-12-15: 16 days left" in text
+    for state in ("Compliant", "Reboot pending", "Misnamed", "Agent not running", "Not yet contacted"):
+        assert state in text
+    assert "All units" in text
+    assert "UBND xã Đắk Long (DAKLONG)" in text  # the reallocation's source
+    assert "12 PCs" in text and "vp-02" in text
+
+
+def test_text_right_aligns_numbers(report: dict[str, Any]) -> None:
+    line = next(line for line in render(report, "text").splitlines() if line.startswith("MANGDEN"))
+    assert " 25.0 " in line
+
+
+def test_markdown_has_tables_and_reasons(report: dict[str, Any]) -> None:
+    markdown = render(report, "md")
+    assert markdown.startswith("# Agent coverage report")
+    assert "## Coverage per unit" in markdown
+    assert "| VP " in markdown
+    assert "RAM 1024 MB < 2048 MB" in markdown
+    assert "## Coverage over the recorded runs" in markdown
+
+
+def test_markdown_escapes_pipes(report: dict[str, Any]) -> None:
+    piped = json.loads(json.dumps(report))
+    piped["hosts"][0]["state"] = "ineligible"
+    piped["hosts"][0]["reasons"] = ["a | b"]
+    assert "a \\| b" in render(piped, "md")
+
+
+def test_csv_has_one_row_per_host(report: dict[str, Any]) -> None:
+    rows = list(csv.DictReader(io.StringIO(render(report, "csv"))))
+    assert [row["PC"] for row in rows] == [host["host"] for host in report["hosts"]]
+    by_host = {row["PC"]: row for row in rows}
+    assert by_host["tckh-03"]["Computer name"] == "mayphuong"
+    assert by_host["tckh-03"]["State"] == "Misnamed"
+    assert by_host["daklong-04"]["Reasons"] == "RAM 1536 MB < 2048 MB; free space on C: 350 MB < 2048 MB"
+
+
+def test_units_csv_has_one_row_per_unit_with_report_numbers(report: dict[str, Any]) -> None:
+    rows = list(csv.DictReader(io.StringIO(render(report, "units-csv"))))
+    assert [row["Code"] for row in rows] == [unit["code"] for unit in report["units"]]
+    for row, unit in zip(rows, report["units"], strict=True):
+        assert int(row["Licenses"]) == unit["licenses"]
+        assert int(row["Installed"]) == unit["installed"]
+        assert float(row["Coverage (%)"]) == unit["coverage_pct"]
+
+
+def test_vietnamese_csv_opens_in_excel(report: dict[str, Any]) -> None:
+    text = render(report, "csv", lang="vi")
+    assert text.startswith("\ufeff")
+    rows = list(csv.DictReader(io.StringIO(text.removeprefix("\ufeff"))))
+    assert rows[0]["Tình trạng"] == "Đạt chuẩn"
+
+
+@pytest.mark.parametrize("fmt", [fmt for fmt in FORMATS if fmt != "json"])
+@pytest.mark.parametrize("lang", ["en", "vi"])
+def test_the_core_report_renders_in_every_format(fmt: str, lang: str) -> None:
+    """The report the core builds (golden file of agentroll.report) renders too, not only our fixture."""
+    if not GOLDEN.exists():
+        pytest.skip("tests/unit/golden/report.json not present")
+    golden = json.loads(GOLDEN.read_text(encoding="utf-8"))
+    output = render(golden, fmt, lang)
+    assert isinstance(output, bytes if fmt in BINARY_FORMATS else str)
+    assert len(output) > 100
+
+
+def test_an_unreachable_pc_shows_how_old_its_agent_knowledge_is(report: dict[str, Any]) -> None:
+    assert "connection refused; last known 12 days ago" in render(report, "md")
+    assert "thông tin từ 12 ngày trước" in render(report, "md", lang="vi")

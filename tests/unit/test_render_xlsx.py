@@ -1,0 +1,88 @@
+"""The workbook read back equals the report: same numbers, numbers stored as numbers."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from openpyxl import load_workbook
+from openpyxl.workbook.workbook import Workbook
+
+from agentroll.reports import render
+
+FIXTURE = Path(__file__).parent / "fixtures" / "report_sample.json"
+
+
+@pytest.fixture(scope="module")
+def report() -> dict[str, Any]:
+    return json.loads(FIXTURE.read_text(encoding="utf-8"))
+
+
+def _workbook(report: dict[str, Any], lang: str = "en") -> Workbook:
+    data = render(report, "xlsx", lang=lang)
+    assert isinstance(data, bytes)
+    return load_workbook(io.BytesIO(data))
+
+
+def _records(sheet: Any) -> list[dict[str, Any]]:
+    rows = list(sheet.iter_rows(values_only=True))
+    return [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
+
+
+def test_sheets_and_frozen_headers(report: dict[str, Any]) -> None:
+    workbook = _workbook(report)
+    assert workbook.sheetnames[:3] == ["Units", "PCs", "Reallocation"]
+    for sheet in workbook:
+        assert sheet.freeze_panes == "A2"
+        assert sheet.column_dimensions["A"].width > 4
+
+
+def test_vietnamese_sheet_names(report: dict[str, Any]) -> None:
+    assert _workbook(report, "vi").sheetnames[:3] == ["Đơn vị", "Máy tính", "Điều chuyển bản quyền"]
+
+
+def test_unit_numbers_equal_the_report(report: dict[str, Any]) -> None:
+    records = _records(_workbook(report)["Units"])
+    units, total = records[:-1], records[-1]
+    assert [row["Code"] for row in units] == [unit["code"] for unit in report["units"]]
+    for row, unit in zip(units, report["units"], strict=True):
+        assert row["Licenses"] == unit["licenses"]
+        assert row["PCs"] == unit["hosts"]
+        assert row["Installed"] == unit["installed"]
+        assert row["Coverage (%)"] == unit["coverage_pct"]
+        assert row["Eligible"] == unit["eligible"]
+        assert row["Usable"] == unit["usable"]
+        assert row["Unused licenses"] == unit["unused_licenses"]
+        assert row["Days left"] == unit["days_left"]
+    totals = report["totals"]
+    assert (total["Licenses"], total["Installed"], total["Coverage (%)"]) == (
+        totals["licenses"],
+        totals["installed"],
+        totals["coverage_pct"],
+    )
+
+
+def test_percentages_are_numbers_with_one_decimal(report: dict[str, Any]) -> None:
+    sheet = _workbook(report)["Units"]
+    header = [cell.value for cell in sheet[1]]
+    cell = sheet.cell(row=2, column=header.index("Coverage (%)") + 1)
+    assert isinstance(cell.value, float)
+    assert cell.number_format == "0.0"
+
+
+def test_pc_sheet_has_every_host(report: dict[str, Any]) -> None:
+    records = _records(_workbook(report)["PCs"])
+    assert [row["PC"] for row in records] == [host["host"] for host in report["hosts"]]
+    by_host = {row["PC"]: row for row in records}
+    assert by_host["tckh-05"]["Knowledge age (days)"] == 12
+    assert by_host["vp-05"]["Reasons"] == "free space on C: 900 MB < 2048 MB"
+
+
+def test_reallocation_sheet_equals_the_report(report: dict[str, Any]) -> None:
+    rows = list(_workbook(report)["Reallocation"].iter_rows(values_only=True))[1:]
+    moves = [{"from": row[0], "to": row[2], "licenses": row[4]} for row in rows]
+    assert moves == report["reallocation"]
+
