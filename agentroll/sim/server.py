@@ -534,8 +534,11 @@ class FleetServer:
         try:
             request = parse_request(body)
             relates_to = request.message_id
-            return 200, self._service.handle(address, request, self.endpoint(address), client_ip)
+            answer = self._service.handle(address, request, self.endpoint(address), client_ip)
+            log.debug("%s %s: 200", address, request.action.rsplit("/", 1)[-1])
+            return 200, answer
         except WsmanFault as fault:
+            log.debug("%s fault %d: %s", address, fault.code, fault.reason)
             with self._lock:
                 self.stats.faults[str(fault.code)] = self.stats.faults.get(str(fault.code), 0) + 1
             return 500, fault_response(fault, relates_to, address)

@@ -451,10 +451,11 @@ class WinrsService:
         if stream is None:
             raise WsmanFault.schema_validation("The Receive/DesiredStream element is missing.")
         command_id = stream.get("CommandId")
+        # Asked outside the service lock: the fleet takes the host's own lock to answer.
+        slow = self._fleet.connection_policy(address).slow_seconds
         with self._lock:
             command = self._command(address, request, command_id)
             if command.ready_at is None:
-                slow = self._fleet.connection_policy(address).slow_seconds
                 command.ready_at = self._monotonic() + max(0.0, slow)
             ready_at = command.ready_at
         self._wait_until_ready(ready_at, request.operation_timeout)

@@ -114,3 +114,23 @@ def test_the_core_report_renders_in_every_format(fmt: str, lang: str) -> None:
 def test_an_unreachable_pc_shows_how_old_its_agent_knowledge_is(report: dict[str, Any]) -> None:
     assert "connection refused; last known 12 days ago" in render(report, "md")
     assert "thông tin từ 12 ngày trước" in render(report, "md", lang="vi")
+
+
+@pytest.mark.parametrize("fmt", [fmt for fmt in FORMATS if fmt != "json"])
+def test_an_empty_district_renders(report: dict[str, Any], fmt: str) -> None:
+    zero_states = dict.fromkeys(report["totals"]["states"], 0)
+    totals = dict(report["totals"], licenses=0, hosts=0, installed=0, coverage_pct=0.0, states=zero_states)
+    totals.update(eligible=0, usable=0, unused_licenses=0)
+    empty = dict(report, units=[], hosts=[], reallocation=[], stragglers=[], history=[], totals=totals)
+    empty.update(deadline=None, days_left=None)
+    for lang in ("en", "vi"):
+        assert render(empty, fmt, lang)
+
+
+def test_deadline_wording_when_due_or_passed(report: dict[str, Any]) -> None:
+    assert "Deadline 2026-12-15: passed 3 days ago" in render(dict(report, days_left=-3), "text")
+    assert "Thời hạn hoàn thành 2026-12-15: hôm nay" in render(dict(report, days_left=0), "text", lang="vi")
+
+
+def test_json_is_delegated_to_the_report_module(report: dict[str, Any]) -> None:
+    assert json.loads(render(report, "json")) == report
