@@ -45,7 +45,9 @@ def download_wheel(destination: Path) -> Path:
     wheel = next(destination.glob("ansible-*.whl"))
     digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
     if digest != ANSIBLE_WHEEL_SHA256:
-        raise SystemExit(f"agentroll setup: {wheel.name} has SHA-256 {digest}, expected {ANSIBLE_WHEEL_SHA256}")
+        raise SystemExit(
+            f"agentroll setup: {wheel.name} has SHA-256 {digest}, expected {ANSIBLE_WHEEL_SHA256}"
+        )
     return wheel
 
 
@@ -86,7 +88,9 @@ def main(argv: list[str]) -> int:
         for fqcn in missing:
             found = installed_version(collections_root, fqcn)
             if found != PINNED_COLLECTIONS[fqcn]:
-                raise SystemExit(f"agentroll setup: {fqcn} {found} unpacked, expected {PINNED_COLLECTIONS[fqcn]}")
+                raise SystemExit(
+                    f"agentroll setup: {fqcn} {found} unpacked, expected {PINNED_COLLECTIONS[fqcn]}"
+                )
     link_own_collection(root, collections_root)
     return 0
 

@@ -131,6 +131,11 @@ class FileEntry:
     path: str
     data: bytes | None  # None for a directory
     modified: float
+    #: Computed once at write time: the state digest is taken twice per command.
+    sha1: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.sha1 = "dir" if self.data is None else hashlib.sha1(self.data).hexdigest()
 
     @property
     def is_dir(self) -> bool:
@@ -207,10 +212,7 @@ class FileSystem:
 
     def snapshot(self) -> dict[str, str]:
         """Return a digestible view: path → sha1 of content and modification time, or 'dir'."""
-        return {
-            k: "dir" if e.data is None else f"{hashlib.sha1(e.data).hexdigest()}@{e.modified}"
-            for k, e in sorted(self._entries.items())
-        }
+        return {k: f"{e.sha1}@{e.modified}" for k, e in sorted(self._entries.items())}
 
 
 def _is_drive_root(path: str) -> bool:

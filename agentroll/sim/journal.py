@@ -8,13 +8,18 @@ from typing import Any
 
 REDACTED = "********"
 _SECRET_KEY = re.compile(r"password|passwd|secret|token|key", re.IGNORECASE)
+#: ``NAME=value`` inside a string (e.g. installer arguments carrying a registration key).
+_SECRET_ASSIGNMENT = re.compile(
+    r"(?P<name>[\w.-]*(?:password|passwd|secret|token|key)[\w.-]*)(?P<sep>\s*[=:]\s*)(?P<value>\"[^\"]*\"|'[^']*'|\S+)",
+    re.IGNORECASE,
+)
 
 
 def redact(value: Any) -> Any:
     """Return ``value`` with every secret-looking key's value replaced by ``REDACTED``.
 
-    Keys naming an id (``product_id``) are kept even if a secret word appears inside them,
-    because a toolkit test needs to see which product was installed.
+    Strings keep their shape but lose the values of ``NAME=value`` pairs whose name looks secret
+    (``arguments: /qn REGKEY=abc`` → ``/qn REGKEY=********``).
     """
     if isinstance(value, dict):
         if value.get("_ansible_no_log"):
@@ -22,12 +27,14 @@ def redact(value: Any) -> Any:
         return {k: REDACTED if _is_secret_key(k) else redact(v) for k, v in value.items()}
     if isinstance(value, list):
         return [redact(item) for item in value]
+    if isinstance(value, str):
+        return _SECRET_ASSIGNMENT.sub(lambda m: f"{m['name']}{m['sep']}{REDACTED}", value)
     return value
 
 
 def _is_secret_key(key: Any) -> bool:
     """Whether a dictionary key names a secret."""
-    return isinstance(key, str) and bool(_SECRET_KEY.search(key)) and not key.lower().endswith("_id")
+    return isinstance(key, str) and bool(_SECRET_KEY.search(key))
 
 
 class Journal:
