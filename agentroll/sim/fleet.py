@@ -1,15 +1,16 @@
 """The simulated fleet: the fleet file, the hosts, and the one entry point the transport calls.
 
 ``Fleet.execute`` is the seam: the transport hands it every WinRS command (command line and the
-stdin it received) and sends back the ``CommandResult``. Each host has its own lock, so commands
-to different hosts run in parallel while commands to one host are serialised like a real
-single-user PC would not guarantee but our deterministic model needs.
+stdin it received) and sends back the ``CommandResult``. Each host has its own lock: commands to
+different hosts run in parallel, commands to one host one at a time, which keeps every host's
+state and journal deterministic.
 """
 
 from __future__ import annotations
 
 import base64
 import gzip
+import ipaddress
 import json
 import os
 import threading
@@ -21,6 +22,7 @@ from typing import Any
 import yaml
 
 from agentroll.sim.clock import Clock, RealClock
+from agentroll.sim.handlers import run_invocation
 from agentroll.sim.host import (
     ARCHITECTURES,
     PRODUCT_TYPES,
@@ -48,11 +50,10 @@ _HOST_KEYS = {
     "domain",
     "files",
     "reboot_pending",
-    "pending_computer_name",
     "faults",
     "credentials",
 }
-_HOST_ONLY_KEYS = {"address", "computer_name"}
+_HOST_ONLY_KEYS = {"address", "computer_name", "pending_computer_name"}
 _OS_KEYS = {"caption", "build", "product_type"}
 _DRIVE_KEYS = {"letter", "size_mb", "free_mb"}
 _CREDENTIAL_KEYS = {"username", "password"}
@@ -116,6 +117,8 @@ class Fleet:
             label = f"host {address}" if address else f"hosts[{index}]"
             if not address:
                 raise FleetFileError(f"{label}: missing key 'address'")
+            if not _is_ip_address(address):
+                raise FleetFileError(f"{label}: address must be an IP address such as 127.20.0.1")
             if address in seen:
                 raise FleetFileError(f"duplicate host address {address}")
             seen.add(address)
@@ -161,11 +164,7 @@ class Fleet:
         return self.host(address).journal.entries()
 
     def execute(self, address: str, command_line: str, stdin: bytes) -> CommandResult:
-        """Answer one WinRS command the way the simulated Windows host would."""
-        # Imported here because the handlers import the host model, and the host model is
-        # imported by this module's loader: keeping the seam module free of cycles.
-        from agentroll.sim.handlers import run_invocation
-
+        """Answer one WinRS command the way the simulated Windows host would (thread-safe)."""
         host = self.host(address)
         self._capture(address, command_line, stdin)
         return run_invocation(host, command_line, stdin)
@@ -193,6 +192,15 @@ class Fleet:
 
 
 # --- fleet file helpers -------------------------------------------------------------------
+
+
+def _is_ip_address(text: str) -> bool:
+    """Whether ``text`` is an IP address the transport can listen on."""
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _one_line(text: str) -> str:

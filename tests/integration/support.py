@@ -22,8 +22,11 @@ WINRM_PASSWORD = "Winrm-Pa55-7f3c9e"
 REGISTRATION_KEY = "REGKEY-Secr3t-91ad4b"
 INSTALL_ARGUMENTS = f"SERVER=mgmt.example.vn:8443 KEY={REGISTRATION_KEY}"
 
-_RECAP = re.compile(r"^(?P<host>\S+)\s+:\s+ok=(?P<ok>\d+)\s+changed=(?P<changed>\d+)\s+unreachable=(?P<unreachable>\d+)"
-                    r"\s+failed=(?P<failed>\d+)", re.M)
+_RECAP = re.compile(
+    r"^(?P<host>\S+)\s+:\s+ok=(?P<ok>\d+)\s+changed=(?P<changed>\d+)\s+"
+    r"unreachable=(?P<unreachable>\d+)\s+failed=(?P<failed>\d+)",
+    re.M,
+)
 
 
 @dataclass(frozen=True)
@@ -71,7 +74,11 @@ def fleet_spec(pcs: Sequence[Pc], **defaults: Any) -> dict[str, Any]:
         **defaults,
     }
     hosts = [{"address": f"127.20.0.{index}", **pc.fleet} for index, pc in enumerate(pcs, start=1)]
-    return {"credentials": {"username": "agentroll", "password": WINRM_PASSWORD}, "defaults": base, "hosts": hosts}
+    return {
+        "credentials": {"username": "agentroll", "password": WINRM_PASSWORD},
+        "defaults": base,
+        "hosts": hosts,
+    }
 
 
 def write_inventory(
@@ -145,7 +152,7 @@ class District:
         """Every journal entry after ``marks`` that changed a host."""
         found = []
         for address in self.handle.addresses:
-            for entry in self.handle.journal(address)[marks.get(address, 0):]:
+            for entry in self.handle.journal(address)[marks.get(address, 0) :]:
                 if entry.get("mutated"):
                     found.append({"address": address, **entry})
         return found

@@ -37,13 +37,8 @@ from tests.integration.support import (
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.xdist_group("district")]
 
 WIN7 = {"caption": "Microsoft Windows 7 Professional", "build": 7601, "product_type": "workstation"}
+SMALL_DISK = {"letter": "C:", "size_mb": 60000, "free_mb": 900}
 WIN10_1507 = {"caption": "Microsoft Windows 10 Pro", "build": 10240, "product_type": "workstation"}
-# A host that answers too slowly: short client timeouts keep the test fast.
-QUICK_TIMEOUTS = {
-    "ansible_winrm_connection_timeout": 3,
-    "ansible_winrm_read_timeout_sec": 3,
-    "ansible_winrm_operation_timeout_sec": 2,
-}
 
 UNITS = {
     "snv": {"code": "SNV", "name": "Sở Nội vụ", "licenses": 3},
@@ -53,21 +48,25 @@ PCS = [
     # SNV: 4 eligible PCs for 3 licenses; the one last by name waits for a license.
     Pc("snv-01", "snv", {"computer_name": "mayphuong"}, {"agentroll_owner": "Nguyễn Thị Phương"}),
     Pc("snv-02", "snv", {"computer_name": "SNV-THANGPV"}, {"agentroll_owner": "Phạm Văn Thắng"}),
-    Pc("snv-03", "snv", {"computer_name": "SNV-TUYETNTA", "faults": {"installer_exit_code": 3010}},
-       {"agentroll_owner": "Nguyễn Thị Ánh Tuyết"}),
+    Pc(
+        "snv-03",
+        "snv",
+        {"computer_name": "SNV-TUYETNTA", "faults": {"installer_exit_code": 3010}},
+        {"agentroll_owner": "Nguyễn Thị Ánh Tuyết"},
+    ),
     Pc("snv-04", "snv", {"computer_name": "SNV-DUCD"}, {"agentroll_owner": "Đặng Đức"}),
-    # YTE: below the requirements, unmanageable, unreachable three ways, an installer failure.
+    # YTE: below the requirements, unmanageable, unreachable two ways (a time-out costs 13 s a run:
+    # test_unreachable.py has it), an installer failure.
     Pc("yte-01", "yte", {"computer_name": "YTE-PC01", "ram_mb": 1024}),
-    Pc("yte-02", "yte", {"computer_name": "YTE-PC02", "system_drive": {"letter": "C:", "size_mb": 60000, "free_mb": 900}}),
+    Pc("yte-02", "yte", {"computer_name": "YTE-PC02", "system_drive": SMALL_DISK}),
     Pc("yte-03", "yte", {"computer_name": "YTE-PC03", "architecture": "x86"}),
     Pc("yte-04", "yte", {"computer_name": "YTE-PC04", "os": WIN10_1507}),
     Pc("yte-05", "yte", {"computer_name": "YTE-PC05", "os": WIN7, "powershell_version": "2.0"}),
     Pc("yte-06", "yte", {"computer_name": "YTE-PC06", "faults": {"refuse_connections": True}}),
     Pc("yte-07", "yte", {"computer_name": "YTE-PC07", "faults": {"reject_credentials": True}}),
-    Pc("yte-08", "yte", {"computer_name": "YTE-PC08", "faults": {"slow_seconds": 6.0}}, QUICK_TIMEOUTS),
     Pc("yte-09", "yte", {"computer_name": "YTE-PC09", "faults": {"installer_exit_code": 1603}}),
 ]
-FAULTED = ("yte-06", "yte-07", "yte-08", "yte-09")
+FAULTED = ("yte-06", "yte-07", "yte-09")
 PROFILE = {
     "agentroll_agent_install_arguments": INSTALL_ARGUMENTS,
     "agentroll_hostname_reboot_delay": 0,
@@ -80,6 +79,7 @@ def district(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any
     """Run the whole scenario once; yield every run, report and journal check by step name."""
     workdir = tmp_path_factory.mktemp("district")
     steps: dict[str, Any] = {}
+    timings = steps.setdefault("timings", {})
     with running_fleet(fleet_spec(PCS), transport="basic") as handle:
         inventory = write_inventory(handle, workdir / "inventory", PCS, UNITS, extra_vars=PROFILE)
         district = District(handle, inventory, workdir)
@@ -99,8 +99,9 @@ def district(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any
 
         for name in FAULTED:
             address = district.address(PCS, name)
-            handle.set_faults(address, refuse_connections=False, reject_credentials=False,
-                              slow_seconds=0.0, installer_exit_code=None)
+            handle.set_faults(
+                address, refuse_connections=False, reject_credentials=False, installer_exit_code=None
+            )
         messages: list[str] = []
         steps["rerun"] = rerun(
             inventory,
@@ -113,6 +114,9 @@ def district(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any
         )
         steps["rerun_messages"] = messages
         steps["final"] = district.play("verify.yml", label="final")
+        for run in district.runs:
+            timings[" ".join(run.args)[-60:]] = round(run.seconds, 1)
+        print(f"\nplaybook run durations (s): {timings}")
         yield steps
 
 
@@ -122,8 +126,14 @@ def _run_in_env(command: list[str], district: District) -> int:
 
     from agentroll.sim.testing import PROJECT_ROOT
 
-    done = subprocess.run(command, cwd=PROJECT_ROOT, env=ansible_env(PROJECT_ROOT, district.env),
-                          capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        command,
+        cwd=PROJECT_ROOT,
+        env=ansible_env(PROJECT_ROOT, district.env),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     district.runs.append(Run(command, done.returncode, done.stdout, done.stderr, 0.0, None))
     return done.returncode
 
@@ -172,13 +182,11 @@ def test_unreachable_hosts_say_why(district: dict[str, Any]) -> None:
     assert "connection refused" in _reasons(run, "yte-06")
     assert _state(run, "yte-07") == "unreachable"
     assert "credentials rejected" in _reasons(run, "yte-07")
-    assert _state(run, "yte-08") == "unreachable"
-    assert "timed out" in _reasons(run, "yte-08")
 
 
 def test_preflight_and_check_mode_change_nothing(district: dict[str, Any]) -> None:
     assert district["preflight_mutations"] == []
-    assert district["check_mutations"] == []
+    assert district["check_mutations"] == [], district["check_mutations"][:3]
     check = district["check"]
     # Check mode still shows what it would do (the rename and the installs), without doing it.
     assert check.recap()["snv-01"]["changed"] > 0, check.stdout[-4000:]
@@ -247,7 +255,7 @@ def test_coverage_stays_district_wide_after_a_limited_rerun(district: dict[str, 
     final = district["final"]
     assert len(final.report["hosts"]) == len(PCS)
     assert final.report["totals"]["licenses"] == 9
-    assert final.report["totals"]["installed"] == 7
+    assert final.report["totals"]["installed"] == 6
     assert report.exists()
     assert (district["district"].workdir / "reports" / "stragglers.txt").read_text() == ""
 

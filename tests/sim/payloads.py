@@ -75,6 +75,24 @@ def fetch_payload(path: str, offset: int = 0, buffer_size: int = 524288) -> tupl
     return command_line, bootstrap + _SEPARATOR + json.dumps(exec_manifest).encode()
 
 
+def reboot_command(delay_seconds: int) -> str:
+    """Return win_reboot's shutdown command line (ansible.windows plugin_utils/_reboot.py) for a delay."""
+    logon_key = r"HKLM:\SOFTWARE\Microsoft\Windows NT\CurrentVersion\Winlogon\AutoLogonChecked"
+    shutdown = rf"C:\Windows\System32\shutdown.exe /r /t {delay_seconds} /c 'Reboot initiated by Ansible'"
+    script = (
+        "$ErrorActionPreference = 'Continue'\n\n"
+        "if ($True) {\n"
+        f"    Remove-Item -LiteralPath '{logon_key}' -Force -ErrorAction SilentlyContinue\n}}\n\n"
+        "$stdout = $null\n"
+        f"$stderr = . {{ {shutdown} | Set-Variable stdout }} 2>&1 | ForEach-Object ToString\n\n"
+        "If (Get-Variable LASTEXITCODE -ErrorAction SilentlyContinue) {\n    $rc = $LASTEXITCODE\n} Else {\n"
+        "    $rc=1\n}\n\n"
+        "ConvertTo-Json -Compress -InputObject @{\n"
+        '    stdout = (@($stdout) -join "`n")\n    stderr = (@($stderr) -join "`n")\n    rc = $rc\n}\n'
+    )
+    return reboot_wrapped(script)
+
+
 def reboot_wrapped(command: str) -> str:
     """Return a command line as win_reboot's _execute_command builds it."""
     suffix = (

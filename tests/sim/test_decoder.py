@@ -6,7 +6,7 @@ import base64
 import json
 
 import pytest
-from payloads import encoded_command, golden, module_payload, put_file_payload, reboot_wrapped
+from payloads import encoded_command, golden, module_payload, put_file_payload, reboot_command, reboot_wrapped
 
 from agentroll.sim.decoder import (
     AbortShutdown,
@@ -102,11 +102,10 @@ def test_golden_temp_dir_and_cleanup() -> None:
 
 
 def test_golden_win_reboot_sequence() -> None:
-    """Boot time query, shutdown.exe /r /t 2, and the test command with its success token."""
+    """Boot time query, shutdown.exe /r /t N, and the test command with its success token."""
     assert isinstance(decode(*golden("boottimequery")), BootTimeQuery)
-    assert decode(*golden("rebootcommand")) == RebootCommand(
-        delay_seconds=2, message="Reboot initiated by Ansible"
-    )
+    shutdown = decode(*golden("rebootcommand"))
+    assert isinstance(shutdown, RebootCommand) and shutdown.message == "Reboot initiated by Ansible"
     test = decode(*golden("reboottest"))
     assert isinstance(test, RebootTest)
     assert test.token.startswith("success-")
@@ -224,3 +223,10 @@ def test_golden_full_payload_is_really_untrimmed() -> None:
     _, stdin = golden("module-win_ping.full")
     manifest = json.loads(stdin.split(b"\n\0\0\0\0\n")[1])
     assert base64.b64decode(manifest["scripts"]["module_wrapper.ps1"]["script"])
+
+
+def test_reboot_command_built_like_the_plugin() -> None:
+    """The shutdown script as _reboot.py formats it decodes with its delay."""
+    assert decode(reboot_command(7), b"") == RebootCommand(
+        delay_seconds=7, message="Reboot initiated by Ansible"
+    )

@@ -91,6 +91,7 @@ def test_products_services_files_and_pending_state() -> None:
         (spec(os={"edition": "Pro"}), "host 127.9.0.1: os: unknown key 'edition'"),
         (spec(faults={"explode": True}), "host 127.9.0.1: faults: unknown fault 'explode'"),
         (spec(ram_mb="lots"), "host 127.9.0.1: ram_mb: must be an integer"),
+        (spec(address="pc-01"), "host pc-01: address must be an IP address"),
         (spec(architecture="mips"), "host 127.9.0.1: architecture must be one of"),
         (spec(services=[{"name": "x", "state": "paused"}]), "host 127.9.0.1: services: state must be one of"),
         (spec(products=[{"name": "x"}]), "host 127.9.0.1: products: missing key 'id'"),

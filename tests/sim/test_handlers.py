@@ -9,7 +9,15 @@ import threading
 from typing import Any
 
 import pytest
-from payloads import encoded_command, fetch_payload, golden, module_payload, put_file_payload, reboot_wrapped
+from payloads import (
+    encoded_command,
+    fetch_payload,
+    golden,
+    module_payload,
+    put_file_payload,
+    reboot_command,
+    reboot_wrapped,
+)
 
 from agentroll.sim.clock import FakeClock
 from agentroll.sim.fleet import Fleet
@@ -505,7 +513,7 @@ def test_reboot_sequence_with_the_fake_clock(fleet: Fleet, clock: FakeClock) -> 
     run(fleet, "ansible.windows.win_hostname", {"name": "SNV-THANGPV"})
     before = boot_time(fleet)
     assert int(before.stdout) == filetime(fleet.host(PC).boot_time)
-    shutdown = fleet.execute(PC, *golden("rebootcommand"))
+    shutdown = fleet.execute(PC, reboot_command(2), b"")
     assert json.loads(shutdown.stdout) == {"stdout": "", "stderr": "", "rc": 0}
     assert not fleet.connection_policy(PC).refuse
     assert boot_time(fleet).stdout == before.stdout
@@ -522,8 +530,8 @@ def test_reboot_sequence_with_the_fake_clock(fleet: Fleet, clock: FakeClock) -> 
 
 def test_second_shutdown_reports_1190_and_abort_cancels(fleet: Fleet, clock: FakeClock) -> None:
     """An already scheduled shutdown answers 1190; shutdown /a cancels it before it starts."""
-    fleet.execute(PC, *golden("rebootcommand"))
-    again = json.loads(fleet.execute(PC, *golden("rebootcommand")).stdout)
+    fleet.execute(PC, reboot_command(2), b"")
+    again = json.loads(fleet.execute(PC, reboot_command(2), b"").stdout)
     assert again["rc"] == 1190
     abort = fleet.execute(PC, reboot_wrapped(r"C:\Windows\System32\shutdown.exe /a"), b"")
     assert abort.rc == 0
@@ -535,7 +543,7 @@ def test_second_shutdown_reports_1190_and_abort_cancels(fleet: Fleet, clock: Fak
 def test_reboot_never_returns(fleet: Fleet, clock: FakeClock) -> None:
     """With reboot_never_returns the host stays refused after shutdown."""
     fleet.set_faults(PC, reboot_never_returns=True)
-    fleet.execute(PC, *golden("rebootcommand"))
+    fleet.execute(PC, reboot_command(2), b"")
     clock.advance(3600)
     assert fleet.connection_policy(PC).refuse
 
@@ -544,7 +552,7 @@ def test_auto_services_start_after_reboot(pc: Fleet, clock: FakeClock) -> None:
     """A stopped auto-start service runs again after a reboot."""
     run(pc, "ansible.windows.win_package", {"path": INSTALLER_PATH})
     run(pc, "ansible.windows.win_service", {"name": "SnvAgent", "state": "stopped"})
-    pc.execute(PC, *golden("rebootcommand"))
+    pc.execute(PC, reboot_command(2), b"")
     clock.advance(40)
     assert pc.host(PC).find_service("SnvAgent").state == "running"
 
@@ -781,7 +789,18 @@ def test_check_mode_never_mutates(pc: Fleet, module: str, args: dict[str, Any]) 
 
 def test_async_runs_fail_loudly_and_become_is_transparent(fleet: Fleet) -> None:
     """async is not modelled (fails naming it); become_wrapper just runs the module."""
-    async_run = fleet.execute(PC, *module_payload("ansible.windows.win_ping", wrappers=("async_wrapper.ps1",)))
+    async_run = fleet.execute(
+        PC, *module_payload("ansible.windows.win_ping", wrappers=("async_wrapper.ps1",))
+    )
     assert async_run.rc == 1 and b"async runs are not simulated" in async_run.stdout
     become = fleet.execute(PC, *module_payload("ansible.windows.win_ping", wrappers=("become_wrapper.ps1",)))
     assert json.loads(become.stdout)["ping"] == "pong"
+
+
+def test_journal_masks_secret_assignments_inside_strings(pc: Fleet) -> None:
+    """An agent registration key passed in installer arguments never reaches the journal."""
+    args = {"path": INSTALLER_PATH, "arguments": "/qn REGKEY=Xy12-secret SERVER=siem.local"}
+    run(pc, "ansible.windows.win_package", args)
+    entry = last_entry(pc)
+    assert entry["args"]["arguments"] == "/qn REGKEY=******** SERVER=siem.local"
+    assert "Xy12" not in json.dumps(pc.journal(PC))

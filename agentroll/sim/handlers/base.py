@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -115,7 +116,8 @@ def as_int_list(value: Any) -> list[int]:
     if value is None:
         return []
     if isinstance(value, str):
-        return [int(part) for part in value.split(",") if part.strip()]
+        # Tolerates "0,3010" as well as a list that reached us as its text form "[0, 3010]".
+        return [int(number) for number in re.findall(r"-?\d+", value)]
     if isinstance(value, list):
         return [int(part) for part in value]
     return [int(value)]

@@ -53,7 +53,9 @@ def run_statements(host: SimHost, script: str) -> StatementAnswer:
 
 def _split_statements(script: str) -> list[str]:
     """Split a script into statements at new lines and semicolons outside quotes."""
-    statements, current, quote = [], [], ""
+    statements: list[str] = []
+    current: list[str] = []
+    quote = ""
     for char in script:
         if quote:
             quote = "" if char == quote else quote

@@ -1,0 +1,88 @@
+"""Why a PC could not be reached, as the report says it: refused, timed out, credentials rejected.
+
+One small fleet over NTLM (message encryption), one preflight run. The time-out needs a listener
+that accepts and never answers; the simulator has no such fault (``drop_connections`` hangs up,
+which the report calls "connection dropped"), so the test holds such a socket itself.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from agentroll.sim.testing import running_fleet
+from tests.integration.support import WINRM_PASSWORD, District, Pc, files_text, fleet_spec, write_inventory
+
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("unreachable")]
+
+QUICK_TIMEOUTS = {
+    "ansible_winrm_connection_timeout": 3,
+    "ansible_winrm_read_timeout_sec": 3,
+    "ansible_winrm_operation_timeout_sec": 2,
+}
+UNITS = {"vp": {"code": "VP", "name": "Văn phòng HĐND và UBND huyện", "licenses": 5}}
+
+
+@pytest.fixture(scope="module")
+def preflight(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    workdir = tmp_path_factory.mktemp("unreachable")
+    pcs = [
+        Pc("vp-01", "vp", {"computer_name": "VP-PC01"}),
+        Pc("vp-02", "vp", {"computer_name": "VP-PC02", "faults": {"refuse_connections": True}}),
+        Pc("vp-03", "vp", {"computer_name": "VP-PC03"}, {"ansible_password": "not-the-password"}),
+        Pc("vp-04", "vp", {"computer_name": "VP-PC04", "faults": {"drop_connections": True}}),
+        Pc("vp-05", "vp", {"computer_name": "VP-PC05"}),
+    ]
+    with running_fleet(fleet_spec(pcs), transport="ntlm") as handle, socket.socket() as silent:
+        silent.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        silent_address = f"{handle.block}.0.250"
+        silent.bind((silent_address, handle.server.port))
+        silent.listen(8)  # the kernel completes the handshake; nobody ever answers
+        pcs[4] = Pc("vp-05", "vp", pcs[4].fleet, {**QUICK_TIMEOUTS, "ansible_host": silent_address})
+        inventory = write_inventory(handle, workdir / "inventory", pcs, UNITS)
+        district = District(handle, inventory, workdir)
+        run = district.play("preflight.yml")
+        yield {"run": run, "district": district}
+
+
+def _entry(run: Any, host: str) -> dict[str, Any]:
+    return run.host(host)
+
+
+def test_each_unreachable_host_names_its_cause(preflight: dict[str, Any]) -> None:
+    run = preflight["run"]
+    assert _entry(run, "vp-01")["state"] == "not_installed", run.output[-3000:]
+    expected = {
+        "vp-02": "connection refused",
+        "vp-03": "credentials rejected",
+        "vp-04": "connection dropped",
+        "vp-05": "timed out",
+    }
+    for host, cause in expected.items():
+        entry = _entry(run, host)
+        assert entry["state"] == "unreachable", entry
+        assert cause in " ".join(entry["reasons"]), entry
+    assert set(run.report["stragglers"]) >= set(expected)
+
+
+def test_stragglers_file_lists_them_for_limit(preflight: dict[str, Any]) -> None:
+    district: District = preflight["district"]
+    lines = (district.reports / "stragglers.txt").read_text(encoding="utf-8").split()
+    assert {"vp-02", "vp-03", "vp-04", "vp-05"} <= set(lines)
+
+
+def test_wrong_and_right_passwords_stay_out_of_everything(preflight: dict[str, Any]) -> None:
+    district: District = preflight["district"]
+    everything = preflight["run"].output + files_text([district.reports, district.state])
+    assert WINRM_PASSWORD not in everything
+    assert "not-the-password" not in everything
+
+
+def test_inventory_path_is_what_the_report_covers(preflight: dict[str, Any]) -> None:
+    district: District = preflight["district"]
+    assert Path(district.inventory).exists()
+    assert len(preflight["run"].report["hosts"]) == 5
