@@ -15,13 +15,11 @@ or inventory error.
 from __future__ import annotations
 
 import argparse
-import io
 import os
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
-from contextlib import redirect_stdout
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,21 +40,25 @@ class RerunOutcome:
         return not self.remaining
 
 
-def stragglers(inventory: Path, state: Path | None = None, template: str | None = None) -> list[str]:
-    """The hosts ``agentroll stragglers`` names, one per line (exactly what ``--limit @FILE`` reads)."""
+def stragglers(
+    inventory: Path, output: Path, state: Path | None = None, template: str | None = None
+) -> list[str]:
+    """Run ``agentroll stragglers -i INVENTORY -o OUTPUT`` and return the hosts it wrote, one a line.
+
+    OUTPUT is then exactly the file ``ansible-playbook --limit @OUTPUT`` reads.
+    """
     from agentroll.cli import main as cli_main
 
-    argv = ["stragglers", "-i", str(inventory)]
+    argv = ["stragglers", "-i", str(inventory), "-o", str(output)]
     if state is not None:
         argv += ["--state", str(state)]
     if template:
         argv += ["--template", template]
-    buffer = io.StringIO()
-    with redirect_stdout(buffer):
-        status = cli_main(argv)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    status = cli_main(argv)
     if status != 0:
         raise RuntimeError(f"agentroll stragglers exited with status {status}")
-    return [line.strip() for line in buffer.getvalue().splitlines() if line.strip()]
+    return [line.strip() for line in output.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 def _ansible_playbook() -> str:
@@ -89,13 +91,11 @@ def rerun(
     env_state = {"AGENTROLL_STATE": str(state)} if state is not None else {}
     os.environ.update(env_state)
     for number in range(1, rounds + 1):
-        hosts = stragglers(inventory, state, template)
+        hosts = stragglers(inventory, limit_file, state, template)
         if not hosts:
             say(f"agentroll rerun: no straggler left after {number - 1} round(s)")
             return outcome
         outcome.rounds.append(hosts)
-        limit_file.parent.mkdir(parents=True, exist_ok=True)
-        limit_file.write_text("".join(f"{host}\n" for host in hosts), encoding="utf-8")
         say(f"agentroll rerun: round {number}/{rounds} on {len(hosts)} straggler(s): {', '.join(hosts)}")
         command = [
             _ansible_playbook(),
@@ -110,7 +110,7 @@ def rerun(
         say(f"agentroll rerun: round {number} ended with status {status}")
         if pause and number < rounds:
             time.sleep(pause)
-    outcome.remaining = stragglers(inventory, state, template)
+    outcome.remaining = stragglers(inventory, limit_file, state, template)
     say(f"agentroll rerun: {len(outcome.remaining)} straggler(s) left after {rounds} round(s)")
     return outcome
 

@@ -104,9 +104,15 @@ def _from_text(text: str | None) -> datetime | None:
 class Store:
     """One connection to the state database; usable as a context manager and from several threads."""
 
-    def __init__(self, path: str | Path) -> None:
-        """Open (creating if needed) the database at ``path`` and bring its schema up."""
+    def __init__(self, path: str | Path, *, since_run: int | None = None) -> None:
+        """Open (creating if needed) the database at ``path`` and bring its schema up.
+
+        ``since_run`` opens a read window: ``runs()`` and ``views()`` then see only runs with that
+        id or a later one, as if the earlier runs had never happened (writes are unaffected). The
+        demo uses it to report on its own runs in a database that also holds earlier ones.
+        """
         self.path = Path(path)
+        self.since_run = since_run
         # One connection may be shared by the threads of a callback; sqlite3 serialises, we lock.
         self._lock = threading.RLock()
         try:
@@ -245,10 +251,11 @@ class Store:
                 raise ValueError(f"run {run_id} does not exist in {self.path}")
 
     def runs(self) -> list[Run]:
-        """Every recorded run, oldest first."""
+        """Every recorded run (of the read window, see ``since_run``), oldest first."""
         rows = self._read(
             "SELECT id, started_at, finished_at, playbook, limit_expr, check_mode, status"
-            " FROM runs ORDER BY id"
+            " FROM runs WHERE (?1 IS NULL OR id >= ?1) ORDER BY id",
+            (self.since_run,),
         )
         return [
             Run(
@@ -281,10 +288,10 @@ class Store:
                            PARTITION BY host, aspect ORDER BY observed_at DESC, id DESC
                        ) AS rank
                 FROM observations
-                WHERE (?1 IS NULL OR run_id <= ?1)
+                WHERE (?1 IS NULL OR run_id <= ?1) AND (?2 IS NULL OR run_id >= ?2)
             ) WHERE rank = 1
             """,
-            (as_of_run,),
+            (as_of_run, self.since_run),
         )
         latest: dict[str, dict[Aspect, Observation]] = {}
         last_run: dict[str, int] = {}
@@ -307,3 +314,13 @@ class Store:
             host: HostView(host=host, latest=aspects, last_run_id=last_run[host])
             for host, aspects in sorted(latest.items())
         }
+
+    def last_run_id(self) -> int:
+        """The id of the latest run recorded (0 when there is none), whatever the read window."""
+        rows = self._read("SELECT coalesce(max(id), 0) FROM runs")
+        return int(rows[0][0])
+
+    def hosts_observed(self, after_run: int) -> int:
+        """How many distinct hosts the runs after ``after_run`` have observed so far (for progress)."""
+        rows = self._read("SELECT count(DISTINCT host) FROM observations WHERE run_id > ?", (after_run,))
+        return int(rows[0][0])

@@ -14,6 +14,7 @@ against what those runs left behind: the reports, the state store, the output an
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -114,8 +115,8 @@ def district(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any
         )
         steps["rerun_messages"] = messages
         steps["final"] = district.play("verify.yml", label="final")
-        for run in district.runs:
-            timings[" ".join(run.args)[-60:]] = round(run.seconds, 1)
+        for number, run in enumerate(district.runs, start=1):
+            timings[f"{number}: {' '.join(run.args)[-40:]}"] = round(run.seconds, 1)
         print(f"\nplaybook run durations (s): {timings}")
         yield steps
 
@@ -126,6 +127,7 @@ def _run_in_env(command: list[str], district: District) -> int:
 
     from agentroll.sim.testing import PROJECT_ROOT
 
+    started = time.monotonic()
     done = subprocess.run(
         command,
         cwd=PROJECT_ROOT,
@@ -134,7 +136,8 @@ def _run_in_env(command: list[str], district: District) -> int:
         text=True,
         check=False,
     )
-    district.runs.append(Run(command, done.returncode, done.stdout, done.stderr, 0.0, None))
+    seconds = time.monotonic() - started
+    district.runs.append(Run(command[3:], done.returncode, done.stdout, done.stderr, seconds, None))
     return done.returncode
 
 

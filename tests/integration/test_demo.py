@@ -1,0 +1,154 @@
+"""``agentroll demo`` as the operator runs it: the real command in a subprocess, its own state and reports.
+
+The state database is seeded with an earlier demo that left the switched-off PCs with the agent, so
+the test also shows that "before" counts this demo's runs only (62/190 = 32.6 %, not 68/190).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from agentroll.demo import REPORT_FILES
+from agentroll.inventory import load_inventory
+from agentroll.model import Aspect
+from agentroll.report import SCHEMA_PATH
+from agentroll.store import Store
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.xdist_group("demo")]
+
+ROOT = Path(__file__).resolve().parents[2]
+AGENTROLL = ROOT / ".venv" / "bin" / "agentroll"
+INVENTORY = ROOT / "inventory" / "demo"
+DEMO_TIMEOUT = 20 * 60
+INSTALLED = {"installed": True, "version": "1.0.0", "service_state": "running", "start_mode": "auto"}
+
+
+@dataclass(frozen=True)
+class DemoRun:
+    """One ``agentroll demo`` and where it wrote."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+    env: dict[str, str]
+    reports: Path
+    state: Path
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+    def final_report(self) -> dict[str, Any]:
+        return json.loads((self.reports / "coverage.json").read_text(encoding="utf-8"))
+
+
+def _switched_off_hosts() -> list[str]:
+    """Inventory names of the demo PCs that start switched off."""
+    fleet = yaml.safe_load((INVENTORY / "fleet.yml").read_text(encoding="utf-8"))
+    off = {host["address"] for host in fleet["hosts"] if (host.get("faults") or {}).get("refuse_connections")}
+    return [host.name for host in load_inventory(INVENTORY).hosts if host.address in off]
+
+
+def _seed_earlier_demo(state: Path) -> None:
+    """An earlier demo in the same database: it saw the agent on the PCs that are off this time."""
+    with Store(state) as store:
+        run = store.start_run("site.yml", inventory=str(INVENTORY))
+        for host in _switched_off_hosts():
+            store.record(run, host, [(Aspect.AGENT, INSTALLED)])
+        store.finish_run(run, "ok")
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoRun]:
+    """Run ``agentroll demo`` once for every test of this module."""
+    work = tmp_path_factory.mktemp("demo")
+    state, reports = work / "state.sqlite", work / "reports"
+    _seed_earlier_demo(state)
+    env = {**os.environ, "AGENTROLL_STATE": str(state), "AGENTROLL_REPORT_DIR": str(reports)}
+    done = subprocess.run(
+        [str(AGENTROLL), "demo"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=DEMO_TIMEOUT,
+        check=False,
+    )
+    yield DemoRun(done.returncode, done.stdout, done.stderr, env, reports, state)
+
+
+def test_demo_succeeds(demo: DemoRun) -> None:
+    assert demo.returncode == 0, demo.output[-4000:]
+    assert "agentroll demo: done in" in demo.stdout
+
+
+def test_before_is_the_letter_62_of_190(demo: DemoRun) -> None:
+    # The seeded earlier demo would make it 68/190 if "before" looked beyond this demo's runs.
+    assert "coverage before: 62/190 = 32.6 %" in demo.stdout
+    assert "Coverage before: 62/190 = 32.6 %" in demo.stdout
+
+
+def test_dry_run_summary_and_reallocation_are_shown(demo: DemoRun) -> None:
+    assert re.search(r"eligible: \d+ PCs", demo.stdout)
+    assert re.search(r"ineligible: \d+ PCs \(", demo.stdout)
+    assert re.search(r"unreachable: 6 PCs \(connection refused: 6\)", demo.stdout)
+    assert "license reallocation advice:" in demo.stdout
+
+
+def test_final_coverage_is_higher_and_printed(demo: DemoRun) -> None:
+    totals = demo.final_report()["totals"]
+    assert totals["coverage_pct"] > 32.6
+    assert totals["licenses"] == 190
+    expected = f"Coverage after:  {totals['installed']}/190 = {totals['coverage_pct']:.1f} %"
+    assert expected in demo.stdout
+    # The PCs switched back on were reached again.
+    assert totals["states"]["unreachable"] == 0
+
+
+def test_every_report_file_is_written(demo: DemoRun) -> None:
+    for name, _, _ in REPORT_FILES:
+        path = demo.reports / name
+        assert path.is_file() and path.stat().st_size > 0, name
+    assert not list(demo.reports.glob(".*.tmp")), "a temporary file of an atomic write was left behind"
+    assert sorted(path.name for path in (demo.reports / "logs").glob("*.log"))[:2] == [
+        "01-preflight.log", "02-site.log"
+    ]
+
+
+def test_json_report_follows_the_schema(demo: DemoRun) -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    jsonschema.validate(demo.final_report(), schema)
+
+
+def test_workbooks_and_reply_open(demo: DemoRun) -> None:
+    openpyxl = pytest.importorskip("openpyxl")
+    docx = pytest.importorskip("docx")
+    for name in ("coverage.xlsx", "coverage.vi.xlsx"):
+        workbook = openpyxl.load_workbook(demo.reports / name)
+        assert workbook.sheetnames, name
+    reply = docx.Document(str(demo.reports / "reply.vi.docx"))
+    assert any("Kon Plông" in paragraph.text for paragraph in reply.paragraphs)
+
+
+def test_agentroll_report_afterwards_shows_the_same_numbers(demo: DemoRun) -> None:
+    done = subprocess.run(
+        [str(AGENTROLL), "report", "-i", "inventory/demo", "--format", "json"],
+        cwd=ROOT, env=demo.env, capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["totals"] == demo.final_report()["totals"]
+
+
+def test_no_secret_is_printed_or_written(demo: DemoRun) -> None:
+    fleet = yaml.safe_load((INVENTORY / "fleet.yml").read_text(encoding="utf-8"))
+    password = fleet["credentials"]["password"]
+    assert password not in demo.output
+    for path in demo.reports.rglob("*"):
+        if path.is_file():
+            assert password.encode() not in path.read_bytes(), path
