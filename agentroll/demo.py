@@ -446,18 +446,14 @@ def _follow(
         with contextlib.suppress(subprocess.TimeoutExpired):
             child.wait(timeout=1.0)
         seen = store.hosts_observed(before)
+        elapsed = _duration(time.monotonic() - started)
+        if child.returncode is not None:
+            progress.done(f"  {phase.name}: {seen}/{phase.hosts} hosts in {elapsed} "
+                          f"({_exit_meaning(child.returncode)})")
+            return
         log.poll()
         task = f" · {_clipped(log.task)} ({log.task_hosts})" if log.task else ""
-        elapsed = _duration(time.monotonic() - started)
-        line = f"  {phase.name}: {seen}/{phase.hosts} hosts seen{task} · {elapsed}"
-        if child.returncode is not None:
-            code = child.returncode
-            progress.done(
-                f"  {phase.name}: {seen}/{phase.hosts} hosts in {_duration(time.monotonic() - started)}"
-                f" ({_exit_meaning(code)})"
-            )
-            return
-        progress.update(line)
+        progress.update(f"  {phase.name}: {seen}/{phase.hosts} hosts seen{task} · {elapsed}")
 
 
 def _clipped(text: str, width: int = TASK_NAME_WIDTH) -> str:
@@ -604,9 +600,34 @@ class Outcome:
 
 def run_demo(settings: Settings, out: TextIO = sys.stdout) -> Outcome:
     """The whole demo; returns what it found. The fleet is stopped whatever happens."""
+    started = time.monotonic()
+    inventory, fleet = load_demo(settings)
+    say = _printer(out)
+    with running_fleet(fleet) as demo_fleet:
+        # Only now that the fleet's addresses are ours is the previous demo's state set aside.
+        prepare_state(settings)
+        first_run = first_run_of_demo(settings.state)
+        say(f"agentroll demo: {len(inventory.hosts)} PCs of {len(inventory.units)} units, "
+            f"{sum(unit.licenses for unit in inventory.units)} licenses; forks {settings.forks}")
+        say(f"  state: {_shown(settings.state)}   reports and logs: {_shown(settings.report_dir)}")
+        say(f"\n[1/4] simulated fleet up: {len(fleet.addresses())} Windows PCs on WinRM "
+            f"({len(demo_fleet.switched_off)} switched off)")
+        phases = [dry_run(settings, inventory, out)]
+        before = build_report(settings, inventory, since_run=first_run)
+        show_dry_run(before, say)
+        phases.append(deploy(settings, inventory, first_run, out))
+        say(f"\n[4/4] switching {len(demo_fleet.switched_off)} PCs back on, then rerunning on the stragglers")
+        demo_fleet.switch_on(demo_fleet.switched_off)
+        phases += rerun_stragglers(settings, inventory, first_run, len(phases) + 1, out)
+    after = build_report(settings, inventory)
+    reports = write_reports(settings, after)
+    return Outcome(before, after, time.monotonic() - started, phases, reports)
+
+
+def load_demo(settings: Settings) -> tuple[Inventory, Any]:
+    """The checked inventory and fleet, or a ``DemoError`` saying what is wrong with the set-up."""
     from agentroll.sim.fleet import Fleet, FleetFileError
 
-    started = time.monotonic()
     check_setup(settings)
     try:
         inventory = load_inventory(settings.inventory)
@@ -614,37 +635,32 @@ def run_demo(settings: Settings, out: TextIO = sys.stdout) -> Outcome:
     except (InventoryError, FleetFileError) as error:
         raise DemoError(str(error).splitlines()[0]) from None
     check_connection(settings, inventory, fleet)
-    prepare_state(settings)
-    first_run = first_run_of_demo(settings.state)
+    return inventory, fleet
+
+
+def dry_run(settings: Settings, inventory: Inventory, out: TextIO) -> PhaseResult:
+    """Step 2: playbooks/preflight.yml on every PC."""
+    _printer(out)("\n[2/4] dry run: playbooks/preflight.yml")
+    return run_phase(settings, Phase(1, "preflight", "preflight.yml", len(inventory.hosts)), out)
+
+
+def show_dry_run(before: Report, say: Callable[[str], None]) -> None:
+    """What the dry run found: eligibility, reallocation advice, coverage before."""
+    for line in eligibility_summary(before):
+        say(line)
+    say("  license reallocation advice:")
+    for line in reallocation_lines(before):
+        say("  " + line)
+    say(f"  coverage before: {coverage_line(before)}")
+
+
+def deploy(settings: Settings, inventory: Inventory, first_run: int, out: TextIO) -> PhaseResult:
+    """Step 3: playbooks/site.yml on every PC."""
     say = _printer(out)
-    say(f"agentroll demo: {len(inventory.hosts)} PCs of {len(inventory.units)} units, "
-        f"{sum(unit.licenses for unit in inventory.units)} licenses; forks {settings.forks}")
-    say(f"  state: {_shown(settings.state)}   reports and logs: {_shown(settings.report_dir)}")
-    phases: list[PhaseResult] = []
-    with running_fleet(fleet) as demo_fleet:
-        say(f"\n[1/4] simulated fleet up: {len(fleet.addresses())} Windows PCs on WinRM "
-            f"({len(demo_fleet.switched_off)} switched off)")
-        say("\n[2/4] dry run: playbooks/preflight.yml")
-        phases.append(run_phase(settings, Phase(1, "preflight", "preflight.yml", len(inventory.hosts)), out))
-        before = build_report(settings, inventory, since_run=first_run)
-        for line in eligibility_summary(before):
-            say(line)
-        say("  license reallocation advice:")
-        for line in reallocation_lines(before):
-            say("  " + line)
-        say(f"  coverage before: {coverage_line(before)}")
-
-        say("\n[3/4] install, rename, reboot, verify: playbooks/site.yml")
-        phases.append(run_phase(settings, Phase(2, "site", "site.yml", len(inventory.hosts)), out))
-        say(f"  coverage now: {coverage_line(build_report(settings, inventory, since_run=first_run))}")
-
-        say(f"\n[4/4] switching {len(demo_fleet.switched_off)} PCs back on, then rerunning on the stragglers")
-        demo_fleet.switch_on(demo_fleet.switched_off)
-        phases += rerun_stragglers(settings, inventory, first_run, len(phases) + 1, out)
-
-    after = build_report(settings, inventory)
-    reports = write_reports(settings, after)
-    return Outcome(before, after, time.monotonic() - started, phases, reports)
+    say("\n[3/4] install, rename, reboot, verify: playbooks/site.yml")
+    result = run_phase(settings, Phase(2, "site", "site.yml", len(inventory.hosts)), out)
+    say(f"  coverage now: {coverage_line(build_report(settings, inventory, since_run=first_run))}")
+    return result
 
 
 def rerun_stragglers(
@@ -692,7 +708,8 @@ def print_outcome(settings: Settings, outcome: Outcome, out: TextIO) -> None:
     say("  " + ", ".join(path.name for path in outcome.reports))
     say(f"ansible-playbook logs in {_shown(settings.log_dir)}")
     say(f"View the report again: {view_command(settings)}")
-    say(f"agentroll demo: done in {_duration(outcome.seconds)} (wall time)")
+    timings = ", ".join(f"{result.phase.name} {_duration(result.seconds)}" for result in outcome.phases)
+    say(f"agentroll demo: done in {_duration(outcome.seconds)} (wall time; {timings})")
 
 
 def view_command(settings: Settings) -> str:

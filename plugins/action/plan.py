@@ -74,7 +74,7 @@ class ActionModule(ActionBase):
             hosts=planned["hosts"],
             reallocation=planned["reallocation"],
             play_hosts=play_hosts,
-            summary=_summary(planned, play_hosts),
+            summary=_summary(planned, play_hosts, set(probes)),
         )
         return result
 
@@ -128,13 +128,16 @@ def _probes(task_vars: Mapping[str, Any], hosts: Sequence[str], probe_var: str) 
     return probes
 
 
-def _summary(planned: Mapping[str, Any], play_hosts: Sequence[str]) -> list[str]:
+def _summary(planned: Mapping[str, Any], play_hosts: Sequence[str], probed: set[str]) -> list[str]:
     """Human-readable lines for the dry run: eligibility, license, rename, reallocation."""
     lines: list[str] = []
     hosts = planned["hosts"]
     for name in play_hosts:
         plan = hosts.get(name)
         if plan is None:
+            continue
+        if name not in probed:
+            lines.append(f"{name} [{plan['unit']}]: not probed (unreachable or unmanageable: see above)")
             continue
         if plan["installed"]:
             verdict = "agent installed"

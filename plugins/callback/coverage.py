@@ -207,12 +207,17 @@ class CallbackModule(CallbackBase):
         state = self.get_option("state") or default_state_path()
         self._store = Store(state)
         self._inventory_sources = [str(s) for s in (cli.get("inventory") or ()) if s]
-        self._run_id = self._store.start_run(
-            self._playbook,
-            inventory=self._inventory_path(required=False),
-            limit=cli.get("subset") or None,
-            check_mode=self._check_mode,
-        )
+
+    def _ensure_run(self) -> int | None:
+        """The run's id; the run is recorded with its first result (--list-tasks records none)."""
+        if self._run_id is None and self._store is not None:
+            self._run_id = self._store.start_run(
+                self._playbook,
+                inventory=self._inventory_path(required=False),
+                limit=context.CLIARGS.get("subset") or None,
+                check_mode=self._check_mode,
+            )
+        return self._run_id
 
     def v2_playbook_on_play_start(self, play: Any) -> None:
         def remember_sources() -> None:
@@ -236,8 +241,8 @@ class CallbackModule(CallbackBase):
 
     def _record(self, host: str, observations: Iterable[tuple[Any, Mapping[str, Any]]]) -> None:
         rows = list(observations)
-        if rows and self._store is not None and self._run_id is not None:
-            self._store.record(self._run_id, host, rows)
+        if rows and self._store is not None and (run_id := self._ensure_run()) is not None:
+            self._store.record(run_id, host, rows)
 
     # -- results --------------------------------------------------------------------------------
 
@@ -328,6 +333,8 @@ class CallbackModule(CallbackBase):
         if data.get("unreachable"):
             self._on_unreachable(result)
             return
+        if result.task.run_once:
+            return  # a play-level check (checksum, names): the output says it; no PC is at fault
         task = result.task.get_name(include_role_fqcn=False).strip() or _action(result)
         self._record(host, [(Aspect.FAILURE, {"task": task, "reason": failure_reason(data, censored)})])
 

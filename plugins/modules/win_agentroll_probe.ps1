@@ -152,8 +152,12 @@ $module.Result.product_type = Get-ProductType -Value $os.ProductType
 $module.Result.architecture = Get-Architecture
 $module.Result.ram_mb = $ramMb
 $module.Result.system_drive = $systemDrive
-$module.Result.system_size_mb = if ($disk) { [int64][Math]::Floor([double]$disk.Size / 1MB) } else { $null }
-$module.Result.system_free_mb = if ($disk) { [int64][Math]::Floor([double]$disk.FreeSpace / 1MB) } else { $null }
+$module.Result.system_size_mb = $null
+$module.Result.system_free_mb = $null
+if ($disk) {
+    $module.Result.system_size_mb = [int64][Math]::Floor([double]$disk.Size / 1MB)
+    $module.Result.system_free_mb = [int64][Math]::Floor([double]$disk.FreeSpace / 1MB)
+}
 $module.Result.powershell_version = $PSVersionTable.PSVersion.ToString()
 $module.Result.reboot_pending = ($reboot.reasons.Count -gt 0)
 $module.Result.reboot_pending_reasons = @($reboot.reasons)
@@ -164,20 +168,38 @@ if ($productId -or $displayName) {
 }
 $service = $null
 if ($serviceName) {
-    $service = Get-CimInstance -ClassName Win32_Service -Filter "Name='$($serviceName -replace "'", "''")'" -Property Name, State, StartMode -ErrorAction SilentlyContinue
+    # WQL escapes a quote with a backslash.
+    $escapedName = $serviceName.Replace('\', '\\').Replace("'", "\'")
+    $service = Get-CimInstance -ClassName Win32_Service -Filter "Name='$escapedName'" -Property Name, State, StartMode -ErrorAction SilentlyContinue
 }
 
+# Without a product id or display name, the service alone says whether the agent is installed.
+$installed = $null -ne $product
+if (-not $productId -and -not $displayName) {
+    $installed = $null -ne $service
+}
 $agent = @{
-    installed = ($null -ne $product) -or (-not $productId -and -not $displayName -and $null -ne $service)
-    product_id = if ($product) { $product.product_id } else { $null }
-    display_name = if ($product) { $product.display_name } else { $null }
-    version = if ($product) { $product.version } else { $null }
-    service_name = if ($service) { [string]$service.Name } else { $serviceName }
+    installed = $installed
+    product_id = $null
+    display_name = $null
+    version = $null
+    service_name = $serviceName
     service_state = $null
     service_start_mode = $null
 }
+if ($product) {
+    $agent.product_id = $product.product_id
+    $agent.display_name = $product.display_name
+    $agent.version = $product.version
+}
 if ($service) {
-    $agent.service_state = if ($service.State -eq 'Running') { 'running' } else { 'stopped' }
+    $agent.service_name = [string]$service.Name
+    if ($service.State -eq 'Running') {
+        $agent.service_state = 'running'
+    }
+    else {
+        $agent.service_state = 'stopped'
+    }
     $agent.service_start_mode = Get-StartMode -Value $service.StartMode
 }
 elseif ($serviceName) {

@@ -7,14 +7,16 @@ which the report calls "connection dropped"), so the test holds such a socket it
 
 from __future__ import annotations
 
+import json
 import socket
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from agentroll.sim.testing import running_fleet
+from agentroll.sim.testing import PROJECT_ROOT, ansible_env, running_fleet
 from tests.integration.support import WINRM_PASSWORD, District, Pc, files_text, fleet_spec, write_inventory
 
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("unreachable")]
@@ -46,7 +48,26 @@ def preflight(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, An
         inventory = write_inventory(handle, workdir / "inventory", pcs, UNITS)
         district = District(handle, inventory, workdir)
         run = district.play("preflight.yml")
-        yield {"run": run, "district": district}
+        # The PC that refused connections is switched on; the operator reruns on the stragglers.
+        handle.set_faults(handle.address_of("127.20.0.2"), refuse_connections=False)
+        rerun = subprocess.run(
+            [
+                str(PROJECT_ROOT / "scripts" / "rerun-stragglers"),
+                "-i",
+                str(inventory),
+                "--rounds",
+                "1",
+                "--limit-file",
+                str(workdir / "limit.txt"),
+            ],
+            cwd=PROJECT_ROOT,
+            env=ansible_env(PROJECT_ROOT, district.env),
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+        yield {"run": run, "district": district, "rerun": rerun}
 
 
 def _entry(run: Any, host: str) -> dict[str, Any]:
@@ -77,7 +98,9 @@ def test_stragglers_file_lists_them_for_limit(preflight: dict[str, Any]) -> None
 
 def test_wrong_and_right_passwords_stay_out_of_everything(preflight: dict[str, Any]) -> None:
     district: District = preflight["district"]
-    everything = preflight["run"].output + files_text([district.reports, district.state])
+    rerun = preflight["rerun"]
+    everything = preflight["run"].output + rerun.stdout + rerun.stderr
+    everything += files_text([district.reports, district.state])
     assert WINRM_PASSWORD not in everything
     assert "not-the-password" not in everything
 
@@ -86,3 +109,15 @@ def test_inventory_path_is_what_the_report_covers(preflight: dict[str, Any]) -> 
     district: District = preflight["district"]
     assert Path(district.inventory).exists()
     assert len(preflight["run"].report["hosts"]) == 5
+
+
+def test_rerun_stragglers_script_reruns_and_reports_who_is_left(preflight: dict[str, Any]) -> None:
+    rerun = preflight["rerun"]
+    assert rerun.returncode == 1, rerun.stdout + rerun.stderr[-3000:]
+    assert set(rerun.stdout.split()) == {"vp-03", "vp-04", "vp-05"}
+    assert "round 1/1 on 5 straggler(s)" in rerun.stderr
+    district: District = preflight["district"]
+    report = json.loads((district.reports / "coverage.json").read_text(encoding="utf-8"))
+    states = {entry["host"]: entry["state"] for entry in report["hosts"]}
+    assert states["vp-02"] == "compliant" and states["vp-01"] == "compliant"
+    assert len(states) == 5  # the report stays district-wide after the limited rerun
