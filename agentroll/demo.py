@@ -786,7 +786,12 @@ def _raise_terminated(signum: int, frame: FrameType | None) -> None:
 def command_demo(args: argparse.Namespace) -> int:
     """``agentroll demo``; exit status 0, 1 on a demo error, 130 on Ctrl-C, 143 on SIGTERM."""
     settings = settings_from_args(args)
-    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    previous = {
+        signal.SIGTERM: signal.signal(signal.SIGTERM, _raise_terminated),
+        # Started in the background by a shell, Python inherits SIGINT ignored: Ctrl-C (or kill
+        # -INT) must still stop the demo, the fleet and the playbook run in order.
+        signal.SIGINT: signal.signal(signal.SIGINT, signal.default_int_handler),
+    }
     try:
         outcome = run_demo(settings, sys.stdout)
         print_outcome(settings, outcome, sys.stdout)
@@ -801,4 +806,5 @@ def command_demo(args: argparse.Namespace) -> int:
         print("\nagentroll demo: terminated; the fleet is stopped, the state kept", file=sys.stderr)
         return 143
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)

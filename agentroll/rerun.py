@@ -8,6 +8,7 @@ a rerun on a subset never shrinks the report to that subset.
     python -m agentroll.rerun -i inventory/<district> [--rounds 3] [--playbook playbooks/site.yml]
                               [--state PATH] [--pause SECONDS] [-- extra ansible-playbook args]
 
+ansible-playbook's output goes to stderr; stdout lists the stragglers left at the end, one a line.
 Exit status: 0 when no straggler is left, 1 when some remain after the last round, 2 on a usage
 or inventory error.
 """
@@ -67,7 +68,8 @@ def _ansible_playbook() -> str:
 
 
 def _run(command: list[str]) -> int:
-    return subprocess.run(command, cwd=PROJECT_ROOT, check=False).returncode
+    """Run ansible-playbook with its output on our stderr: stdout carries only the hosts left."""
+    return subprocess.run(command, cwd=PROJECT_ROOT, stdout=sys.stderr, check=False).returncode
 
 
 def rerun(
