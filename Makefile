@@ -13,7 +13,7 @@ demo: setup
 
 test:
 	@scripts/bootstrap --with-browser
-	$(VENV)/bin/python -m pytest -n 2 --dist loadgroup
+	$(VENV)/bin/python -m pytest -n 2 --dist loadscope
 
 lint: setup
 	$(VENV)/bin/ruff check .

@@ -325,8 +325,15 @@ def table_rows(comparisons: Sequence[Comparison]) -> list[list[str]]:
                 f"{comparison.a_label}: {_number(a)} {unit}",
                 f"{comparison.b_label}: {_number(b)} {unit}" if b is not None else "",
                 f"{b / a:.2f}" if b is not None and a else "",
+                _pair_spread(comparison, pick),
             ])
     return rows
+
+
+def _pair_spread(comparison: Comparison, pick: Callable[[Sample], float]) -> str:
+    """min..max of B/A over the A B pairs run back to back: how much the machine's noise moves it."""
+    ratios = [pick(b) / pick(a) for a, b in zip(comparison.a, comparison.b, strict=False) if pick(a)]
+    return f"{min(ratios):.2f}..{max(ratios):.2f}" if ratios else ""
 
 
 def _quantities(comparison: Comparison) -> list[tuple[str, Callable[[Sample], float], str]]:
@@ -364,7 +371,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     say(f"agentroll bench: {os.cpu_count()} CPUs; A B A B ... x{args.repeat}; medians below")
     comparisons = bench_fleet(args.hosts, args.repeat, args.forks, say)
     comparisons += bench_store(args.repeat, say)
-    headers = ["benchmark", "quantity", "A (median)", "B (median)", "B/A"]
+    headers = ["benchmark", "quantity", "A (median)", "B (median)", "B/A", "B/A per pair"]
     print(tabulate(table_rows(comparisons), headers=headers, tablefmt="simple", disable_numparse=True))
     print(f"\n(b) B/A near 1.00: the coverage callback costs nothing noticeable. "
           f"(c) both write the same {SYNTHETIC_HOSTS} hosts x 7 observations into a fresh store. "

@@ -51,7 +51,6 @@ def test_ruff_format_of_the_ansible_content_python_is_clean() -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("ansible-lint")
 def test_ansible_lint_production_profile_is_clean() -> None:
     done = _run([_tool("ansible-lint"), "--profile", "production", "--nocolor"], timeout=600)
     assert done.returncode == 0, (done.stdout + done.stderr)[-6000:]

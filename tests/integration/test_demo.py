@@ -24,7 +24,7 @@ from agentroll.model import Aspect
 from agentroll.report import SCHEMA_PATH
 from agentroll.store import Store
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.xdist_group("demo")]
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
 AGENTROLL = ROOT / ".venv" / "bin" / "agentroll"

@@ -35,7 +35,7 @@ from tests.integration.support import (
     write_inventory,
 )
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.xdist_group("district")]
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 WIN7 = {"caption": "Microsoft Windows 7 Professional", "build": 7601, "product_type": "workstation"}
 SMALL_DISK = {"letter": "C:", "size_mb": 60000, "free_mb": 900}

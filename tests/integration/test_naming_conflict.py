@@ -10,7 +10,7 @@ import pytest
 from agentroll.sim.testing import running_fleet
 from tests.integration.support import District, Pc, fleet_spec, write_inventory
 
-pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("naming")]
+pytestmark = [pytest.mark.integration]
 
 UNITS = {"ubnd": {"code": "UBNDXA", "name": "UBND xã Đăk Long", "licenses": 3}}
 

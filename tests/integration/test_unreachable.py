@@ -19,7 +19,7 @@ import pytest
 from agentroll.sim.testing import PROJECT_ROOT, ansible_env, running_fleet
 from tests.integration.support import WINRM_PASSWORD, District, Pc, files_text, fleet_spec, write_inventory
 
-pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("unreachable")]
+pytestmark = [pytest.mark.integration]
 
 QUICK_TIMEOUTS = {
     "ansible_winrm_connection_timeout": 3,

@@ -18,7 +18,7 @@ from e2e_support import E2E_SPEC, GROUPS, run_modules_playbook
 
 from agentroll.sim.testing import FleetHandle, running_fleet
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.xdist_group("sim_modules_e2e")]
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 PRODUCT = "{6F1A2B3C-0000-4000-8000-00000000A6E7}"
 

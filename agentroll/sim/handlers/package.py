@@ -15,6 +15,7 @@ from agentroll.sim.handlers.base import (
 )
 from agentroll.sim.host import SimHost
 from agentroll.sim.installer import (
+    REBOOT_REQUIRED,
     InstallerFormatError,
     InstallerSpec,
     parse_installer,
@@ -149,14 +150,13 @@ def _install(
     result["rc"] = outcome.rc
     if outcome.rc not in expected:
         command = _command_line(path, params["arguments"])
-        # The real message leaves the code to result.rc; adding it here lets a report quote it.
         result.update(stdout=outcome.stdout, stderr=outcome.stderr, reboot_required=False)
         raise ModuleFailure(
-            f"unexpected rc from '{command}': see rc, stdout, and stderr for more details (rc {outcome.rc})",
-            **result,
+            f"unexpected rc from '{command}': see rc, stdout, and stderr for more details", **result
         )
     # Set explicitly, as win_package does: without it Ansible fails any result whose rc is not 0.
-    result.update(changed=True, reboot_required=outcome.reboot_required, failed=False)
+    # Like the real module, only 3010 says reboot_required; 1641 leaves that to the caller.
+    result.update(changed=True, reboot_required=outcome.rc == REBOOT_REQUIRED, failed=False)
     return result
 
 
