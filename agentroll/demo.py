@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
-import json
 import os
 import re
 import shutil
@@ -56,8 +55,6 @@ DEFAULT_FORKS = 40
 #: ansible-playbook exit codes that only say that some hosts failed (2) or were unreachable (4):
 #: the demo district has such PCs on purpose.
 EXPECTED_EXIT_CODES = frozenset({0, 2, 4})
-#: The demo's users need no minute's warning before their simulated PC reboots.
-DEMO_EXTRA_VARS: Mapping[str, Any] = {"agentroll_hostname_reboot_delay": 0}
 #: Report files: (file name, format, language). Written atomically, each one.
 REPORT_FILES: tuple[tuple[str, str, str], ...] = (
     ("coverage.json", "json", "en"),
@@ -330,8 +327,6 @@ def playbook_command(settings: Settings, phase: Phase) -> list[str]:
         str(settings.root / "playbooks" / phase.playbook),
         "--forks",
         str(settings.forks),
-        "-e",
-        json.dumps(dict(DEMO_EXTRA_VARS)),
     ]
     if phase.limit_file is not None:
         command += ["--limit", f"@{phase.limit_file}"]

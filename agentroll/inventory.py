@@ -42,7 +42,7 @@ UNIT_VARS = ("agentroll_unit_code", "agentroll_unit_name", "agentroll_licenses")
 #: The host variables the toolkit reads; the loader copies only these, so that secrets (and inline
 #: vault strings, which ansible-core decrypts lazily) are never touched.
 HOST_VARS = ("ansible_host", "agentroll_owner", "agentroll_standard_name", "agentroll_mac")
-GROUP_VARS = (*UNIT_VARS, "agentroll_deadline")
+GROUP_VARS = (*UNIT_VARS, "agentroll_deadline", "agentroll_name_template")
 #: Entries agentroll keeps inside an inventory directory that are not inventory sources: the roster
 #: spreadsheet the inventory was imported from, and the simulated fleet standing for its PCs.
 #: (ansible.cfg should list them in ``[inventory] ignore_patterns`` for ansible-playbook, too.)
@@ -89,9 +89,12 @@ def build_inventory(groups: Mapping[str, GroupData], hosts: Mapping[str, HostDat
     inventory_hosts = _build_hosts(drafts, codes, groups, hosts, errors)
     _check_duplicate_addresses(inventory_hosts, errors)
     top_deadline = _deadline_of((UNITS_GROUP, "all"), groups, errors)
+    name_template = _name_template_of((UNITS_GROUP, "all"), groups, errors)
     if errors:
         raise InventoryError("\n".join(dict.fromkeys(errors)))
-    return Inventory(units=tuple(units), hosts=tuple(inventory_hosts), deadline=top_deadline)
+    return Inventory(
+        units=tuple(units), hosts=tuple(inventory_hosts), deadline=top_deadline, name_template=name_template
+    )
 
 
 def _group(groups: Mapping[str, GroupData], name: str) -> GroupData:
@@ -189,6 +192,21 @@ def _parse_licenses(group: str, group_vars: Mapping[str, Any], errors: list[str]
         return int(value.strip())
     errors.append(f"unit group '{group}': agentroll_licenses {value!r} is not a non-negative integer")
     return 0
+
+
+def _name_template_of(
+    source: Iterable[str], groups: Mapping[str, GroupData], errors: list[str]
+) -> str | None:
+    """Return the district's ``agentroll_name_template`` (from ``units``, else ``all``), if set."""
+    for name in source:
+        group_vars = _group(groups, name).get("vars") or {}
+        if "agentroll_name_template" in group_vars:
+            value = group_vars["agentroll_name_template"]
+            if isinstance(value, str) and value.strip():
+                return value
+            errors.append(f"group '{name}': agentroll_name_template {value!r} is not a template string")
+            return None
+    return None
 
 
 def _deadline_of(source: Iterable[str], groups: Mapping[str, GroupData], errors: list[str]) -> date | None:

@@ -89,6 +89,7 @@ class Inventory:
     units: tuple[Unit, ...]
     hosts: tuple[Host, ...]
     deadline: date | None = None
+    name_template: str | None = None
 
     def unit(self, code: str) -> Unit:
         for unit in self.units:

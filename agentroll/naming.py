@@ -209,11 +209,14 @@ def _override_names(namers: Iterable[_HostNamer]) -> dict[str, str]:
 def standard_names(inventory: Inventory, template: str | None = None) -> dict[str, str]:
     """Return the standard name of every host of the inventory, valid and unique.
 
+    The format is ``template`` when given, else the inventory's ``agentroll_name_template``, else
+    :data:`DEFAULT_TEMPLATE`.
+
     Overrides win. When several hosts would get one computed name, the first by inventory
     hostname keeps it (unless an override holds it) and the others get 2, 3, ... appended, SHORT
     cut further to fit. A host whose computed name nobody else wants always keeps it.
     """
-    namers = _namers(inventory, _compile(template))
+    namers = _namers(inventory, _compile(template if template is not None else inventory.name_template))
     override_holders = _override_names(namers)
     names = {host: name for name, host in override_holders.items()}
     computed = [namer for namer in namers if namer.host.standard_name_override is None]

@@ -89,14 +89,6 @@ options:
     ini:
       - section: callback_coverage
         key: inventory
-  name_template:
-    description: The standard-name format (Jinja2); empty means the default C(UNITCODE-SHORT).
-    type: str
-    env:
-      - name: AGENTROLL_NAME_TEMPLATE
-    ini:
-      - section: callback_coverage
-        key: name_template
   show_table:
     description: Print the per-unit coverage table at the end of the run.
     type: bool
@@ -367,7 +359,7 @@ class CallbackModule(CallbackBase):
         from agentroll.report import report_from_store, to_json, write_atomic
 
         inventory = load_inventory(self._inventory_path())
-        report = report_from_store(inventory, self._store, template=self.get_option("name_template") or None)
+        report = report_from_store(inventory, self._store)
         directory = Path(self.get_option("report_dir"))
         lang = self.get_option("report_lang") or "en"
         write_atomic(directory / "coverage.json", to_json(report))

@@ -30,7 +30,9 @@ options:
     type: dict
     required: true
   template:
-    description: The standard-name format (Jinja2); omitted means the default C(UNITCODE-SHORT).
+    description:
+      - The standard-name format (Jinja2), overriding the inventory's C(agentroll_name_template).
+      - Omitted means the inventory's template, else the default C(UNITCODE-SHORT).
     type: str
   state:
     description:

@@ -344,3 +344,25 @@ def test_one_broken_file_among_several_is_an_error(make_inventory_dir: Callable[
     (path / "more.yml").write_text("all: [\n", encoding="utf-8")
     with pytest.raises(InventoryError, match=r"cannot be parsed: .*more\.yml"):
         load_inventory(path)
+
+
+def test_name_template_comes_from_units_before_all() -> None:
+    groups = district(vp={"vars": unit_vars("VP")})
+    groups["all"]["vars"]["agentroll_name_template"] = "{{ unit_code }}{{ short }}"
+    assert build_inventory(groups, {}).name_template == "{{ unit_code }}{{ short }}"
+    groups["units"]["vars"]["agentroll_name_template"] = "KP-{{ unit_code }}-{{ short }}"
+    assert build_inventory(groups, {}).name_template == "KP-{{ unit_code }}-{{ short }}"
+    groups["units"]["vars"]["agentroll_name_template"] = 42
+    assert error_lines(groups, {}) == ["group 'units': agentroll_name_template 42 is not a template string"]
+
+
+def test_group_vars_name_template_drives_the_names(make_inventory_dir: Callable[..., Path]) -> None:
+    from agentroll.naming import standard_names
+
+    directory = make_inventory_dir(
+        tree({"vp": {"vars": unit_vars("VP"), "hosts": {"vp-01": {"agentroll_owner": "Phạm Văn Thắng"}}}}),
+        group_vars={"units": {"agentroll_name_template": "KP{{ unit_code }}-{{ short }}"}},
+    )
+    inventory = load_inventory(directory)
+    assert standard_names(inventory) == {"vp-01": "KPVP-THANGPV"}
+    assert standard_names(inventory, "{{ short }}") == {"vp-01": "THANGPV"}
