@@ -40,6 +40,7 @@ import yaml
 from agentroll.inventory import InventoryError, load_inventory
 from agentroll.model import Inventory
 from agentroll.report import Report, report_from_store, to_json, write_atomic
+from agentroll.rerun import rerun
 from agentroll.store import Store, StoreError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -283,7 +284,6 @@ class Phase:
     name: str
     playbook: str
     hosts: int
-    limit_file: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -328,8 +328,6 @@ def playbook_command(settings: Settings, phase: Phase) -> list[str]:
         "--forks",
         str(settings.forks),
     ]
-    if phase.limit_file is not None:
-        command += ["--limit", f"@{phase.limit_file}"]
     return command
 
 
@@ -394,8 +392,13 @@ class Progress:
         self._last_print = 0.0
 
 
-def run_phase(settings: Settings, phase: Phase, out: TextIO) -> PhaseResult:
-    """Run one phase's ansible-playbook, showing its progress; a broken run raises ``DemoError``."""
+def run_phase(
+    settings: Settings, phase: Phase, out: TextIO, command: Sequence[str] | None = None
+) -> PhaseResult:
+    """Run one phase's ansible-playbook (``command``, else the phase's own), showing its progress.
+
+    A broken run raises ``DemoError``.
+    """
     settings.log_dir.mkdir(parents=True, exist_ok=True)
     log_path = settings.log_dir / f"{phase.number:02d}-{phase.name}.log"
     with Store(settings.state) as store:
@@ -405,7 +408,7 @@ def run_phase(settings: Settings, phase: Phase, out: TextIO) -> PhaseResult:
             # A session of its own: Ctrl-C reaches only the demo, which then stops the child in
             # order (and the fleet after it).
             child = subprocess.Popen(
-                playbook_command(settings, phase),
+                list(command or playbook_command(settings, phase)),
                 cwd=settings.root,
                 env=ansible_environment(settings),
                 stdin=subprocess.DEVNULL,
@@ -492,21 +495,6 @@ def build_report(settings: Settings, inventory: Inventory, since_run: int | None
     """The report, through the one code path; ``since_run`` limits it to the demo's own runs."""
     with Store(settings.state, since_run=since_run) as store:
         return report_from_store(inventory, store)
-
-
-def straggler_file(settings: Settings, round_number: int) -> tuple[Path, list[str]]:
-    """``agentroll stragglers -o FILE`` (the same command an operator runs) and the hosts it names."""
-    from agentroll.cli import main as cli_main
-
-    path = settings.log_dir / f"stragglers-{round_number}.txt"
-    argv = ["stragglers", "-i", str(settings.inventory), "--state", str(settings.state), "-o", str(path)]
-    # The command reports what it wrote on standard error; the demo says it in its own words.
-    with contextlib.redirect_stderr(io.StringIO()) as errors:
-        status = cli_main(argv)
-    if status != 0:
-        raise DemoError(f"agentroll stragglers failed: {errors.getvalue().strip()}")
-    hosts = [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    return path, hosts
 
 
 def eligibility_summary(report: Report) -> list[str]:
@@ -661,25 +649,39 @@ def deploy(settings: Settings, inventory: Inventory, first_run: int, out: TextIO
 def rerun_stragglers(
     settings: Settings, inventory: Inventory, first_run: int, number: int, out: TextIO
 ) -> list[PhaseResult]:
-    """Rerun site.yml on the stragglers until none is left, nothing changes, or the rounds run out."""
+    """Rerun site.yml on the stragglers with the operator's loop (``agentroll.rerun``), showing progress.
+
+    It stops when none is left, when a round changed nothing, or when the rounds run out.
+    """
     say = _printer(out)
     results: list[PhaseResult] = []
-    limit_file, hosts = straggler_file(settings, 1)
-    for round_number in range(1, settings.rounds + 1):
-        if not hosts:
-            say("  no straggler left")
-            break
-        before = build_report(settings, inventory, since_run=first_run)
-        say(f"  round {round_number}/{settings.rounds}: {len(hosts)} straggler(s): {_listing(hosts)}")
-        phase = Phase(number + round_number - 1, f"rerun-{round_number}", "site.yml", len(hosts), limit_file)
-        results.append(run_phase(settings, phase, out))
-        after = build_report(settings, inventory, since_run=first_run)
-        limit_file, left = straggler_file(settings, round_number + 1)
-        say(f"    → {len(left)} straggler(s) left; coverage {coverage_line(after)}")
-        if left == hosts and after["totals"] == before["totals"]:
-            say("  nothing changed in that round: stopping")
-            break
-        hosts = left
+    limit_file = settings.log_dir / "stragglers.txt"
+
+    def run_round(command: list[str]) -> int:
+        hosts = limit_file.read_text(encoding="utf-8").split()
+        phase = Phase(number + len(results), f"rerun-{len(results) + 1}", "site.yml", len(hosts))
+        results.append(run_phase(settings, phase, out, command))
+        say(f"    coverage {coverage_line(build_report(settings, inventory, since_run=first_run))}")
+        return results[-1].exit_code
+
+    # `agentroll stragglers` reports the file it wrote on stderr; the demo says it in its own words.
+    with contextlib.redirect_stderr(io.StringIO()) as errors:
+        try:
+            outcome = rerun(
+                settings.inventory,
+                playbook=settings.root / "playbooks" / "site.yml",
+                rounds=settings.rounds,
+                state=settings.state,
+                limit_file=limit_file,
+                extra_args=("--forks", str(settings.forks)),
+                stop_when_unchanged=True,
+                runner=run_round,
+                say=lambda text: say("  " + text.removeprefix("agentroll rerun: ")),
+            )
+        except RuntimeError as error:
+            raise DemoError(f"{error}: {errors.getvalue().strip()}") from None
+    if outcome.remaining:
+        say(f"  left for a person to look at: {_listing(outcome.remaining)}")
     return results
 
 

@@ -82,10 +82,15 @@ def rerun(
     extra_args: Sequence[str] = (),
     pause: float = 0.0,
     template: str | None = None,
+    stop_when_unchanged: bool = False,
     runner: Runner = _run,
     say: Callable[[str], None] = lambda text: print(text, file=sys.stderr),
 ) -> RerunOutcome:
-    """Run ``playbook`` on the stragglers up to ``rounds`` times; stop as soon as none is left."""
+    """Run ``playbook`` on the stragglers up to ``rounds`` times; stop as soon as none is left.
+
+    With ``stop_when_unchanged``, also stop when a round left exactly the stragglers it started
+    with (another round would only repeat it).
+    """
     if rounds < 1:
         raise ValueError("rounds must be at least 1")
     outcome = RerunOutcome()
@@ -96,6 +101,10 @@ def rerun(
         hosts = stragglers(inventory, limit_file, state, template)
         if not hosts:
             say(f"agentroll rerun: no straggler left after {number - 1} round(s)")
+            return outcome
+        if stop_when_unchanged and outcome.rounds and hosts == outcome.rounds[-1]:
+            say(f"agentroll rerun: round {number - 1} changed nothing: stopping")
+            outcome.remaining = hosts
             return outcome
         outcome.rounds.append(hosts)
         say(f"agentroll rerun: round {number}/{rounds} on {len(hosts)} straggler(s): {', '.join(hosts)}")
