@@ -50,7 +50,7 @@ def test_text_has_units_totals_and_states(report: dict[str, Any]) -> None:
         assert state in text
     assert "All units" in text
     assert "UBND xã Đắk Long (DAKLONG)" in text  # the reallocation's source
-    assert "12 PCs" in text and "vp-02" in text
+    assert "PCs: 12" in text and "vp-02" in text
 
 
 def test_text_right_aligns_numbers(report: dict[str, Any]) -> None:
