@@ -109,6 +109,8 @@ SERVICE_ACTIONS = frozenset({"ansible.windows.win_service", "win_service"})
 HOSTNAME_ACTIONS = frozenset({"ansible.windows.win_hostname", "win_hostname"})
 REBOOT_ACTIONS = frozenset({"ansible.windows.win_reboot", "win_reboot"})
 SET_FACT_ACTIONS = frozenset({"ansible.builtin.set_fact", "set_fact"})
+#: A failed task's step, named after the toolkit role it ran in (the reports translate these).
+STEP_OF_ROLE = {"preflight": "preflight", "agent": "install", "hostname": "rename", "verify": "verify"}
 #: The fact the agent role sets after running the installer (no secrets in it).
 OUTCOME_FACT = "agentroll_agent_outcome"
 
@@ -327,8 +329,8 @@ class CallbackModule(CallbackBase):
             return
         if result.task.run_once:
             return  # a play-level check (checksum, names): the output says it; no PC is at fault
-        task = result.task.get_name(include_role_fqcn=False).strip() or _action(result)
-        self._record(host, [(Aspect.FAILURE, {"task": task, "reason": failure_reason(data, censored)})])
+        step = _step(result)
+        self._record(host, [(Aspect.FAILURE, {"task": step, "reason": failure_reason(data, censored)})])
 
     def _on_unreachable(self, result: CallbackTaskResult) -> None:
         from agentroll.model import Aspect, ContactStatus
@@ -385,6 +387,13 @@ class CallbackModule(CallbackBase):
         if self._store is not None:
             self._store.close()
             self._store = None
+
+
+def _step(result: CallbackTaskResult) -> str:
+    """The step a failed task belongs to, in the reports' words: its role's job, else the task's name."""
+    role = getattr(result.task, "_role", None)
+    role_name = role.get_name(include_role_fqcn=False) if role is not None else ""
+    return STEP_OF_ROLE.get(role_name) or str(result.task.name or "").strip() or _action(result)
 
 
 def _action(result: CallbackTaskResult) -> str:

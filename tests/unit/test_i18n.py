@@ -79,3 +79,22 @@ def test_english_reasons_are_untouched() -> None:
 def test_numbers_follow_the_language() -> None:
     assert catalog("en").percent(32.6) == "32.6 %"
     assert catalog("vi").percent(32.6) == "32,6%"
+
+
+@pytest.mark.parametrize(
+    "reason",
+    [
+        # Exactly as the coverage callback records them from real runs against the simulated fleet.
+        "install: installer exit code 1603",
+        "Ansible requires PowerShell v5.1",
+        "connection refused",
+        "credentials rejected",
+        "timed out",
+        "connection dropped",
+        "waiting for a license: MANGDEN has 14 licenses, 15 eligible PCs",
+        "OS Windows 7 (build 7601) not supported",
+        "architecture x86 not in x64",
+    ],
+)
+def test_reasons_the_toolkit_records_are_all_translated(reason: str) -> None:
+    assert translate_reason(reason, "vi") != reason
