@@ -36,17 +36,6 @@ def _table(table: Table, catalog: Catalog) -> str:
                     colalign=tables.alignments(table))
 
 
-def _at_risk(report: Report, catalog: Catalog) -> str:
-    units = tables.at_risk_units(report)
-    if not units:
-        return catalog.text("will_miss_none")
-    return "\n".join(
-        f"- **{unit['code']}** {unit['name']}: {unit['installed']}/{unit['licenses']}"
-        f" ({catalog.percent(float(unit['coverage_pct']))})"
-        for unit in units
-    )
-
-
 def render_markdown(report: Report, catalog: Catalog) -> str:
     """The whole report as a Markdown document."""
     units = tables.pick(tables.units_table(report, catalog), tables.UNIT_COLUMNS, MD_UNIT_COLUMNS)
@@ -60,7 +49,7 @@ def render_markdown(report: Report, catalog: Catalog) -> str:
         f"## {catalog.text('states')}",
         _table(tables.states_table(report, catalog), catalog),
         f"## {catalog.text('will_miss')}",
-        _at_risk(report, catalog),
+        tables.at_risk_list(report, catalog, "**{}**"),
         f"## {catalog.text('reallocation')}",
         _table(reallocation, catalog) if reallocation.rows else catalog.text("no_reallocation"),
         f"## {catalog.text('ineligible')}",

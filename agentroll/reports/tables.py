@@ -283,6 +283,18 @@ def at_risk_units(report: Report) -> list[Mapping[str, Any]]:
     return [unit for unit in report["units"] if unit.get("will_miss_deadline")]
 
 
+def at_risk_list(report: Report, catalog: Catalog, code_format: str = "{}") -> str:
+    """The at-risk units as a bulleted list (``code_format`` dresses the code), or "none"."""
+    units = at_risk_units(report)
+    if not units:
+        return catalog.text("will_miss_none")
+    return "\n".join(
+        f"- {code_format.format(unit['code'])} {unit['name']}: {unit['installed']}/{unit['licenses']}"
+        f" ({catalog.percent(float(unit['coverage_pct']))})"
+        for unit in units
+    )
+
+
 def history_table(report: Report, catalog: Catalog) -> Table:
     """Coverage after each recorded run, oldest first."""
     rows = [

@@ -34,17 +34,6 @@ def _section(title: str, body: str) -> str:
     return f"{title}\n{'=' * len(title)}\n{body}\n"
 
 
-def _at_risk(report: Report, catalog: Catalog) -> str:
-    units = tables.at_risk_units(report)
-    if not units:
-        return catalog.text("will_miss_none")
-    return "\n".join(
-        f"- {unit['code']}  {unit['name']}: {unit['installed']}/{unit['licenses']}"
-        f" ({catalog.percent(float(unit['coverage_pct']))})"
-        for unit in units
-    )
-
-
 def _reallocation(report: Report, catalog: Catalog) -> str:
     table = tables.reallocation_table(report, catalog)
     return _grid(table, catalog) if table.rows else catalog.text("no_reallocation")
@@ -80,7 +69,7 @@ def render_text(report: Report, catalog: Catalog) -> str:
         header + "\n",
         _section(catalog.text("units"), _grid(units, catalog)),
         _section(catalog.text("states"), _grid(tables.states_table(report, catalog), catalog)),
-        _section(catalog.text("will_miss"), _at_risk(report, catalog)),
+        _section(catalog.text("will_miss"), tables.at_risk_list(report, catalog, "{} ")),
         _section(catalog.text("reallocation"), _reallocation(report, catalog)),
         _section(catalog.text("cannot_take_agent"), _cannot_take_agent(report, catalog)),
         _section(catalog.text("stragglers"), _stragglers(report, catalog)),

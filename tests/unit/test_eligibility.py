@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from probe_samples import CAPABLE_PC
 
 from agentroll.eligibility import Requirements, Shortfall, evaluate, os_family
 
@@ -17,18 +18,7 @@ PROFILE: dict[str, Any] = {
 }
 REQUIREMENTS = Requirements.from_mapping(PROFILE)
 
-GOOD_FACTS: dict[str, Any] = {
-    "os_caption": "Microsoft Windows 10 Pro",
-    "os_build": 19045,
-    "os_family": "windows10",
-    "product_type": "workstation",
-    "architecture": "x64",
-    "ram_mb": 8192,
-    "system_drive": "C:",
-    "system_size_mb": 256000,
-    "system_free_mb": 120000,
-    "powershell_version": "5.1.19041.4648",
-}
+GOOD_FACTS: dict[str, Any] = {**CAPABLE_PC, "os_family": "windows10"}
 
 
 def test_requirements_from_profile() -> None:

@@ -5,51 +5,26 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from probe_samples import REQUIREMENTS
+from probe_samples import probe_result as sample_probe
 
-from agentroll.eligibility import Requirements
 from agentroll.model import Aspect
 from agentroll.observe import observations_from_probe
 
-REQUIREMENTS = Requirements.from_mapping(
-    {
-        "os": {"windows10": 17763, "windows11": 22000},
-        "architectures": ["x64"],
-        "min_ram_mb": 2048,
-        "min_system_free_mb": 2048,
-        "min_powershell": "5.1",
-    }
-)
+INSTALLED_AGENT: dict[str, Any] = {
+    "installed": True,
+    "product_id": "{6F1C2B7E-0000-4000-8000-000000000001}",
+    "display_name": "WinMon Agent",
+    "version": "7.2.1",
+    "service_name": "WinMonAgent",
+    "service_state": "running",
+    "service_start_mode": "auto",
+}
 
 
-def probe_result(**changes: Any) -> dict[str, Any]:
+def probe_result(agent: dict[str, Any] = INSTALLED_AGENT, **changes: Any) -> dict[str, Any]:
     """A probe module result as returned for a healthy, installed, misnamed PC."""
-    result: dict[str, Any] = {
-        "changed": False,
-        "computer_name": "MAYPHUONG",
-        "pending_computer_name": None,
-        "os_caption": "Microsoft Windows 10 Pro",
-        "os_build": 19045,
-        "product_type": "workstation",
-        "architecture": "x64",
-        "ram_mb": 8192,
-        "system_drive": "C:",
-        "system_size_mb": 256000,
-        "system_free_mb": 120000,
-        "powershell_version": "5.1.19041.4648",
-        "reboot_pending": False,
-        "reboot_pending_reasons": [],
-        "agent": {
-            "installed": True,
-            "product_id": "{6F1C2B7E-0000-4000-8000-000000000001}",
-            "display_name": "WinMon Agent",
-            "version": "7.2.1",
-            "service_name": "WinMonAgent",
-            "service_state": "running",
-            "service_start_mode": "auto",
-        },
-    }
-    result.update(changes)
-    return result
+    return sample_probe("MAYPHUONG", agent, **changes)
 
 
 def test_a_probe_yields_every_aspect_with_the_documented_shapes() -> None:

@@ -6,21 +6,14 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from probe_samples import REQUIREMENTS, probe_result
+
 from agentroll.coverage import Move
 from agentroll.eligibility import Requirements
 from agentroll.model import Aspect, Host, HostView, Inventory, Observation, Unit
 from agentroll.observe import observations_from_probe
 from agentroll.plan import NEVER_PROBED, build_plan
 
-REQUIREMENTS = Requirements.from_mapping(
-    {
-        "os": {"windows10": 17763, "windows11": 22000},
-        "architectures": ["x64"],
-        "min_ram_mb": 2048,
-        "min_system_free_mb": 2048,
-        "min_powershell": "5.1",
-    }
-)
 WHEN = datetime(2026, 11, 20, 8, 30, tzinfo=UTC)
 
 INVENTORY = Inventory(
@@ -45,30 +38,13 @@ INVENTORY = Inventory(
 
 def probe(computer_name: str, installed: bool = False, **facts: Any) -> dict[str, Any]:
     """A probe result of a capable Windows 10 PC, with facts overridden by keyword."""
-    result: dict[str, Any] = {
-        "changed": False,
-        "computer_name": computer_name,
-        "pending_computer_name": None,
-        "os_caption": "Microsoft Windows 10 Pro",
-        "os_build": 19045,
-        "product_type": "workstation",
-        "architecture": "x64",
-        "ram_mb": 8192,
-        "system_drive": "C:",
-        "system_size_mb": 256000,
-        "system_free_mb": 120000,
-        "powershell_version": "5.1.19041.4648",
-        "reboot_pending": False,
-        "reboot_pending_reasons": [],
-        "agent": {
-            "installed": installed,
-            "version": "7.2" if installed else None,
-            "service_state": "running" if installed else "missing",
-            "service_start_mode": "auto" if installed else None,
-        },
+    agent = {
+        "installed": installed,
+        "version": "7.2" if installed else None,
+        "service_state": "running" if installed else "missing",
+        "service_start_mode": "auto" if installed else None,
     }
-    result.update(facts)
-    return result
+    return probe_result(computer_name, agent, **facts)
 
 
 def stored_view(host: str, values: dict[Aspect, dict[str, Any]]) -> HostView:
