@@ -23,8 +23,9 @@ class ConnectionPolicy:
     """How the transport must treat connections to one host right now.
 
     ``refuse`` closes the listener's door (connection refused), ``drop`` accepts and then drops
-    without answering, ``reject_credentials`` answers HTTP 401, and ``slow_seconds`` delays
-    every answer.
+    without answering, ``reject_credentials`` answers HTTP 401, and ``slow_seconds`` makes every
+    command finish that long after its first Receive, answering the Receives in between with the
+    operation-timeout fault that WinRM clients retry.
     """
 
     refuse: bool = False
