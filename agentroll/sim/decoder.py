@@ -1,6 +1,6 @@
 """Decode what Ansible sends over WinRS into a typed invocation, without touching any host.
 
-Two shapes reach a Windows host (see the WinRM notes in docs/architecture.md and the sim README):
+Two shapes reach a Windows host (agentroll/sim/README.md lists what each answers):
 
 * a *bootstrapped* run: the command is ``powershell … -EncodedCommand <bootstrap_wrapper.ps1>``
   and stdin holds two JSON documents (the bootstrap manifest, then the exec manifest) separated
