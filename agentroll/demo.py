@@ -39,7 +39,7 @@ import yaml
 
 from agentroll.inventory import InventoryError, load_inventory
 from agentroll.model import Inventory
-from agentroll.report import Report, report_from_store, to_json, write_atomic
+from agentroll.report import Report, report_from_store, write_atomic
 from agentroll.rerun import rerun
 from agentroll.store import Store, StoreError
 
@@ -557,9 +557,8 @@ def write_reports(settings: Settings, report: Report) -> list[Path]:
 
     written = []
     for name, fmt, lang in REPORT_FILES:
-        content = to_json(report) if fmt == "json" else render(report, fmt, lang, district=DISTRICT)
         path = settings.report_dir / name
-        write_atomic(path, content)
+        write_atomic(path, render(report, fmt, lang, district=DISTRICT))
         written.append(path)
     stragglers = settings.report_dir / "stragglers.txt"
     write_atomic(stragglers, "".join(f"{host}\n" for host in report["stragglers"]))
