@@ -105,14 +105,21 @@ def measure_command(command: Sequence[str], env: Mapping[str, str], cwd: Path) -
     return sample
 
 
-def alternate(comparison: Comparison, run_a: Callable[[], Sample], run_b: Callable[[], Sample], repeat: int,
-              say: Callable[[str], None]) -> Comparison:
+def alternate(
+    comparison: Comparison,
+    run_a: Callable[[], Sample],
+    run_b: Callable[[], Sample],
+    repeat: int,
+    say: Callable[[str], None],
+) -> Comparison:
     """A B A B ...: ``repeat`` samples of each side, interleaved."""
     for number in range(1, repeat + 1):
         comparison.a.append(run_a())
         comparison.b.append(run_b())
-        say(f"  {comparison.title}: round {number}/{repeat} "
-            f"({comparison.a[-1].wall:.2f} s vs {comparison.b[-1].wall:.2f} s)")
+        say(
+            f"  {comparison.title}: round {number}/{repeat} "
+            f"({comparison.a[-1].wall:.2f} s vs {comparison.b[-1].wall:.2f} s)"
+        )
     return comparison
 
 
@@ -169,8 +176,10 @@ def bench_fleet(hosts: int, repeat: int, forks: int, say: Callable[[str], None])
     from agentroll.sim.testing import fleet_spec, running_fleet
 
     spec = fleet_spec(hosts, ram_mb=8192)
-    with tempfile.TemporaryDirectory(prefix="agentroll-bench-") as scratch, \
-            running_fleet(spec, transport="ntlm") as handle:
+    with (
+        tempfile.TemporaryDirectory(prefix="agentroll-bench-") as scratch,
+        running_fleet(spec, transport="ntlm") as handle,
+    ):
         work = Path(scratch)
         names = {f"pc-{index:03d}": address for index, address in enumerate(handle.addresses, start=1)}
         half = len(names) // 2
@@ -189,11 +198,15 @@ def bench_fleet(hosts: int, repeat: int, forks: int, say: Callable[[str], None])
                 sample = measure_command(playbook_command(inventory, playbook, forks), quiet, PROJECT_ROOT)
                 sample.extra["invocations_per_host"] = (module_invocations(handle) - before) / hosts
                 return sample
+
             return run
 
         facts = alternate(
             Comparison(f"(a) preflight facts, {hosts} hosts", "one probe", "naive (4 modules)"),
-            run_counted(probe), run_counted(naive), repeat, say,
+            run_counted(probe),
+            run_counted(naive),
+            repeat,
+            say,
         )
         verify = PROJECT_ROOT / "playbooks" / "verify.yml"
         loud = ansible_env(work, callback=True)
@@ -201,7 +214,8 @@ def bench_fleet(hosts: int, repeat: int, forks: int, say: Callable[[str], None])
             Comparison(f"(b) verify.yml, {hosts} hosts", "callback off", "callback on"),
             lambda: measure_command(playbook_command(inventory, verify, forks), quiet, PROJECT_ROOT),
             lambda: measure_command(playbook_command(inventory, verify, forks), loud, PROJECT_ROOT),
-            repeat, say,
+            repeat,
+            say,
         )
     return [facts, callback]
 
@@ -217,8 +231,11 @@ def synthetic_inventory(hosts: int = SYNTHETIC_HOSTS, units: int = SYNTHETIC_UNI
         for number in range(units)
     )
     host_list = tuple(
-        Host(name=f"u{index // per_unit:03d}-{index % per_unit:03d}", unit=f"U{index // per_unit:03d}",
-             address=f"10.{index // 250}.{index % 250}.1")
+        Host(
+            name=f"u{index // per_unit:03d}-{index % per_unit:03d}",
+            unit=f"U{index // per_unit:03d}",
+            address=f"10.{index // 250}.{index % 250}.1",
+        )
         for index in range(per_unit * units)
     )
     return Inventory(units=unit_list, hosts=host_list)
@@ -229,17 +246,36 @@ def host_observations(index: int) -> list[tuple[Aspect, dict[str, Any]]]:
     installed = index % 3 != 0
     return [
         (Aspect.CONTACT, {"status": "ok", "reason": None}),
-        (Aspect.FACTS, {"os_caption": "Microsoft Windows 10 Pro", "os_build": 19045, "os_family": "windows10",
-                        "product_type": "workstation", "architecture": "x64", "ram_mb": 8192,
-                        "system_drive": "C:", "system_size_mb": 256000, "system_free_mb": 120000,
-                        "powershell_version": "5.1.19041.4648"}),
-        (Aspect.ELIGIBILITY, {"eligible": index % 17 != 0,
-                              "reasons": [] if index % 17 else ["RAM 1024 MB < 2048 MB"]}),
+        (
+            Aspect.FACTS,
+            {
+                "os_caption": "Microsoft Windows 10 Pro",
+                "os_build": 19045,
+                "os_family": "windows10",
+                "product_type": "workstation",
+                "architecture": "x64",
+                "ram_mb": 8192,
+                "system_drive": "C:",
+                "system_size_mb": 256000,
+                "system_free_mb": 120000,
+                "powershell_version": "5.1.19041.4648",
+            },
+        ),
+        (
+            Aspect.ELIGIBILITY,
+            {"eligible": index % 17 != 0, "reasons": [] if index % 17 else ["RAM 1024 MB < 2048 MB"]},
+        ),
         (Aspect.LICENSE, {"granted": True, "reason": None}),
-        (Aspect.AGENT, {"installed": installed, "version": "1.0.0" if installed else None,
-                        "service_name": "AgentrollSample" if installed else None,
-                        "service_state": "running" if installed else None,
-                        "start_mode": "auto" if installed else None}),
+        (
+            Aspect.AGENT,
+            {
+                "installed": installed,
+                "version": "1.0.0" if installed else None,
+                "service_name": "AgentrollSample" if installed else None,
+                "service_state": "running" if installed else None,
+                "start_mode": "auto" if installed else None,
+            },
+        ),
         (Aspect.NAME, {"computer_name": f"PC{index:04d}", "pending_name": None}),
         (Aspect.REBOOT, {"pending": False, "reason": None}),
     ]
@@ -281,16 +317,19 @@ def _write_rate(writer: Writer, hosts: Sequence[Host], path: Path) -> Sample:
 def bench_store(repeat: int, say: Callable[[str], None]) -> tuple[Comparison, Comparison]:
     """(c) write rate batched vs single, and the report of a 2,000-host district."""
     inventory = synthetic_inventory()
-    writes = Comparison(f"(c) store writes, {len(inventory.hosts)} hosts", "1 transaction/host",
-                        "1 transaction/observation")
+    writes = Comparison(
+        f"(c) store writes, {len(inventory.hosts)} hosts", "1 transaction/host", "1 transaction/observation"
+    )
     report = Comparison(f"(c) report, {len(inventory.hosts)} hosts, 2 runs", "build", "")
     with tempfile.TemporaryDirectory(prefix="agentroll-bench-store-") as scratch:
         work = Path(scratch)
         for number in range(1, repeat + 1):
             writes.a.append(_write_rate(write_batched, inventory.hosts, work / f"batched-{number}.sqlite"))
             writes.b.append(_write_rate(write_single, inventory.hosts, work / f"single-{number}.sqlite"))
-            say(f"  {writes.title}: round {number}/{repeat} ({writes.a[-1].extra['rate']:.0f} vs "
-                f"{writes.b[-1].extra['rate']:.0f} observations/s)")
+            say(
+                f"  {writes.title}: round {number}/{repeat} ({writes.a[-1].extra['rate']:.0f} vs "
+                f"{writes.b[-1].extra['rate']:.0f} observations/s)"
+            )
         district = work / "batched-1.sqlite"
         with Store(district) as store:
             # A second run (the verify) so the history series has two points, as after site.yml.
@@ -303,8 +342,10 @@ def bench_store(repeat: int, say: Callable[[str], None]) -> tuple[Comparison, Co
                 started = time.perf_counter()
                 built = report_from_store(inventory, store, now=datetime.now(UTC))
                 report.a.append(Sample(wall=time.perf_counter() - started))
-            say(f"  {report.title}: round {number}/{repeat} ({report.a[-1].wall:.2f} s, "
-                f"{built['totals']['coverage_pct']} % coverage)")
+            say(
+                f"  {report.title}: round {number}/{repeat} ({report.a[-1].wall:.2f} s, "
+                f"{built['totals']['coverage_pct']} % coverage)"
+            )
     return writes, report
 
 
@@ -319,14 +360,16 @@ def table_rows(comparisons: Sequence[Comparison]) -> list[list[str]]:
         for label, pick, unit in quantities:
             a = _median([pick(sample) for sample in comparison.a])
             b = _median([pick(sample) for sample in comparison.b]) if comparison.b else None
-            rows.append([
-                comparison.title,
-                label,
-                f"{comparison.a_label}: {_number(a)} {unit}",
-                f"{comparison.b_label}: {_number(b)} {unit}" if b is not None else "",
-                f"{b / a:.2f}" if b is not None and a else "",
-                _pair_spread(comparison, pick),
-            ])
+            rows.append(
+                [
+                    comparison.title,
+                    label,
+                    f"{comparison.a_label}: {_number(a)} {unit}",
+                    f"{comparison.b_label}: {_number(b)} {unit}" if b is not None else "",
+                    f"{b / a:.2f}" if b is not None and a else "",
+                    _pair_spread(comparison, pick),
+                ]
+            )
     return rows
 
 
@@ -373,9 +416,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     comparisons += bench_store(args.repeat, say)
     headers = ["benchmark", "quantity", "A (median)", "B (median)", "B/A", "B/A per pair"]
     print(tabulate(table_rows(comparisons), headers=headers, tablefmt="simple", disable_numparse=True))
-    print(f"\n(b) B/A near 1.00: the coverage callback costs nothing noticeable. "
-          f"(c) both write the same {SYNTHETIC_HOSTS} hosts x 7 observations into a fresh store. "
-          f"Total {time.perf_counter() - started:.0f} s; load average {os.getloadavg()[0]:.1f} at the end.")
+    print(
+        f"\n(b) B/A near 1.00: the coverage callback costs nothing noticeable. "
+        f"(c) both write the same {SYNTHETIC_HOSTS} hosts x 7 observations into a fresh store. "
+        f"Total {time.perf_counter() - started:.0f} s; load average {os.getloadavg()[0]:.1f} at the end."
+    )
     return 0
 
 

@@ -29,8 +29,16 @@ EXTENSION_MODULES = ("agentroll.sim.cli", "agentroll.demo")
 
 REPORT_FORMATS = ("text", "json", "md", "csv", "html", "xlsx", "docx", "units-csv", "reply-html")
 BINARY_FORMATS = frozenset({"xlsx", "docx"})
-FORMAT_BY_SUFFIX = {".txt": "text", ".json": "json", ".md": "md", ".csv": "csv", ".html": "html",
-                    ".htm": "html", ".xlsx": "xlsx", ".docx": "docx"}
+FORMAT_BY_SUFFIX = {
+    ".txt": "text",
+    ".json": "json",
+    ".md": "md",
+    ".csv": "csv",
+    ".html": "html",
+    ".htm": "html",
+    ".xlsx": "xlsx",
+    ".docx": "docx",
+}
 
 
 class CommandError(Exception):
@@ -70,7 +78,9 @@ def _add_inventory_and_state(parser: argparse.ArgumentParser) -> None:
     """The ``-i`` and ``--state`` options every reading command shares."""
     parser.add_argument("-i", "--inventory", required=True, type=Path, help="inventory file or directory")
     parser.add_argument(
-        "--state", type=Path, default=None,
+        "--state",
+        type=Path,
+        default=None,
         help="state database (default: $AGENTROLL_STATE, else $XDG_STATE_HOME/agentroll/state.sqlite)",
     )
 
@@ -165,8 +175,14 @@ def _names_table(rows: Sequence[dict[str, Any]]) -> str:
     """The names rows as a plain-text table."""
     marks = {True: "yes", False: "NO", None: "?"}
     table = [
-        [row["host"], row["unit"], row["owner"] or "", row["computer_name"] or "?", row["standard_name"],
-         marks[row["compliant"]]]
+        [
+            row["host"],
+            row["unit"],
+            row["owner"] or "",
+            row["computer_name"] or "?",
+            row["standard_name"],
+            marks[row["compliant"]],
+        ]
         for row in rows
     ]
     headers = ["host", "unit", "owner", "computer name", "standard name", "named right"]
@@ -216,8 +232,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     report = commands.add_parser("report", help="coverage report per unit, from the inventory and the store")
     _add_inventory_and_state(report)
-    report.add_argument("--format", choices=REPORT_FORMATS, default=None,
-                        help="output format (default: from the -o suffix, else text)")
+    report.add_argument(
+        "--format",
+        choices=REPORT_FORMATS,
+        default=None,
+        help="output format (default: from the -o suffix, else text)",
+    )
     report.add_argument("--lang", choices=("en", "vi"), default="en", help="language of human formats")
     report.add_argument("-o", "--output", type=Path, default=None, help="write here instead of stdout")
     report.add_argument("--template", default=None, help="standard-name format (Jinja2)")

@@ -38,9 +38,21 @@ def installed_version(collections_root: Path, fqcn: str) -> str | None:
 def download_wheel(destination: Path) -> Path:
     """Download the pinned ``ansible`` wheel (no dependencies) and check its SHA-256."""
     subprocess.run(
-        [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:",
-         "--disable-pip-version-check", ANSIBLE_WHEEL, "-d", str(destination)],
-        check=True, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--quiet",
+            "--no-deps",
+            "--only-binary=:all:",
+            "--disable-pip-version-check",
+            ANSIBLE_WHEEL,
+            "-d",
+            str(destination),
+        ],
+        check=True,
+        stderr=subprocess.DEVNULL,
     )
     wheel = next(destination.glob("ansible-*.whl"))
     digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
@@ -79,8 +91,11 @@ def link_own_collection(root: Path, collections_root: Path) -> None:
 def main(argv: list[str]) -> int:
     root = Path(argv[1] if len(argv) > 1 else ".").resolve()
     collections_root = root / "collections" / "ansible_collections"
-    missing = [fqcn for fqcn, version in PINNED_COLLECTIONS.items()
-               if installed_version(collections_root, fqcn) != version]
+    missing = [
+        fqcn
+        for fqcn, version in PINNED_COLLECTIONS.items()
+        if installed_version(collections_root, fqcn) != version
+    ]
     if missing:
         print(f"agentroll setup: unpacking {', '.join(missing)} from {ANSIBLE_WHEEL}", file=sys.stderr)
         with tempfile.TemporaryDirectory(prefix="agentroll-wheel-") as scratch:

@@ -446,8 +446,9 @@ def _follow(
         seen = store.hosts_observed(before)
         elapsed = _duration(time.monotonic() - started)
         if child.returncode is not None:
-            progress.done(f"  {phase.name}: {seen}/{phase.hosts} hosts in {elapsed} "
-                          f"({_exit_meaning(child.returncode)})")
+            progress.done(
+                f"  {phase.name}: {seen}/{phase.hosts} hosts in {elapsed} ({_exit_meaning(child.returncode)})"
+            )
             return
         log.poll()
         task = f" · {_clipped(log.task)} ({log.task_hosts})" if log.task else ""
@@ -589,11 +590,15 @@ def run_demo(settings: Settings, out: TextIO = sys.stdout) -> Outcome:
         # Only now that the fleet's addresses are ours is the previous demo's state set aside.
         prepare_state(settings)
         first_run = first_run_of_demo(settings.state)
-        say(f"agentroll demo: {len(inventory.hosts)} PCs of {len(inventory.units)} units, "
-            f"{sum(unit.licenses for unit in inventory.units)} licenses; forks {settings.forks}")
+        say(
+            f"agentroll demo: {len(inventory.hosts)} PCs of {len(inventory.units)} units, "
+            f"{sum(unit.licenses for unit in inventory.units)} licenses; forks {settings.forks}"
+        )
         say(f"  state: {_shown(settings.state)}   reports and logs: {_shown(settings.report_dir)}")
-        say(f"\n[1/4] simulated fleet up: {len(fleet.addresses())} Windows PCs on WinRM "
-            f"({len(demo_fleet.switched_off)} switched off)")
+        say(
+            f"\n[1/4] simulated fleet up: {len(fleet.addresses())} Windows PCs on WinRM "
+            f"({len(demo_fleet.switched_off)} switched off)"
+        )
         phases = [dry_run(settings, inventory, out)]
         before = build_report(settings, inventory, since_run=first_run)
         show_dry_run(before, say)
@@ -755,13 +760,22 @@ def register(subparsers: Any) -> None:
             "state/demo.sqlite (started afresh). Reports: $AGENTROLL_REPORT_DIR, else reports/demo/."
         ),
     )
-    parser.add_argument("-i", "--inventory", type=Path, default=None,
-                        help="demo inventory (default: inventory/demo)")
+    parser.add_argument(
+        "-i", "--inventory", type=Path, default=None, help="demo inventory (default: inventory/demo)"
+    )
     parser.add_argument("--fleet", type=Path, default=None, help="fleet file (default: INVENTORY/fleet.yml)")
-    parser.add_argument("--forks", type=_positive, default=DEFAULT_FORKS,
-                        help=f"ansible-playbook forks (default {DEFAULT_FORKS})")
-    parser.add_argument("--rounds", type=_positive, default=MAX_ROUNDS,
-                        help=f"at most this many reruns on the stragglers (default {MAX_ROUNDS})")
+    parser.add_argument(
+        "--forks",
+        type=_positive,
+        default=DEFAULT_FORKS,
+        help=f"ansible-playbook forks (default {DEFAULT_FORKS})",
+    )
+    parser.add_argument(
+        "--rounds",
+        type=_positive,
+        default=MAX_ROUNDS,
+        help=f"at most this many reruns on the stragglers (default {MAX_ROUNDS})",
+    )
     parser.add_argument("--lang", choices=("en", "vi"), default="en", help="language of the printed report")
     parser.set_defaults(func=command_demo)
 

@@ -49,8 +49,10 @@ def build_report(
     hosts.sort(key=lambda entry: (entry["unit"], entry["host"]))
     usable = {unit.code: _count(hosts, unit.code, _is_usable) for unit in inventory.units}
     unused = coverage.unused_licenses(inventory, usable)
-    units = [_unit_entry(unit, hosts, usable[unit.code], unused.get(unit.code, 0), generated_at)
-             for unit in inventory.units]
+    units = [
+        _unit_entry(unit, hosts, usable[unit.code], unused.get(unit.code, 0), generated_at)
+        for unit in inventory.units
+    ]
     total_licenses = sum(unit.licenses for unit in inventory.units)
     total_installed = sum(1 for entry in hosts if entry["_installed"])
     report: Report = {

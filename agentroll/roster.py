@@ -275,8 +275,13 @@ def _pc_fields(
         errors.append(f"{where}: hostname '{hostname}' may use only letters, digits, '.', '_' and '-'")
     if len(errors) > count_before:
         return None
-    return {"unit": unit, "address": address, "owner": _cell_text(row.get("owner")), "mac": mac,
-            "hostname": hostname}
+    return {
+        "unit": unit,
+        "address": address,
+        "owner": _cell_text(row.get("owner")),
+        "mac": mac,
+        "hostname": hostname,
+    }
 
 
 def _is_address(text: str) -> bool:
@@ -308,8 +313,16 @@ def _with_hostnames(drafts: Sequence[tuple[int, Mapping[str, Any]]], taken: set[
                 if hostname.lower() not in taken:
                     break
             taken.add(hostname.lower())
-        pcs.append(RosterPC(unit=fields["unit"], address=fields["address"], hostname=hostname,
-                            owner=fields["owner"], mac=fields["mac"], row=number))
+        pcs.append(
+            RosterPC(
+                unit=fields["unit"],
+                address=fields["address"],
+                hostname=hostname,
+                owner=fields["owner"],
+                mac=fields["mac"],
+                row=number,
+            )
+        )
     return pcs
 
 

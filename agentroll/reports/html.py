@@ -72,8 +72,13 @@ def context(report: Report, catalog: Catalog) -> dict[str, Any]:
         "days_left": report.get("days_left"),
         "days_left_class": _days_left_class(report.get("days_left")),
         "at_risk": [
-            {"code": u["code"], "name": u["name"], "installed": u["installed"], "licenses": u["licenses"],
-             "coverage": catalog.percent(float(u["coverage_pct"]))}
+            {
+                "code": u["code"],
+                "name": u["name"],
+                "installed": u["installed"],
+                "licenses": u["licenses"],
+                "coverage": catalog.percent(float(u["coverage_pct"])),
+            }
             for u in tables.at_risk_units(report)
         ],
         "units": table_view(units, catalog),

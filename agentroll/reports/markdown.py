@@ -32,8 +32,13 @@ def _table(table: Table, catalog: Catalog) -> str:
     if not table.rows:
         return catalog.text("none")
     rows = [[_escape(cell) for cell in row] for row in tables.display_rows(table, catalog)]
-    return tabulate(rows, headers=table.headers, tablefmt="github", disable_numparse=True,
-                    colalign=tables.alignments(table))
+    return tabulate(
+        rows,
+        headers=table.headers,
+        tablefmt="github",
+        disable_numparse=True,
+        colalign=tables.alignments(table),
+    )
 
 
 def render_markdown(report: Report, catalog: Catalog) -> str:

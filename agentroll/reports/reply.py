@@ -17,8 +17,18 @@ from agentroll.reports.tables import REPLY_STATES, Report, Table
 #: Left blank for the officer to fill in by hand when the district is not known.
 BLANK = "……………"
 MONTH_NAMES = (
-    "January", "February", "March", "April", "May", "June",
-    "July", "August", "September", "October", "November", "December",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
 )
 
 

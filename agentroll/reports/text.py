@@ -26,8 +26,13 @@ TEXT_UNIT_COLUMNS = (
 
 def _grid(table: Table, catalog: Catalog) -> str:
     rows = tables.display_rows(table, catalog)
-    return tabulate(rows, headers=table.headers, tablefmt="simple", disable_numparse=True,
-                    colalign=tables.alignments(table))
+    return tabulate(
+        rows,
+        headers=table.headers,
+        tablefmt="simple",
+        disable_numparse=True,
+        colalign=tables.alignments(table),
+    )
 
 
 def _section(title: str, body: str) -> str:

@@ -76,18 +76,30 @@ def register(subparsers: Any) -> None:
 
     inventory = actions.add_parser("inventory", help="print the Ansible inventory (YAML) reaching a fleet")
     inventory.add_argument("fleet", type=Path, help="fleet file (YAML)")
-    inventory.add_argument("--transport", choices=("basic", "ntlm"), default="ntlm",
-                           help="WinRM authentication (default: ntlm, with message encryption over http)")
-    inventory.add_argument("--names", choices=("address", "computer"), default="address",
-                           help="inventory host names: from the address (pc-1-7) or the computer name")
+    inventory.add_argument(
+        "--transport",
+        choices=("basic", "ntlm"),
+        default="ntlm",
+        help="WinRM authentication (default: ntlm, with message encryption over http)",
+    )
+    inventory.add_argument(
+        "--names",
+        choices=("address", "computer"),
+        default="address",
+        help="inventory host names: from the address (pc-1-7) or the computer name",
+    )
     inventory.add_argument("-o", "--output", type=Path, default=None, help="write here instead of stdout")
     inventory.set_defaults(func=command_inventory)
 
 
 def _add_runtime_option(parser: argparse.ArgumentParser) -> None:
     """Add ``--runtime-file``, where a running fleet publishes its pid and control URL."""
-    parser.add_argument("--runtime-file", type=Path, default=None,
-                        help="runtime file (default: $AGENTROLL_SIM_RUNTIME or ./.cache/agentroll-sim.json)")
+    parser.add_argument(
+        "--runtime-file",
+        type=Path,
+        default=None,
+        help="runtime file (default: $AGENTROLL_SIM_RUNTIME or ./.cache/agentroll-sim.json)",
+    )
 
 
 def _add_fleet_options(parser: argparse.ArgumentParser) -> None:
@@ -123,8 +135,11 @@ def command_up(args: argparse.Namespace) -> int:
         )
         write_runtime(runtime_path, info)
         first = fleet.addresses()[0]
-        print(f"agentroll sim: {info.hosts} host(s) on {server.scheme} port {server.port} "
-              f"(first {server.endpoint(first)}); control {control.url}", flush=True)
+        print(
+            f"agentroll sim: {info.hosts} host(s) on {server.scheme} port {server.port} "
+            f"(first {server.endpoint(first)}); control {control.url}",
+            flush=True,
+        )
         while not stop.wait(0.5):
             pass
     finally:
@@ -151,9 +166,19 @@ def command_start(args: argparse.Namespace) -> int:
         raise SimCommandError(f"{args.fleet}: no such fleet file")
     log_path = runtime_path.with_suffix(".log")
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    command = [sys.executable, "-m", "agentroll.sim.cli", "up", str(args.fleet.resolve()),
-               "--runtime-file", str(runtime_path), "--control-port", str(args.control_port),
-               "--log-level", args.log_level]
+    command = [
+        sys.executable,
+        "-m",
+        "agentroll.sim.cli",
+        "up",
+        str(args.fleet.resolve()),
+        "--runtime-file",
+        str(runtime_path),
+        "--control-port",
+        str(args.control_port),
+        "--log-level",
+        args.log_level,
+    ]
     with open(log_path, "ab") as log:
         child = subprocess.Popen(
             command,

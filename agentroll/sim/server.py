@@ -41,14 +41,20 @@ WSMAN_PATH = "/wsman"
 MAX_HEADER_BYTES = 64 * 1024
 MAX_BODY_BYTES = 16 * 1024 * 1024
 SOAP_CONTENT_TYPE = "application/soap+xml;charset=UTF-8"
-REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 405: "Method Not Allowed",
-           411: "Length Required", 413: "Request Entity Too Large", 415: "Unsupported Media Type",
-           500: "Internal Server Error"}
+REASONS = {
+    200: "OK",
+    400: "Bad Request",
+    401: "Unauthorized",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    411: "Length Required",
+    413: "Request Entity Too Large",
+    415: "Unsupported Media Type",
+    500: "Internal Server Error",
+}
 
 
-def connection_vars(
-    *, transport: str, tls: bool, port: int, username: str, password: str
-) -> dict[str, Any]:
+def connection_vars(*, transport: str, tls: bool, port: int, username: str, password: str) -> dict[str, Any]:
     """Return the Ansible connection variables for a simulated host."""
     return {
         "ansible_connection": "winrm",

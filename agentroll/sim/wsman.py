@@ -171,8 +171,7 @@ def parse_request(data: bytes) -> WsmanRequest:
         if selector.get("Name") == "ShellId":
             shell_id = (selector.text or "").strip()
     options = {
-        option.get("Name", ""): (option.text or "").strip()
-        for option in header.iter(_q(NS_WSMAN, "Option"))
+        option.get("Name", ""): (option.text or "").strip() for option in header.iter(_q(NS_WSMAN, "Option"))
     }
     return WsmanRequest(
         action=action,

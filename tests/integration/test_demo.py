@@ -76,7 +76,12 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoRun]:
     _seed_earlier_demo(state)
     env = {**os.environ, "AGENTROLL_STATE": str(state), "AGENTROLL_REPORT_DIR": str(reports)}
     done = subprocess.run(
-        [str(AGENTROLL), "demo"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=DEMO_TIMEOUT,
+        [str(AGENTROLL), "demo"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=DEMO_TIMEOUT,
         check=False,
     )
     yield DemoRun(done.returncode, done.stdout, done.stderr, env, reports, state)
@@ -116,7 +121,8 @@ def test_every_report_file_is_written(demo: DemoRun) -> None:
         assert path.is_file() and path.stat().st_size > 0, name
     assert not list(demo.reports.glob(".*.tmp")), "a temporary file of an atomic write was left behind"
     assert sorted(path.name for path in (demo.reports / "logs").glob("*.log"))[:2] == [
-        "01-preflight.log", "02-site.log"
+        "01-preflight.log",
+        "02-site.log",
     ]
 
 
@@ -139,7 +145,12 @@ def test_workbooks_and_reply_open(demo: DemoRun) -> None:
 def test_agentroll_report_afterwards_shows_the_same_numbers(demo: DemoRun) -> None:
     done = subprocess.run(
         [str(AGENTROLL), "report", "-i", "inventory/demo", "--format", "json"],
-        cwd=ROOT, env=demo.env, capture_output=True, text=True, timeout=120, check=False,
+        cwd=ROOT,
+        env=demo.env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["totals"] == demo.final_report()["totals"]

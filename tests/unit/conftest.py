@@ -30,10 +30,14 @@ TINY_DISTRICT: dict[str, Any] = {
                                     "agentroll_licenses": 4,
                                 },
                                 "hosts": {
-                                    "vp-01": {"ansible_host": "192.0.2.1",
-                                              "agentroll_owner": "Phạm Văn Thắng"},
-                                    "vp-02": {"ansible_host": "192.0.2.2",
-                                              "agentroll_owner": "Nguyễn Thị Phương"},
+                                    "vp-01": {
+                                        "ansible_host": "192.0.2.1",
+                                        "agentroll_owner": "Phạm Văn Thắng",
+                                    },
+                                    "vp-02": {
+                                        "ansible_host": "192.0.2.2",
+                                        "agentroll_owner": "Nguyễn Thị Phương",
+                                    },
                                     "vp-03": {"ansible_host": "192.0.2.3", "agentroll_owner": "Đặng Đức"},
                                     "vp-04": {"ansible_host": "192.0.2.4"},
                                     "vp-05": {"ansible_host": "192.0.2.5"},
@@ -139,41 +143,85 @@ def record_tiny_history(store: Store) -> tuple[int, int]:
     run1 = store.start_run("preflight.yml", inventory="tiny", started_at=TINY_RUN1_AT)
     at1 = TINY_RUN1_AT + timedelta(minutes=5)
     store.record(run1, "vp-01", [(Aspect.CONTACT, CONTACT_OK), (Aspect.AGENT, NO_AGENT)], at1)
-    store.record(run1, "tp-01", [(Aspect.CONTACT, CONTACT_OK), (Aspect.AGENT, RUNNING_AGENT),
-                                 (Aspect.NAME, {"computer_name": "TP-ANTV", "pending_name": None})], at1)
-    store.record(run1, "tp-02", [(Aspect.CONTACT, CONTACT_OK), (Aspect.AGENT, NO_AGENT),
-                                 (Aspect.ELIGIBILITY, ELIGIBLE)], at1)
+    store.record(
+        run1,
+        "tp-01",
+        [
+            (Aspect.CONTACT, CONTACT_OK),
+            (Aspect.AGENT, RUNNING_AGENT),
+            (Aspect.NAME, {"computer_name": "TP-ANTV", "pending_name": None}),
+        ],
+        at1,
+    )
+    store.record(
+        run1,
+        "tp-02",
+        [(Aspect.CONTACT, CONTACT_OK), (Aspect.AGENT, NO_AGENT), (Aspect.ELIGIBILITY, ELIGIBLE)],
+        at1,
+    )
     store.record(run1, "xa-02", [(Aspect.CONTACT, CONTACT_OK), (Aspect.AGENT, RUNNING_AGENT)], at1)
     store.finish_run(run1, "ok", finished_at=at1 + timedelta(minutes=1))
 
     run2 = store.start_run("deploy.yml", inventory="tiny", limit="units", started_at=TINY_RUN2_AT)
     at2 = TINY_RUN2_AT + timedelta(minutes=10)
-    store.record(run2, "vp-01", [
-        (Aspect.CONTACT, CONTACT_OK), (Aspect.AGENT, RUNNING_AGENT), (Aspect.ELIGIBILITY, ELIGIBLE),
-        (Aspect.LICENSE, {"granted": True, "reason": None}),
-        (Aspect.NAME, {"computer_name": "vp-thangpv", "pending_name": None}),
-        (Aspect.REBOOT, {"pending": False, "reason": None}),
-    ], at2)
-    store.record(run2, "vp-02", [
-        (Aspect.CONTACT, CONTACT_OK), (Aspect.AGENT, RUNNING_AGENT),
-        (Aspect.NAME, {"computer_name": "MAYPHUONG", "pending_name": None}),
-    ], at2)
-    store.record(run2, "vp-03", [
-        (Aspect.CONTACT, CONTACT_OK), (Aspect.AGENT, NO_AGENT),
-        (Aspect.ELIGIBILITY, {"eligible": False, "reasons": ["RAM 1024 MB < 2048 MB"]}),
-    ], at2)
+    store.record(
+        run2,
+        "vp-01",
+        [
+            (Aspect.CONTACT, CONTACT_OK),
+            (Aspect.AGENT, RUNNING_AGENT),
+            (Aspect.ELIGIBILITY, ELIGIBLE),
+            (Aspect.LICENSE, {"granted": True, "reason": None}),
+            (Aspect.NAME, {"computer_name": "vp-thangpv", "pending_name": None}),
+            (Aspect.REBOOT, {"pending": False, "reason": None}),
+        ],
+        at2,
+    )
+    store.record(
+        run2,
+        "vp-02",
+        [
+            (Aspect.CONTACT, CONTACT_OK),
+            (Aspect.AGENT, RUNNING_AGENT),
+            (Aspect.NAME, {"computer_name": "MAYPHUONG", "pending_name": None}),
+        ],
+        at2,
+    )
+    store.record(
+        run2,
+        "vp-03",
+        [
+            (Aspect.CONTACT, CONTACT_OK),
+            (Aspect.AGENT, NO_AGENT),
+            (Aspect.ELIGIBILITY, {"eligible": False, "reasons": ["RAM 1024 MB < 2048 MB"]}),
+        ],
+        at2,
+    )
     waiting = {"granted": False, "reason": "waiting for a license: VP has 4 licenses, 5 eligible PCs"}
     for host in ("vp-04", "vp-06"):
-        store.record(run2, host, [(Aspect.CONTACT, CONTACT_OK), (Aspect.AGENT, NO_AGENT),
-                                  (Aspect.ELIGIBILITY, ELIGIBLE), (Aspect.LICENSE, waiting)], at2)
+        store.record(
+            run2,
+            host,
+            [
+                (Aspect.CONTACT, CONTACT_OK),
+                (Aspect.AGENT, NO_AGENT),
+                (Aspect.ELIGIBILITY, ELIGIBLE),
+                (Aspect.LICENSE, waiting),
+            ],
+            at2,
+        )
     unreachable = {"status": "unreachable", "reason": "connection timed out"}
     store.record(run2, "tp-01", [(Aspect.CONTACT, unreachable)], at2)
     failure = {"task": "install agent", "reason": "installer exit code 1603"}
     store.record(run2, "tp-02", [(Aspect.CONTACT, CONTACT_OK), (Aspect.FAILURE, failure)], at2)
     unmanageable = {"status": "unmanageable", "reason": "PowerShell 2.0 < 5.1"}
     store.record(run2, "xa-01", [(Aspect.CONTACT, unmanageable)], at2)
-    store.record(run2, "xa-02", [(Aspect.CONTACT, CONTACT_OK),
-                                 (Aspect.AGENT, {**RUNNING_AGENT, "service_state": "stopped"})], at2)
+    store.record(
+        run2,
+        "xa-02",
+        [(Aspect.CONTACT, CONTACT_OK), (Aspect.AGENT, {**RUNNING_AGENT, "service_state": "stopped"})],
+        at2,
+    )
     store.finish_run(run2, "failed", finished_at=at2 + timedelta(minutes=1))
     return run1, run2
 

@@ -32,8 +32,14 @@ def test_names_on_the_example_with_an_empty_store(capsys: pytest.CaptureFixture[
     assert status == 0
     rows = json.loads(out)
     assert len(rows) == 8
-    assert rows[0] == {"host": "tckh-01", "unit": "TCKH", "owner": "Đặng Đức", "computer_name": None,
-                       "standard_name": "TCKH-DUCD", "compliant": None}
+    assert rows[0] == {
+        "host": "tckh-01",
+        "unit": "TCKH",
+        "owner": "Đặng Đức",
+        "computer_name": None,
+        "standard_name": "TCKH-DUCD",
+        "compliant": None,
+    }
     assert not state.exists(), "reading must not create a state database"
 
 
@@ -44,18 +50,37 @@ def test_names_table_and_compliance_from_the_store(
     assert status == 0
     header, _rule, *lines = out.splitlines()
     assert header.split() == [
-        "host", "unit", "owner", "computer", "name", "standard", "name", "named", "right"]
+        "host",
+        "unit",
+        "owner",
+        "computer",
+        "name",
+        "standard",
+        "name",
+        "named",
+        "right",
+    ]
     vp02 = next(line for line in lines if line.startswith("vp-02"))
     assert "MAYPHUONG" in vp02 and "VP-PHUONGNT" in vp02 and vp02.endswith("NO")
-    status, out, _ = run(capsys, "names", "-i", str(tiny_inventory_dir), "--state", str(tiny_store_path),
-                         "--json")
+    status, out, _ = run(
+        capsys, "names", "-i", str(tiny_inventory_dir), "--state", str(tiny_store_path), "--json"
+    )
     compliant = {row["host"]: row["compliant"] for row in json.loads(out)}
     assert (compliant["vp-01"], compliant["vp-02"], compliant["vp-05"]) == (True, False, None)
 
 
 def test_names_with_a_template(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    status, out, _ = run(capsys, "names", "-i", str(EXAMPLE), "--state", str(tmp_path / "s"), "--json",
-                         "--template", "PC-{{ unit_code }}-{{ short }}")
+    status, out, _ = run(
+        capsys,
+        "names",
+        "-i",
+        str(EXAMPLE),
+        "--state",
+        str(tmp_path / "s"),
+        "--json",
+        "--template",
+        "PC-{{ unit_code }}-{{ short }}",
+    )
     assert status == 0
     assert {row["standard_name"] for row in json.loads(out)} >= {"PC-VP-THANGPV"}
 
@@ -76,8 +101,9 @@ def test_report_to_a_file_picks_the_format_from_the_suffix(
     capsys: pytest.CaptureFixture[str], tiny_inventory_dir: Path, tiny_store_path: Path, tmp_path: Path
 ) -> None:
     output = tmp_path / "reports" / "coverage.json"
-    status, out, _ = run(capsys, "report", "-i", str(tiny_inventory_dir), "--state", str(tiny_store_path),
-                         "-o", str(output))
+    status, out, _ = run(
+        capsys, "report", "-i", str(tiny_inventory_dir), "--state", str(tiny_store_path), "-o", str(output)
+    )
     assert (status, out) == (0, "")
     report = json.loads(output.read_text(encoding="utf-8"))
     assert (report["totals"]["installed"], report["totals"]["coverage_pct"]) == (4, 44.4)
@@ -85,7 +111,9 @@ def test_report_to_a_file_picks_the_format_from_the_suffix(
 
 
 def test_report_reads_agentroll_state_by_default(
-    capsys: pytest.CaptureFixture[str], tiny_inventory_dir: Path, tiny_store_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    tiny_inventory_dir: Path,
+    tiny_store_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("AGENTROLL_STATE", str(tiny_store_path))
@@ -110,8 +138,16 @@ def test_stragglers_one_host_a_line(
     assert status == 0
     assert out == "tp-01\ntp-02\nvp-02\nvp-05\nxa-02\n"
     limit_file = tmp_path / "retry.txt"
-    status, out, err = run(capsys, "stragglers", "-i", str(tiny_inventory_dir),
-                           "--state", str(tiny_store_path), "-o", str(limit_file))
+    status, out, err = run(
+        capsys,
+        "stragglers",
+        "-i",
+        str(tiny_inventory_dir),
+        "--state",
+        str(tiny_store_path),
+        "-o",
+        str(limit_file),
+    )
     assert (status, out) == (0, "")
     assert limit_file.read_text(encoding="utf-8") == "tp-01\ntp-02\nvp-02\nvp-05\nxa-02\n"
     assert "5 straggler(s)" in err
@@ -120,11 +156,29 @@ def test_stragglers_one_host_a_line(
 def test_roster_import_and_errors(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     roster = EXAMPLE / "roster"
     output = tmp_path / "district"
-    status, _, err = run(capsys, "roster", "import", "--units", str(roster / "units.csv"),
-                         "--pcs", str(roster / "pcs.csv"), "-o", str(output))
+    status, _, err = run(
+        capsys,
+        "roster",
+        "import",
+        "--units",
+        str(roster / "units.csv"),
+        "--pcs",
+        str(roster / "pcs.csv"),
+        "-o",
+        str(output),
+    )
     assert status == 0 and "3 unit(s), 8 PC(s)" in err
-    status, _, err = run(capsys, "roster", "import", "--units", str(roster / "units.csv"),
-                         "--pcs", str(roster / "pcs.csv"), "-o", str(output))
+    status, _, err = run(
+        capsys,
+        "roster",
+        "import",
+        "--units",
+        str(roster / "units.csv"),
+        "--pcs",
+        str(roster / "pcs.csv"),
+        "-o",
+        str(output),
+    )
     assert status == 2
     assert err == (
         f"agentroll: error: {output}: directory is not empty; use --force to overwrite its inventory files\n"
@@ -136,8 +190,17 @@ def test_roster_import_and_errors(capsys: pytest.CaptureFixture[str], tmp_path: 
 def test_roster_errors_are_one_line_each(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     (tmp_path / "units.csv").write_text("code,name,licenses\nVP,Văn phòng,abc\n", encoding="utf-8")
     (tmp_path / "pcs.csv").write_text("unit,address\nVP,10.0.0.1\nXYZ,10.0.0.2\n", encoding="utf-8")
-    status, _, err = run(capsys, "roster", "import", "--units", str(tmp_path / "units.csv"),
-                         "--pcs", str(tmp_path / "pcs.csv"), "-o", str(tmp_path / "out"))
+    status, _, err = run(
+        capsys,
+        "roster",
+        "import",
+        "--units",
+        str(tmp_path / "units.csv"),
+        "--pcs",
+        str(tmp_path / "pcs.csv"),
+        "-o",
+        str(tmp_path / "out"),
+    )
     assert status == 2
     assert err.splitlines() == [
         "agentroll: error: units.csv row 2: licenses 'abc' is not a non-negative integer",
@@ -167,10 +230,20 @@ def test_missing_inventory_is_a_one_line_error(capsys: pytest.CaptureFixture[str
 def test_invalid_inventory_lists_every_problem(
     capsys: pytest.CaptureFixture[str], make_inventory_dir: Any, tmp_path: Path
 ) -> None:
-    path = make_inventory_dir({"all": {"children": {"units": {"children": {
-        "a": {"vars": {"agentroll_unit_code": "a", "agentroll_licenses": 1}},
-        "b": {"vars": {"agentroll_unit_code": "B", "agentroll_licenses": -1}},
-    }}}}})
+    path = make_inventory_dir(
+        {
+            "all": {
+                "children": {
+                    "units": {
+                        "children": {
+                            "a": {"vars": {"agentroll_unit_code": "a", "agentroll_licenses": 1}},
+                            "b": {"vars": {"agentroll_unit_code": "B", "agentroll_licenses": -1}},
+                        }
+                    }
+                }
+            }
+        }
+    )
     status, _, err = run(capsys, "names", "-i", str(path), "--state", str(tmp_path / "s"))
     assert status == 2
     assert err.splitlines() == [
@@ -180,8 +253,9 @@ def test_invalid_inventory_lists_every_problem(
 
 
 def test_bad_naming_template_is_a_one_line_error(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    status, _, err = run(capsys, "names", "-i", str(EXAMPLE), "--state", str(tmp_path / "s"),
-                         "--template", "{{ unit_code ")
+    status, _, err = run(
+        capsys, "names", "-i", str(EXAMPLE), "--state", str(tmp_path / "s"), "--template", "{{ unit_code "
+    )
     assert status == 2 and err.startswith("agentroll: error: ") and err.count("\n") == 1
 
 
@@ -196,19 +270,30 @@ def test_corrupted_store_is_a_one_line_error(capsys: pytest.CaptureFixture[str],
 def test_unwritable_output_is_a_one_line_error(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("x", encoding="utf-8")
-    status, _, err = run(capsys, "stragglers", "-i", str(EXAMPLE), "--state", str(tmp_path / "s"),
-                         "-o", str(blocker / "retry.txt"))
+    status, _, err = run(
+        capsys,
+        "stragglers",
+        "-i",
+        str(EXAMPLE),
+        "--state",
+        str(tmp_path / "s"),
+        "-o",
+        str(blocker / "retry.txt"),
+    )
     assert status == 2 and err.startswith("agentroll: error: ") and err.count("\n") == 1
 
 
 def test_extension_modules_are_optional_but_their_own_errors_surface(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    (tmp_path / "agentroll_ext_ok.py").write_text(textwrap.dedent("""
+    (tmp_path / "agentroll_ext_ok.py").write_text(
+        textwrap.dedent("""
         def register(subparsers):
             parser = subparsers.add_parser("hello")
             parser.set_defaults(func=lambda args: print("hello from an extension") or 0)
-    """), encoding="utf-8")
+    """),
+        encoding="utf-8",
+    )
     broken = tmp_path / "agentroll_ext_broken.py"
     broken.write_text("import agentroll_no_such_dependency\n", encoding="utf-8")
     monkeypatch.syspath_prepend(str(tmp_path))
@@ -225,13 +310,19 @@ def test_installed_command_and_python_dash_m(tmp_path: Path) -> None:
     env_state = str(tmp_path / "state.sqlite")
     completed = subprocess.run(
         [str(AGENTROLL), "stragglers", "-i", str(EXAMPLE), "--state", env_state],
-        capture_output=True, text=True, check=False, cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=REPO,
     )
     assert completed.returncode == 0, completed.stderr
     assert len(completed.stdout.splitlines()) == 8
     completed = subprocess.run(
         [sys.executable, "-m", "agentroll", "report", "-i", str(tmp_path / "missing")],
-        capture_output=True, text=True, check=False, cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=REPO,
     )
     assert completed.returncode == 2
     assert completed.stderr.strip().count("\n") == 0 and "Traceback" not in completed.stderr

@@ -44,20 +44,32 @@ def error_lines(groups: dict[str, Any], hosts: dict[str, Any]) -> list[str]:
 
 
 def test_units_hosts_and_fields() -> None:
-    groups = district(vp={"vars": unit_vars("VP", 3), "hosts": ["vp-01", "vp-02"]},
-                      tp={"vars": unit_vars("TP", "4"), "hosts": ["tp-01"]})
+    groups = district(
+        vp={"vars": unit_vars("VP", 3), "hosts": ["vp-01", "vp-02"]},
+        tp={"vars": unit_vars("TP", "4"), "hosts": ["tp-01"]},
+    )
     hosts = {
-        "vp-01": {"ansible_host": "10.0.0.1", "agentroll_owner": "Phạm Văn Thắng",
-                  "agentroll_mac": "00-11-22-33-44-55"},
+        "vp-01": {
+            "ansible_host": "10.0.0.1",
+            "agentroll_owner": "Phạm Văn Thắng",
+            "agentroll_mac": "00-11-22-33-44-55",
+        },
         "vp-02": {"ansible_host": "10.0.0.2", "agentroll_standard_name": "VP-KETOAN", "agentroll_owner": ""},
         "tp-01": {},
     }
     inventory = build_inventory(groups, hosts)
     assert [(u.code, u.name, u.licenses, u.group) for u in inventory.units] == [
-        ("VP", "Unit VP", 3, "vp"), ("TP", "Unit TP", 4, "tp")]
+        ("VP", "Unit VP", 3, "vp"),
+        ("TP", "Unit TP", 4, "tp"),
+    ]
     vp01, vp02, tp01 = inventory.hosts
     assert (vp01.name, vp01.unit, vp01.address, vp01.owner, vp01.mac) == (
-        "vp-01", "VP", "10.0.0.1", "Phạm Văn Thắng", "00-11-22-33-44-55")
+        "vp-01",
+        "VP",
+        "10.0.0.1",
+        "Phạm Văn Thắng",
+        "00-11-22-33-44-55",
+    )
     assert vp02.standard_name_override == "VP-KETOAN" and vp02.owner is None
     assert tp01.address is None and tp01.unit == "TP"
 
@@ -76,8 +88,10 @@ def test_grouping_groups_are_walked_through_and_not_counted() -> None:
 
 
 def test_sub_groups_of_a_unit_belong_to_it() -> None:
-    groups = district(vp={"vars": unit_vars("VP"), "hosts": ["vp-01"], "children": ["vp_laptops"]},
-                      _vp_laptops={"hosts": ["vp-lap"]})
+    groups = district(
+        vp={"vars": unit_vars("VP"), "hosts": ["vp-01"], "children": ["vp_laptops"]},
+        _vp_laptops={"hosts": ["vp-lap"]},
+    )
     inventory = build_inventory(groups, {})
     assert [(h.name, h.unit) for h in inventory.hosts] == [("vp-01", "VP"), ("vp-lap", "VP")]
 
@@ -101,7 +115,10 @@ def test_deadline_is_inherited_from_the_nearest_group() -> None:
     groups["units"]["vars"]["agentroll_deadline"] = "2026-12-31"
     inventory = build_inventory(groups, {})
     assert {u.code: u.deadline for u in inventory.units} == {
-        "VP": date(2026, 12, 15), "TP": date(2026, 12, 1), "XA": date(2026, 12, 31)}
+        "VP": date(2026, 12, 15),
+        "TP": date(2026, 12, 1),
+        "XA": date(2026, 12, 31),
+    }
     assert inventory.deadline == date(2026, 12, 31)
 
 
@@ -136,8 +153,10 @@ def test_each_unit_error_names_the_group(vars_: dict[str, Any], expected: str) -
 
 def test_a_leaf_group_without_unit_variables_is_an_incomplete_unit() -> None:
     lines = error_lines(district(vp={}), {})
-    assert lines == ["unit group 'vp': agentroll_unit_code is missing",
-                     "unit group 'vp': agentroll_licenses is missing"]
+    assert lines == [
+        "unit group 'vp': agentroll_unit_code is missing",
+        "unit group 'vp': agentroll_licenses is missing",
+    ]
 
 
 def test_duplicate_unit_codes_name_both_groups() -> None:
@@ -146,16 +165,23 @@ def test_duplicate_unit_codes_name_both_groups() -> None:
 
 
 def test_host_in_two_units_names_both() -> None:
-    groups = district(vp={"vars": unit_vars("VP"), "hosts": ["pc-1"]},
-                      tp={"vars": unit_vars("TP"), "hosts": ["pc-1"]})
+    groups = district(
+        vp={"vars": unit_vars("VP"), "hosts": ["pc-1"]}, tp={"vars": unit_vars("TP"), "hosts": ["pc-1"]}
+    )
     assert error_lines(groups, {}) == ["host 'pc-1' is in two units: 'vp' and 'tp'"]
 
 
 def test_same_address_twice_names_both_hosts() -> None:
-    groups = district(vp={"vars": unit_vars("VP"), "hosts": ["vp-01", "vp-02"]},
-                      tp={"vars": unit_vars("TP"), "hosts": ["tp-01", "10.0.0.9"]})
-    hosts = {"vp-01": {"ansible_host": "10.0.0.5"}, "vp-02": {"ansible_host": "10.0.0.6"},
-             "tp-01": {"ansible_host": "10.0.0.5"}, "10.0.0.9": {}}
+    groups = district(
+        vp={"vars": unit_vars("VP"), "hosts": ["vp-01", "vp-02"]},
+        tp={"vars": unit_vars("TP"), "hosts": ["tp-01", "10.0.0.9"]},
+    )
+    hosts = {
+        "vp-01": {"ansible_host": "10.0.0.5"},
+        "vp-02": {"ansible_host": "10.0.0.6"},
+        "tp-01": {"ansible_host": "10.0.0.5"},
+        "10.0.0.9": {},
+    }
     hosts["vp-02"] = {"ansible_host": "10.0.0.9"}  # collides with a host named by its address
     assert error_lines(groups, hosts) == [
         "hosts 'vp-01' and 'tp-01' have the same address '10.0.0.5'",
@@ -263,8 +289,9 @@ def _vault(tmp_path: Path) -> tuple[Any, Path]:
     return VaultLib([("default", VaultSecret(b"correct horse"))]), password_file
 
 
-def test_inline_vault_strings_need_no_password(make_inventory_dir: Callable[..., Path], tmp_path: Path,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_inline_vault_strings_need_no_password(
+    make_inventory_dir: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("ANSIBLE_VAULT_PASSWORD_FILE", raising=False)
     vault, _ = _vault(tmp_path)
     path = make_inventory_dir(tree({"vp": {"hosts": {"vp-01": None}}}), group_vars={"vp": unit_vars("VP")})
@@ -301,8 +328,13 @@ def test_loading_190_hosts_is_fast(tmp_path: Path, yaml_writer: Callable[[Path, 
         code = f"U{unit_index:02d}"
         units[f"unit_{code.lower()}"] = {
             "vars": unit_vars(code, 10),
-            "hosts": {f"{code.lower()}-{n:02d}": {"ansible_host": f"10.20.{unit_index}.{n + 1}",
-                                                  "agentroll_owner": "Nguyễn Văn An"} for n in range(10)},
+            "hosts": {
+                f"{code.lower()}-{n:02d}": {
+                    "ansible_host": f"10.20.{unit_index}.{n + 1}",
+                    "agentroll_owner": "Nguyễn Văn An",
+                }
+                for n in range(10)
+            },
         }
     yaml_writer(tmp_path / "hosts.yml", {"all": {"children": {"units": {"children": units}}}})
     yaml_writer(tmp_path / "group_vars" / "all.yml", {"ansible_connection": "winrm"})

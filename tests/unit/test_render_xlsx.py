@@ -85,4 +85,3 @@ def test_reallocation_sheet_equals_the_report(report: dict[str, Any]) -> None:
     rows = list(_workbook(report)["Reallocation"].iter_rows(values_only=True))[1:]
     moves = [{"from": row[0], "to": row[2], "licenses": row[4]} for row in rows]
     assert moves == report["reallocation"]
-

@@ -42,10 +42,16 @@ def validate(report: dict[str, Any]) -> None:
 def test_host_states_follow_the_recorded_history(report: dict[str, Any]) -> None:
     states = {host["host"]: host["state"] for host in report["hosts"]}
     assert states == {
-        "tp-01": "unreachable", "tp-02": "failed",
-        "vp-01": "compliant", "vp-02": "misnamed", "vp-03": "ineligible", "vp-04": "not_installed",
-        "vp-05": "unknown", "vp-06": "not_installed",
-        "xa-01": "unmanageable", "xa-02": "agent_unhealthy",
+        "tp-01": "unreachable",
+        "tp-02": "failed",
+        "vp-01": "compliant",
+        "vp-02": "misnamed",
+        "vp-03": "ineligible",
+        "vp-04": "not_installed",
+        "vp-05": "unknown",
+        "vp-06": "not_installed",
+        "xa-01": "unmanageable",
+        "xa-02": "agent_unhealthy",
     }
 
 
@@ -86,7 +92,10 @@ def test_deadlines_and_risk(report: dict[str, Any]) -> None:
     assert (units["XA"]["deadline"], units["XA"]["days_left"]) == ("2026-12-01", -4)
     # At risk while installed < min(licenses, usable): VP 2 < 4, TP 1 < 2; XA 1 = min(2, 1).
     assert {code: unit["will_miss_deadline"] for code, unit in units.items()} == {
-        "VP": True, "TP": True, "XA": False}
+        "VP": True,
+        "TP": True,
+        "XA": False,
+    }
 
 
 def test_no_deadline_means_no_risk(tiny_inventory: Inventory, tiny_store: Store) -> None:
@@ -105,7 +114,17 @@ def test_stragglers_exclude_done_ineligible_unmanageable_and_license_waiting(rep
 
 def test_host_rows(report: dict[str, Any]) -> None:
     assert [host["host"] for host in report["hosts"]] == [
-        "tp-01", "tp-02", "vp-01", "vp-02", "vp-03", "vp-04", "vp-05", "vp-06", "xa-01", "xa-02"]
+        "tp-01",
+        "tp-02",
+        "vp-01",
+        "vp-02",
+        "vp-03",
+        "vp-04",
+        "vp-05",
+        "vp-06",
+        "xa-01",
+        "xa-02",
+    ]
     hosts = by_key(report["hosts"], "host")
     vp01 = hosts["vp-01"]
     assert vp01["standard_name"] == "VP-THANGPV" and vp01["computer_name"] == "vp-thangpv"
@@ -114,8 +133,15 @@ def test_host_rows(report: dict[str, Any]) -> None:
     assert hosts["vp-02"]["reasons"] == ['computer name "MAYPHUONG" != standard "VP-PHUONGNT"']
     assert hosts["vp-03"]["reasons"] == ["RAM 1024 MB < 2048 MB"]
     assert hosts["vp-04"]["license"] == "waiting"
-    assert hosts["vp-05"] | {} == {**hosts["vp-05"], "state": "unknown", "last_seen": None, "license": None,
-                                   "knowledge_age_days": None, "computer_name": None, "reasons": []}
+    assert hosts["vp-05"] | {} == {
+        **hosts["vp-05"],
+        "state": "unknown",
+        "last_seen": None,
+        "license": None,
+        "knowledge_age_days": None,
+        "computer_name": None,
+        "reasons": [],
+    }
     # tp-01's agent knowledge dates from run 1 (4 days 23 hours before the report).
     assert hosts["tp-01"]["knowledge_age_days"] == 4
     assert hosts["tp-01"]["reasons"] == ["connection timed out"]
@@ -125,12 +151,26 @@ def test_host_rows(report: dict[str, Any]) -> None:
 
 def test_history_is_coverage_as_of_each_run(report: dict[str, Any]) -> None:
     assert report["history"] == [
-        {"run_id": 1, "playbook": "preflight.yml", "started_at": "2026-11-30T09:00:00Z",
-         "finished_at": "2026-11-30T09:06:00Z", "status": "ok", "check_mode": False,
-         "installed": 2, "coverage_pct": 22.2},
-        {"run_id": 2, "playbook": "deploy.yml", "started_at": "2026-12-02T09:00:00Z",
-         "finished_at": "2026-12-02T09:11:00Z", "status": "failed", "check_mode": False,
-         "installed": 4, "coverage_pct": 44.4},
+        {
+            "run_id": 1,
+            "playbook": "preflight.yml",
+            "started_at": "2026-11-30T09:00:00Z",
+            "finished_at": "2026-11-30T09:06:00Z",
+            "status": "ok",
+            "check_mode": False,
+            "installed": 2,
+            "coverage_pct": 22.2,
+        },
+        {
+            "run_id": 2,
+            "playbook": "deploy.yml",
+            "started_at": "2026-12-02T09:00:00Z",
+            "finished_at": "2026-12-02T09:11:00Z",
+            "status": "failed",
+            "check_mode": False,
+            "installed": 4,
+            "coverage_pct": 44.4,
+        },
     ]
 
 

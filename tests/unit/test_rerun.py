@@ -38,18 +38,28 @@ class RecordingRunner:
         with Store(self.store_path) as store:
             run_id = store.start_run("site.yml")
             for host in hosts:
-                store.record(run_id, host, [
-                    (Aspect.CONTACT, {"status": "ok", "reason": None}),
-                    (Aspect.ELIGIBILITY, {"eligible": False, "reasons": ["RAM 1024 MB < 2048 MB"]}),
-                    (Aspect.AGENT, {"installed": False}),
-                ], AFTER_TINY_HISTORY)
+                store.record(
+                    run_id,
+                    host,
+                    [
+                        (Aspect.CONTACT, {"status": "ok", "reason": None}),
+                        (Aspect.ELIGIBILITY, {"eligible": False, "reasons": ["RAM 1024 MB < 2048 MB"]}),
+                        (Aspect.AGENT, {"installed": False}),
+                    ],
+                    AFTER_TINY_HISTORY,
+                )
             store.finish_run(run_id, "ok")
 
 
 def run_loop(inventory: Path, state: Path, tmp_path: Path, runner: RecordingRunner, **options: object):
     return rerun(
-        inventory, state=state, limit_file=tmp_path / "limit.txt", runner=runner, say=lambda _: None,
-        extra_args=("--forks", "7"), **options,
+        inventory,
+        state=state,
+        limit_file=tmp_path / "limit.txt",
+        runner=runner,
+        say=lambda _: None,
+        extra_args=("--forks", "7"),
+        **options,
     )
 
 

@@ -45,7 +45,9 @@ def test_csv_import_writes_an_inventory_that_loads(tmp_path: Path, bom: bool) ->
     assert (result.units, result.pcs) == (2, 4)
     inventory = load_inventory(tmp_path / "inv")
     assert [(u.code, u.name, u.licenses, u.deadline) for u in inventory.units] == [
-        ("VP", "Văn phòng UBND", 3, date(2026, 12, 31)), ("TP", "Phòng Tư pháp", 2, None)]
+        ("VP", "Văn phòng UBND", 3, date(2026, 12, 31)),
+        ("TP", "Phòng Tư pháp", 2, None),
+    ]
     hosts = {host.name: host for host in inventory.hosts}
     assert sorted(hosts) == ["tp-01", "tuphap-ketoan", "vp-01", "vp-02"]
     assert hosts["vp-01"].owner == "Phạm Văn Thắng" and hosts["vp-01"].mac == "00-1A-2B-3C-4D-5E"
@@ -90,10 +92,17 @@ def make_workbook(path: Path, units: list[list[object]], pcs: list[list[object]]
 def test_xlsx_workbook_with_units_and_pcs_sheets(tmp_path: Path) -> None:
     workbook = make_workbook(
         tmp_path / "roster.xlsx",
-        [["Code", "Name", "Licenses", "Deadline"], ["VP", "Văn phòng", 2.0, datetime(2026, 12, 15)],
-         ["XA", "UBND xã", 1, None]],
-        [["unit", "address", "owner", "mac", "hostname"], ["VP", "10.0.0.1", "Lê Văn Hùng", None, None],
-         ["XA", "10.0.0.2", None, "00-11-22-33-44-55", "xa-main"], [None, None, None, None, None]],
+        [
+            ["Code", "Name", "Licenses", "Deadline"],
+            ["VP", "Văn phòng", 2.0, datetime(2026, 12, 15)],
+            ["XA", "UBND xã", 1, None],
+        ],
+        [
+            ["unit", "address", "owner", "mac", "hostname"],
+            ["VP", "10.0.0.1", "Lê Văn Hùng", None, None],
+            ["XA", "10.0.0.2", None, "00-11-22-33-44-55", "xa-main"],
+            [None, None, None, None, None],
+        ],
     )
     result = import_roster(workbook, workbook, tmp_path / "inv")
     assert (result.units, result.pcs) == (2, 2)
@@ -108,7 +117,8 @@ def test_xlsx_errors_name_the_sheet_and_row(tmp_path: Path) -> None:
     units = [["code", "name", "licenses"], ["VP", "Văn phòng", -1]]
     workbook = make_workbook(tmp_path / "roster.xlsx", units, [["unit", "address"], ["VP", "10.0.0.1"]])
     assert roster_errors(workbook, workbook, tmp_path / "inv") == [
-        "roster.xlsx sheet units row 2: licenses '-1' is not a non-negative integer"]
+        "roster.xlsx sheet units row 2: licenses '-1' is not a non-negative integer"
+    ]
 
 
 def test_xlsx_without_pcs_sheet(tmp_path: Path) -> None:
@@ -118,25 +128,31 @@ def test_xlsx_without_pcs_sheet(tmp_path: Path) -> None:
 
 
 def test_every_row_error_is_reported_with_file_and_row(tmp_path: Path) -> None:
-    units = write(tmp_path / "units.csv", (
-        "code,name,licenses,deadline\n"
-        "VP,Văn phòng,3,\n"
-        "TP,Tư pháp,abc,\n"
-        "PHÒNG-X,Phòng X,1,\n"
-        "VP,Văn phòng 2,1,\n"
-        "NV,Nội vụ,1,31/12/2026\n"
-        "KT,,1,\n"
-    ))
-    pcs = write(tmp_path / "pcs.csv", (
-        "unit,address,owner,mac,hostname\n"
-        "VP,10.0.0.1,,,\n"
-        "VP,10.0.0.2,,zz:zz,\n"
-        "VP,10.0.0.1,,,\n"
-        "VP,,,,\n"
-        "VP,not an address!,,,\n"
-        "XYZ,10.0.0.9,,,\n"
-        "TP,10.0.0.10,,,bad host name\n"
-    ))
+    units = write(
+        tmp_path / "units.csv",
+        (
+            "code,name,licenses,deadline\n"
+            "VP,Văn phòng,3,\n"
+            "TP,Tư pháp,abc,\n"
+            "PHÒNG-X,Phòng X,1,\n"
+            "VP,Văn phòng 2,1,\n"
+            "NV,Nội vụ,1,31/12/2026\n"
+            "KT,,1,\n"
+        ),
+    )
+    pcs = write(
+        tmp_path / "pcs.csv",
+        (
+            "unit,address,owner,mac,hostname\n"
+            "VP,10.0.0.1,,,\n"
+            "VP,10.0.0.2,,zz:zz,\n"
+            "VP,10.0.0.1,,,\n"
+            "VP,,,,\n"
+            "VP,not an address!,,,\n"
+            "XYZ,10.0.0.9,,,\n"
+            "TP,10.0.0.10,,,bad host name\n"
+        ),
+    )
     assert roster_errors(units, pcs, tmp_path / "inv") == [
         "units.csv row 3: licenses 'abc' is not a non-negative integer",
         "units.csv row 4: unit code 'PHÒNG-X' is not 1 to 8 letters A-Z or digits",
@@ -154,11 +170,10 @@ def test_every_row_error_is_reported_with_file_and_row(tmp_path: Path) -> None:
 
 def test_duplicate_mac_and_hostname_name_both_rows(tmp_path: Path) -> None:
     units = write(tmp_path / "units.csv", "code,name,licenses\nVP,Văn phòng,3\n")
-    pcs = write(tmp_path / "pcs.csv", (
-        "unit,address,mac,hostname\n"
-        "VP,10.0.0.1,00-11-22-33-44-55,pc1\n"
-        "VP,10.0.0.2,00:11:22:33:44:55,PC1\n"
-    ))
+    pcs = write(
+        tmp_path / "pcs.csv",
+        ("unit,address,mac,hostname\nVP,10.0.0.1,00-11-22-33-44-55,pc1\nVP,10.0.0.2,00:11:22:33:44:55,PC1\n"),
+    )
     assert roster_errors(units, pcs, tmp_path / "inv") == [
         "pcs.csv row 3: duplicate MAC '00-11-22-33-44-55' (also in row 2)",
         "pcs.csv row 3: duplicate hostname 'PC1' (also in row 2)",
@@ -178,7 +193,8 @@ def test_pcs_of_a_unit_with_a_bad_row_are_not_also_unknown(tmp_path: Path) -> No
     units = write(tmp_path / "units.csv", "code,name,licenses\nVP,Văn phòng,many\n")
     pcs = write(tmp_path / "pcs.csv", "unit,address\nVP,10.0.0.1\n")
     assert roster_errors(units, pcs, tmp_path / "inv") == [
-        "units.csv row 2: licenses 'many' is not a non-negative integer"]
+        "units.csv row 2: licenses 'many' is not a non-negative integer"
+    ]
 
 
 def test_non_utf8_csv_is_refused_with_advice(tmp_path: Path) -> None:
@@ -228,6 +244,8 @@ def test_the_example_roster_matches_the_example_inventory(tmp_path: Path) -> Non
     imported = load_inventory(tmp_path / "inv")
     example = load_inventory(REPO / "inventory" / "example")
     assert [(u.code, u.name, u.licenses) for u in imported.units] == [
-        (u.code, u.name, u.licenses) for u in example.units]
+        (u.code, u.name, u.licenses) for u in example.units
+    ]
     assert {(h.unit, h.address, h.owner) for h in imported.hosts} == {
-        (h.unit, h.address, h.owner) for h in example.hosts}
+        (h.unit, h.address, h.owner) for h in example.hosts
+    }

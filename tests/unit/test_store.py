@@ -45,17 +45,29 @@ def test_creates_parent_directory_schema_and_wal(tmp_path: Path) -> None:
 
 def test_run_and_observation_round_trip(tmp_path: Path) -> None:
     with Store(tmp_path / "s.sqlite") as store:
-        run_id = store.start_run("deploy.yml", inventory="inv/demo", limit="@stragglers", check_mode=True,
-                                 started_at=T0)
-        store.record(run_id, "pc-1", [(Aspect.AGENT, {"installed": True, "version": "7.1"}),
-                                      (Aspect.NAME, {"computer_name": "VP-THANGPV", "pending_name": None})],
-                     observed_at=T0 + timedelta(minutes=1))
+        run_id = store.start_run(
+            "deploy.yml", inventory="inv/demo", limit="@stragglers", check_mode=True, started_at=T0
+        )
+        store.record(
+            run_id,
+            "pc-1",
+            [
+                (Aspect.AGENT, {"installed": True, "version": "7.1"}),
+                (Aspect.NAME, {"computer_name": "VP-THANGPV", "pending_name": None}),
+            ],
+            observed_at=T0 + timedelta(minutes=1),
+        )
         store.finish_run(run_id, "ok", finished_at=T0 + timedelta(minutes=2))
     with Store(tmp_path / "s.sqlite") as store:
         [run] = store.runs()
         views = store.views()
     assert (run.id, run.playbook, run.limit, run.check_mode, run.status) == (
-        run_id, "deploy.yml", "@stragglers", True, "ok")
+        run_id,
+        "deploy.yml",
+        "@stragglers",
+        True,
+        "ok",
+    )
     assert run.started_at == T0 and run.finished_at == T0 + timedelta(minutes=2)
     assert run.started_at.tzinfo is not None
     view = views["pc-1"]
@@ -68,12 +80,17 @@ def test_run_and_observation_round_trip(tmp_path: Path) -> None:
 def test_view_is_latest_per_aspect_and_keeps_older_aspects(tmp_path: Path) -> None:
     with Store(tmp_path / "s.sqlite") as store:
         first = store.start_run("preflight.yml", started_at=T0)
-        store.record(first, "pc-1", [(Aspect.AGENT, {"installed": False}), (Aspect.FACTS, {"ram_mb": 4096})],
-                     T0)
+        store.record(
+            first, "pc-1", [(Aspect.AGENT, {"installed": False}), (Aspect.FACTS, {"ram_mb": 4096})], T0
+        )
         second = store.start_run("deploy.yml", started_at=T0 + timedelta(hours=1))
         store.record(second, "pc-1", [(Aspect.AGENT, {"installed": True})], T0 + timedelta(hours=1))
-        store.record(second, "pc-2", [(Aspect.CONTACT, {"status": "unreachable", "reason": "timed out"})],
-                     T0 + timedelta(hours=1))
+        store.record(
+            second,
+            "pc-2",
+            [(Aspect.CONTACT, {"status": "unreachable", "reason": "timed out"})],
+            T0 + timedelta(hours=1),
+        )
         views = store.views()
     assert views["pc-1"].value(Aspect.AGENT) == {"installed": True}
     assert views["pc-1"].value(Aspect.FACTS) == {"ram_mb": 4096}
@@ -117,11 +134,21 @@ def test_runs_are_listed_oldest_first_and_unfinished_runs_stay_running(tmp_path:
 @pytest.mark.parametrize(
     ("key", "secret"),
     [
-        ("password", True), ("ansible_password", True), ("winrm_passwd", True), ("api_key", True),
-        ("registration_key", True), ("registrationKey", True), ("access-token", True),
+        ("password", True),
+        ("ansible_password", True),
+        ("winrm_passwd", True),
+        ("api_key", True),
+        ("registration_key", True),
+        ("registrationKey", True),
+        ("access-token", True),
         ("client_secret", True),
-        ("key", True), ("version", False), ("keyboard_layout", False), ("monkey", False),
-        ("computer_name", False), ("service_state", False), ("reason", False),
+        ("key", True),
+        ("version", False),
+        ("keyboard_layout", False),
+        ("monkey", False),
+        ("computer_name", False),
+        ("service_state", False),
+        ("reason", False),
     ],
 )
 def test_is_secret_key(key: str, secret: bool) -> None:
@@ -137,9 +164,21 @@ def test_secrets_never_reach_the_database_file(tmp_path: Path) -> None:
     path = tmp_path / "s.sqlite"
     with Store(path) as store:
         run = store.start_run("deploy.yml")
-        store.record(run, "pc-1", [(Aspect.FAILURE, {"task": "install", "reason": "exit 1603",
-                                                     "registration_key": "SUPERSECRET-KEY-123",
-                                                     "args": {"ansible_password": "hunter2"}})])
+        store.record(
+            run,
+            "pc-1",
+            [
+                (
+                    Aspect.FAILURE,
+                    {
+                        "task": "install",
+                        "reason": "exit 1603",
+                        "registration_key": "SUPERSECRET-KEY-123",
+                        "args": {"ansible_password": "hunter2"},
+                    },
+                )
+            ],
+        )
         kept = store.views()["pc-1"].value(Aspect.FAILURE)
         assert kept == {"task": "install", "reason": "exit 1603", "args": {}}
     raw = b"".join(p.read_bytes() for p in tmp_path.iterdir())
@@ -214,9 +253,11 @@ def _write_many(path: str, writer: int) -> None:
     with Store(path) as store:
         run = store.start_run(f"writer-{writer}.yml")
         for index in range(RECORDS_PER_WRITER):
-            store.record(run, f"w{writer}-pc-{index:03d}",
-                         [(Aspect.AGENT, {"installed": True, "n": index}),
-                          (Aspect.CONTACT, {"status": "ok"})])
+            store.record(
+                run,
+                f"w{writer}-pc-{index:03d}",
+                [(Aspect.AGENT, {"installed": True, "n": index}), (Aspect.CONTACT, {"status": "ok"})],
+            )
         store.finish_run(run, "ok")
 
 
