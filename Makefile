@@ -17,6 +17,7 @@ test:
 
 lint: setup
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/ansible-lint --profile production
 
 bench: setup
