@@ -38,6 +38,8 @@ from agentroll.model import Host, Inventory, Unit
 
 UNITS_GROUP = "units"
 UNIT_CODE_PATTERN = re.compile(r"[A-Z0-9]{1,8}")
+#: C0 and C1 control characters (NUL included): never part of a name, code, owner or address.
+CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 UNIT_VARS = ("agentroll_unit_code", "agentroll_unit_name", "agentroll_licenses")
 #: The host variables the toolkit reads; the loader copies only these, so that secrets (and inline
 #: vault strings, which ansible-core decrypts lazily) are never touched.
@@ -188,7 +190,7 @@ def _parse_licenses(group: str, group_vars: Mapping[str, Any], errors: list[str]
     if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
         return value
     # INI inventories and quoted YAML hand numbers over as strings.
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
         return int(value.strip())
     errors.append(f"unit group '{group}': agentroll_licenses {value!r} is not a non-negative integer")
     return 0
@@ -278,6 +280,9 @@ def _build_host(name: str, unit_code: str, host_vars: HostData, errors: list[str
             return None
         if not isinstance(value, (str, int)):
             errors.append(f"host '{name}': {key} {value!r} is not a string")
+            return None
+        if found := CONTROL_CHARACTER.search(str(value)):
+            errors.append(f"host '{name}': {key} holds the control character U+{ord(found.group()):04X}")
             return None
         return str(value).strip()
 

@@ -13,6 +13,7 @@ row 1), so the clerk can find it in Excel.
 from __future__ import annotations
 
 import csv
+import io
 import ipaddress
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -23,7 +24,7 @@ from typing import Any
 
 import yaml
 
-from agentroll.inventory import UNIT_CODE_PATTERN
+from agentroll.inventory import CONTROL_CHARACTER, UNIT_CODE_PATTERN
 from agentroll.report import write_atomic
 
 UNIT_COLUMNS = ("code", "name", "licenses")
@@ -96,14 +97,15 @@ def read_csv(path: Path) -> Table:
         raise RosterError(f"{path}: file not found") from None
     except UnicodeDecodeError:
         raise RosterError(f"{path.name}: not UTF-8 text; save it from Excel as 'CSV UTF-8'") from None
-    lines = text.splitlines()
-    if not lines:
+    if not text.strip():
         raise RosterError(f"{path.name}: the file is empty")
+    # Not str.splitlines(): it also breaks rows at U+0085, U+2028 and other characters inside cells.
+    first_line = text.split("\n", 1)[0]
     try:
-        dialect: Any = csv.Sniffer().sniff(lines[0], delimiters=",;\t")
+        dialect: Any = csv.Sniffer().sniff(first_line, delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel  # a one-column header gives the sniffer nothing to go on
-    reader = csv.reader(lines, dialect)
+    reader = csv.reader(io.StringIO(text), dialect)
     header = next(reader)
     return _table(path.name, header, ((number, row) for number, row in enumerate(reader, start=2)))
 
@@ -160,6 +162,27 @@ def _cell_text(value: Any) -> str | None:
 # --- validation ---------------------------------------------------------------------------------
 
 
+def _cells_are_clean(row: Mapping[str, Any], where: str, errors: list[str]) -> bool:
+    """Record every cell holding a control character (a NUL byte, say); tell whether there was none."""
+    clean = True
+    for column, value in row.items():
+        text = _cell_text(value)
+        if text is not None and (found := CONTROL_CHARACTER.search(text)):
+            code_point = f"U+{ord(found.group()):04X}"
+            errors.append(f"{where}: column '{column}' holds the control character {code_point}")
+            clean = False
+    return clean
+
+
+def _unit_code(value: Any) -> str:
+    """A unit code in upper case; non-ASCII text is kept as written so that the pattern refuses it.
+
+    Upper-casing first would turn a German "ß" into a valid-looking "SS".
+    """
+    text = _cell_text(value) or ""
+    return text.upper() if text.isascii() else text
+
+
 def _check_columns(table: Table, required: Sequence[str], errors: list[str]) -> bool:
     """Record each missing required column; tell whether the table is usable."""
     missing = [column for column in required if column not in table.columns]
@@ -176,7 +199,9 @@ def parse_units(table: Table, errors: list[str]) -> list[RosterUnit]:
     first_row: dict[str, int] = {}
     for number, row in table.rows:
         where = f"{table.label} row {number}"
-        code = (_cell_text(row.get("code")) or "").upper()
+        if not _cells_are_clean(row, where, errors):
+            continue
+        code = _unit_code(row.get("code"))
         name = _cell_text(row.get("name"))
         licenses = _parse_licenses(row.get("licenses"), where, errors)
         deadline = _parse_deadline(row.get("deadline"), where, errors)
@@ -197,7 +222,8 @@ def parse_units(table: Table, errors: list[str]) -> list[RosterUnit]:
 def _parse_licenses(value: Any, where: str, errors: list[str]) -> int | None:
     """A non-negative integer count, or None after recording the problem."""
     text = _cell_text(value)
-    if text is not None and text.isdigit():
+    # str.isdigit() also accepts "²" and other digits int() refuses.
+    if text is not None and text.isascii() and text.isdigit():
         return int(text)
     errors.append(f"{where}: licenses '{text or ''}' is not a non-negative integer")
     return None
@@ -224,7 +250,7 @@ def declared_codes(table: Table) -> set[str]:
 
     A PC of a unit whose row has a bad license count is not also an "unknown unit".
     """
-    return {code for _, row in table.rows if (code := (_cell_text(row.get("code")) or "").upper())}
+    return {code for _, row in table.rows if (code := _unit_code(row.get("code")))}
 
 
 def parse_pcs(table: Table, known_units: set[str], errors: list[str]) -> list[RosterPC]:
@@ -254,7 +280,9 @@ def _pc_fields(
 ) -> dict[str, Any] | None:
     """One PC row's cleaned fields, or None when a required one is unusable."""
     count_before = len(errors)
-    unit = (_cell_text(row.get("unit")) or "").upper()
+    if not _cells_are_clean(row, where, errors):
+        return None
+    unit = _unit_code(row.get("unit"))
     if not unit:
         errors.append(f"{where}: unit is empty")
     elif unit not in known_units:

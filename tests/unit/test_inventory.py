@@ -142,6 +142,8 @@ def test_deadline_falls_back_to_all_and_may_be_absent() -> None:
         (unit_vars(code="vp"), "unit group 'vp': agentroll_unit_code 'vp' does not match [A-Z0-9]{1,8}"),
         (unit_vars(code="TOOLONGCODE"), "agentroll_unit_code 'TOOLONGCODE' does not match"),
         (unit_vars(code="PHÒNG"), "agentroll_unit_code 'PHÒNG' does not match"),
+        (unit_vars(code="ß"), "agentroll_unit_code 'ß' does not match"),
+        (unit_vars(licenses="²"), "'vp': agentroll_licenses '²' is not a non-negative integer"),
         (unit_vars(agentroll_deadline="31/12/2026"), "'vp': agentroll_deadline '31/12/2026' is not a date"),
     ],
 )
@@ -398,3 +400,10 @@ def test_group_vars_name_template_drives_the_names(make_inventory_dir: Callable[
     inventory = load_inventory(directory)
     assert standard_names(inventory) == {"vp-01": "KPVP-THANGPV"}
     assert standard_names(inventory, "{{ short }}") == {"vp-01": "THANGPV"}
+
+
+def test_a_control_character_in_a_host_variable_names_the_host_and_variable() -> None:
+    lines = error_lines(
+        district(vp={"vars": unit_vars("VP"), "hosts": ["vp-01"]}), {"vp-01": {"agentroll_owner": "An\x00"}}
+    )
+    assert lines == ["host 'vp-01': agentroll_owner holds the control character U+0000"]

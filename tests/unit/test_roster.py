@@ -249,3 +249,35 @@ def test_the_example_roster_matches_the_example_inventory(tmp_path: Path) -> Non
     assert {(h.unit, h.address, h.owner) for h in imported.hosts} == {
         (h.unit, h.address, h.owner) for h in example.hosts
     }
+
+
+def test_a_licence_count_in_a_unicode_digit_is_refused_in_one_line(tmp_path: Path) -> None:
+    units = write(tmp_path / "units.csv", "code,name,licenses\nVP,Văn phòng,²\nTP,Tư pháp,\uff13\n")
+    pcs = write(tmp_path / "pcs.csv", "unit,address\nVP,10.0.0.1\n")
+    assert roster_errors(units, pcs, tmp_path / "inv") == [
+        "units.csv row 2: licenses '²' is not a non-negative integer",
+        "units.csv row 3: licenses '\uff13' is not a non-negative integer",
+    ]
+
+
+def test_a_unit_code_is_never_upper_cased_into_validity(tmp_path: Path) -> None:
+    # "ß".upper() is "SS": the code must be refused as written, in the units and the PCs table.
+    units = write(tmp_path / "units.csv", "code,name,licenses\nß,Phòng lạ,1\nVP,Văn phòng,1\n")
+    pcs = write(tmp_path / "pcs.csv", "unit,address\nß,10.0.0.1\nss,10.0.0.2\n")
+    assert roster_errors(units, pcs, tmp_path / "inv") == [
+        "units.csv row 2: unit code 'ß' is not 1 to 8 letters A-Z or digits",
+        "pcs.csv row 3: unknown unit 'SS'",
+    ]
+
+
+@pytest.mark.parametrize("character", ["\x00", "\x1b", "\x85"])
+def test_a_control_character_in_a_cell_is_refused_with_its_row_and_column(
+    tmp_path: Path, character: str
+) -> None:
+    units = write(tmp_path / "units.csv", f"code,name,licenses\nVP,Văn{character}phòng,1\n")
+    pcs = write(tmp_path / "pcs.csv", f"unit,address,owner\nVP,10.0.0.1,A{character}n\n")
+    code_point = f"U+{ord(character):04X}"
+    assert roster_errors(units, pcs, tmp_path / "inv") == [
+        f"units.csv row 2: column 'name' holds the control character {code_point}",
+        f"pcs.csv row 2: column 'owner' holds the control character {code_point}",
+    ]
