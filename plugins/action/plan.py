@@ -16,11 +16,16 @@ from typing import Any
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
-from agentroll.eligibility import Requirements
-from agentroll.inventory import InventoryError, load_inventory
-from agentroll.naming import NamingError
-from agentroll.plan import build_plan
-from agentroll.store import Store, StoreError, default_state_path
+try:
+    from agentroll.eligibility import Requirements
+    from agentroll.inventory import InventoryError, load_inventory
+    from agentroll.naming import NamingError
+    from agentroll.plan import build_plan
+    from agentroll.store import Store, StoreError, default_state_path
+except ImportError as import_error:  # run() says what to install; loading must not crash the play
+    AGENTROLL_IMPORT_ERROR: ImportError | None = import_error
+else:
+    AGENTROLL_IMPORT_ERROR = None
 
 CALLBACK_NAME = "agentroll.toolkit.coverage"
 
@@ -33,6 +38,12 @@ class ActionModule(ActionBase):
     _VALID_ARGS = frozenset(("probe_var", "requirements", "template", "state", "inventory"))
 
     def run(self, tmp: str | None = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
+        if AGENTROLL_IMPORT_ERROR is not None:
+            from ansible_collections.agentroll.toolkit.plugins.plugin_utils.python_package import (
+                missing_package_message,
+            )
+
+            raise AnsibleActionFail(missing_package_message("agentroll.toolkit.plan", AGENTROLL_IMPORT_ERROR))
         task_vars = task_vars or {}
         result = super().run(tmp, task_vars)
         _, args = self.validate_argument_spec(

@@ -10,6 +10,7 @@ the end the report is built by ``agentroll.report.report_from_store`` (the same 
 
 from __future__ import annotations
 
+import importlib
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -103,6 +104,15 @@ options:
 if TYPE_CHECKING:
     from ansible.executor.task_result import CallbackTaskResult
 
+#: What the hooks import (lazily, so that a missing package costs one warning, not one per result).
+AGENTROLL_MODULES = (
+    "agentroll.inventory",
+    "agentroll.model",
+    "agentroll.observe",
+    "agentroll.report",
+    "agentroll.store",
+)
+
 PROBE_ACTIONS = frozenset({"agentroll.toolkit.win_agentroll_probe", "win_agentroll_probe"})
 PLAN_ACTIONS = frozenset({"agentroll.toolkit.plan", "plan"})
 SERVICE_ACTIONS = frozenset({"ansible.windows.win_service", "win_service"})
@@ -175,6 +185,15 @@ class CallbackModule(CallbackBase):
         self._standard: dict[str, str] = {}
         self._inventory_sources: list[str] = []
         self._playbook = ""
+        if (missing := _agentroll_import_error()) is not None:
+            from ansible_collections.agentroll.toolkit.plugins.plugin_utils.python_package import (
+                missing_package_message,
+            )
+
+            self._display.warning(
+                f"{missing_package_message(self.CALLBACK_NAME, missing)}; nothing is recorded"
+            )
+            self._disabled = True
 
     # -- safety ---------------------------------------------------------------------------------
 
@@ -387,6 +406,16 @@ class CallbackModule(CallbackBase):
         if self._store is not None:
             self._store.close()
             self._store = None
+
+
+def _agentroll_import_error() -> ImportError | None:
+    """Why the modules the hooks use cannot be imported, or None when they can."""
+    try:
+        for module in AGENTROLL_MODULES:
+            importlib.import_module(module)
+    except ImportError as error:
+        return error
+    return None
 
 
 def _step(result: CallbackTaskResult) -> str:

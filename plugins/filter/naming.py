@@ -6,7 +6,12 @@ from typing import Any
 
 from ansible.errors import AnsibleFilterError
 
-from agentroll import naming
+try:
+    from agentroll import naming
+except ImportError as import_error:  # the filters say what to install when used; loading must not fail
+    AGENTROLL_IMPORT_ERROR: ImportError | None = import_error
+else:
+    AGENTROLL_IMPORT_ERROR = None
 
 
 def _text(value: Any, filter_name: str) -> str:
@@ -38,8 +43,15 @@ class FilterModule:
     """Registers the naming filters."""
 
     def filters(self) -> dict[str, Any]:
-        return {
+        found = {
             "agentroll_transliterate": agentroll_transliterate,
             "agentroll_short_name": agentroll_short_name,
             "agentroll_valid_name": agentroll_valid_name,
         }
+        if AGENTROLL_IMPORT_ERROR is not None:
+            from ansible_collections.agentroll.toolkit.plugins.plugin_utils.python_package import (
+                unavailable_filter,
+            )
+
+            return {name: unavailable_filter(name, AGENTROLL_IMPORT_ERROR) for name in found}
+        return found
