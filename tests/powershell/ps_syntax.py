@@ -8,6 +8,7 @@ the tests check.
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,20 +17,23 @@ import tree_sitter_powershell
 from tree_sitter import Language, Node, Parser, Tree
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-#: Folders under the repository root that hold PowerShell we do not ship.
-_NOT_OURS = (".venv", ".git", "collections/ansible_collections", "build", "dist")
 _PARSER = Parser(Language(tree_sitter_powershell.language()))
 
 
 def shipped_scripts() -> list[Path]:
-    """Every PowerShell script of the repository, as paths relative to its root, sorted."""
-    found = []
-    for pattern in ("*.ps1", "*.psm1"):
-        for path in REPO_ROOT.rglob(pattern):
-            relative = path.relative_to(REPO_ROOT)
-            if not any(relative.as_posix().startswith(f"{prefix}/") for prefix in _NOT_OURS):
-                found.append(relative)
-    return sorted(found)
+    """Every PowerShell script of the repository, as paths relative to its root, sorted.
+
+    Git's view (tracked files and new ones it does not ignore): the unpacked ansible.windows
+    collection, the virtual environment and ansible-lint's cache hold PowerShell that is not ours.
+    """
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "--", "*.ps1", "*.psm1"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return sorted({Path(line) for line in listed.stdout.splitlines() if (REPO_ROOT / line).is_file()})
 
 
 def parse(source: bytes) -> Tree:
