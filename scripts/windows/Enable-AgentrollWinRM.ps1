@@ -215,7 +215,7 @@ if ((Get-Service -Name WinRM).Status -eq 'Running') {
         if ($domain) {
             $names += "$env:COMPUTERNAME.$domain"
         }
-        $currentThumbprint = if ($listener) { [string]$listener.CertificateThumbprint } else { '' }
+        $currentThumbprint = if ($listener) { [string]$listener.CertificateThumbprint } else { 'none' }
         $certificate = Select-ListenerCertificate -Names $names -CurrentThumbprint $currentThumbprint
         if (-not $certificate) {
             if ($PSCmdlet.ShouldProcess("Cert:\LocalMachine\My", "create a self-signed certificate for $($names -join ', ')")) {
@@ -226,8 +226,12 @@ if ((Get-Service -Name WinRM).Status -eq 'Running') {
                 Add-Result -Setting 'HTTPS certificate' -Was 'none' -Wanted "self-signed for $($names -join ', ')" -Result 'would change'
             }
         }
-        $thumbprint = if ($certificate) { $certificate.Thumbprint } else { 'the new self-signed certificate' }
-        if ($listener) {
+        $thumbprint = if ($certificate) { $certificate.Thumbprint } else { '' }
+        if (-not $certificate) {
+            Add-Result -Setting 'WinRM HTTPS listener on 5986' -Was $currentThumbprint `
+                -Wanted 'the new self-signed certificate' -Result 'would change'
+        }
+        elseif ($listener) {
             Set-Setting -Setting 'WinRM HTTPS listener certificate' -Current $currentThumbprint -Wanted $thumbprint -Change {
                 Set-WSManInstance -ResourceURI winrm/config/Listener -SelectorSet $selector -ValueSet @{ CertificateThumbprint = $thumbprint }
             }
@@ -281,7 +285,9 @@ else {
             -Action Allow -Profile Any -Enabled True
     }
 }
-foreach ($builtin in @(Get-NetFirewallRule -Name 'WINRM-HTTP-In-TCP*' -ErrorAction SilentlyContinue)) {
+# By name, which is not translated (the display names are); -like, for WINRM-HTTP-In-TCP-PUBLIC too.
+$builtinRules = @(Get-NetFirewallRule | Where-Object { $_.Name -like 'WINRM-HTTP-In-TCP*' })
+foreach ($builtin in $builtinRules) {
     Set-Setting -Setting "built-in firewall rule $($builtin.Name)" -Current "enabled $($builtin.Enabled)" `
         -Wanted 'enabled False' -Change {
         Disable-NetFirewallRule -Name $builtin.Name
