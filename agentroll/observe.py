@@ -8,6 +8,9 @@ from typing import Any
 from agentroll.eligibility import Requirements, evaluate, normalize_architecture, os_family
 from agentroll.model import Aspect, ContactStatus
 
+#: A product type the probe could not read (or one this mapping does not know): kept as unknown,
+#: never taken for a workstation; the OS family then goes by the caption (``os_family``).
+UNKNOWN_PRODUCT_TYPE = "unknown"
 _PRODUCT_TYPES = {
     "workstation": "workstation",
     "1": "workstation",
@@ -55,12 +58,12 @@ def facts_from_probe(probe: Mapping[str, Any]) -> dict[str, Any]:
     caption = _str_or_none(probe.get("os_caption"))
     build = _int_or_none(probe.get("os_build"))
     raw_type = str(probe.get("product_type") or "").strip().lower()
-    product_type = _PRODUCT_TYPES.get(raw_type)
+    product_type = _PRODUCT_TYPES.get(raw_type, UNKNOWN_PRODUCT_TYPE)
     architecture = _str_or_none(probe.get("architecture"))
     return {
         "os_caption": caption,
         "os_build": build,
-        "os_family": os_family(caption or "", build or 0, product_type or ""),
+        "os_family": os_family(caption or "", build or 0, product_type),
         "product_type": product_type,
         "architecture": normalize_architecture(architecture) if architecture else None,
         "ram_mb": _int_or_none(probe.get("ram_mb")),

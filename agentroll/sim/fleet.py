@@ -53,7 +53,7 @@ _HOST_KEYS = {
     "faults",
     "credentials",
 }
-_HOST_ONLY_KEYS = {"address", "computer_name", "pending_computer_name"}
+_HOST_ONLY_KEYS = {"address", "computer_name", "pending_computer_name", "dns_hostname"}
 _OS_KEYS = {"caption", "build", "product_type"}
 _DRIVE_KEYS = {"letter", "size_mb", "free_mb"}
 _CREDENTIAL_KEYS = {"username", "password"}
@@ -352,6 +352,9 @@ def _apply_scalars(host: SimHost, defaults: dict[str, Any], entry: dict[str, Any
         if isinstance(boot_seconds, bool) or not isinstance(boot_seconds, int | float) or boot_seconds < 0:
             raise FleetFileError(f"{label}: boot_seconds must be a number >= 0")
         host.boot_seconds = float(boot_seconds)
+    dns_hostname = entry.get("dns_hostname")
+    if dns_hostname is not None:
+        host.dns_hostname = str(dns_hostname)
     pending = entry.get("pending_computer_name")
     if pending is not None:
         host.pending_computer_name = str(pending)

@@ -20,6 +20,16 @@ SERVICE_STATES = ("running", "stopped")
 START_MODES = ("auto", "manual", "disabled")
 PRODUCT_TYPES = ("workstation", "server", "domain_controller")
 ARCHITECTURES = ("x64", "x86", "arm64")
+#: The probe's queries that the ``failing_queries`` fault breaks, each with the error Windows
+#: gives; ``os_product_type`` is the one that does not fail but answers Win32_OperatingSystem
+#: without its ProductType (a damaged WMI repository), while setup's own API still knows it.
+PROBE_QUERIES: dict[str, str | None] = {
+    "computer_system": "Quota violation",
+    "disk": "Quota violation",
+    "service": "Access denied",
+    "products": "Requested registry access is not allowed.",
+    "os_product_type": None,
+}
 
 
 @dataclass
@@ -60,6 +70,8 @@ class Faults:
     reboot_never_returns: bool = False
     #: The Nth module invocation (1-based, counted over the host's life) fails.
     fail_on_call: int | None = None
+    #: Probe queries (``PROBE_QUERIES``) that fail, so the probe warns and reports them unknown.
+    failing_queries: tuple[str, ...] = ()
 
     @classmethod
     def names(cls) -> list[str]:
@@ -78,6 +90,15 @@ class Faults:
 
 def _coerce_fault(name: str, value: Any) -> Any:
     """Check one fault value's type and return it in canonical form."""
+    if name == "failing_queries":
+        if isinstance(value, str) or not isinstance(value, list | tuple):
+            raise ValueError(f"fault {name!r} must be a list of query names, got {value!r}")
+        unknown = [query for query in value if query not in PROBE_QUERIES]
+        if unknown:
+            raise ValueError(
+                f"fault {name!r} has unknown query {unknown[0]!r}; queries: {', '.join(PROBE_QUERIES)}"
+            )
+        return tuple(value)
     if name == "slow_seconds":
         if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
             raise ValueError(f"fault {name!r} must be a number of seconds >= 0, got {value!r}")
@@ -239,6 +260,9 @@ class SimHost:
     system_free_mb: int = 120000
     powershell_version: str = "5.1.19041.4648"
     domain: str = "WORKGROUP"
+    #: The DNS host name when it is not the NetBIOS computer name (longer than 15 characters, or
+    #: set apart by hand); a rename through win_hostname sets both again.
+    dns_hostname: str | None = None
     boot_seconds: float = 1.0
     pending_computer_name: str | None = None
     products: dict[str, Product] = field(default_factory=dict)
@@ -318,6 +342,7 @@ class SimHost:
         self.reboot_up_at = None
         if self.pending_computer_name:
             self.computer_name = self.pending_computer_name
+            self.dns_hostname = None
         self.pending_computer_name = None
         self.reboot_reasons = []
         for service in self.services.values():
@@ -390,6 +415,7 @@ class SimHost:
         """Return a hash of all mutable state, so the journal can tell if an invocation changed it."""
         state = {
             "computer_name": self.computer_name,
+            "dns_hostname": self.dns_hostname,
             "pending_computer_name": self.pending_computer_name,
             "products": {k: asdict(p) for k, p in sorted(self.products.items())},
             "services": {k: asdict(s) for k, s in sorted(self.services.items())},

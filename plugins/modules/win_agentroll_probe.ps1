@@ -9,6 +9,10 @@
 # identity (computer name, pending rename), OS, hardware, system drive, PowerShell, pending reboot
 # and the agent (uninstall registry entry + service). It never changes anything, so it supports
 # check mode trivially and always returns changed=false.
+#
+# Only the operating system query is essential. Any other query that fails leaves its fields null
+# and adds a warning naming the query, the error and what is unknown because of it: a null is
+# reported as unknown, never guessed (docs/architecture.md, "The probe module").
 
 $spec = @{
     options = @{
@@ -25,6 +29,34 @@ $serviceName = $module.Params.agent_service_name
 $displayName = $module.Params.agent_display_name
 $module.Result.changed = $false
 
+Function Get-CimOrWarn {
+    <#
+    .SYNOPSIS
+    The first instance one CIM query returns; on failure a warning that says what is unknown because
+    of it, which query failed and why, and failed = $true.
+    #>
+    param(
+        [Parameter(Mandatory = $true)][string]$ClassName,
+        [string]$Filter,
+        [Parameter(Mandatory = $true)][string[]]$Property,
+        [Parameter(Mandatory = $true)][string]$Consequence
+    )
+    $query = @{ ClassName = $ClassName; Property = $Property; ErrorAction = 'Stop' }
+    $what = "the $ClassName query"
+    if ($Filter) {
+        $query.Filter = $Filter
+        $what = "the $ClassName query ($Filter)"
+    }
+    try {
+        $instance = Get-CimInstance @query | Select-Object -First 1
+        return @{ failed = $false; instance = $instance }
+    }
+    catch {
+        $module.Warn("$($Consequence): $what failed ($($_.Exception.Message.Trim()))")
+        return @{ failed = $true; instance = $null }
+    }
+}
+
 Function Get-RegistryValue {
     param([string]$Path, [string]$Name)
     $item = Get-ItemProperty -LiteralPath $Path -Name $Name -ErrorAction SilentlyContinue
@@ -35,12 +67,15 @@ Function Get-RegistryValue {
 }
 
 Function Get-ProductType {
-    param([UInt32]$Value)
-    switch ($Value) {
-        1 { 'workstation' }
-        2 { 'domain_controller' }
-        3 { 'server' }
-        default { 'workstation' }
+    param([object]$Value)
+    switch ("$Value") {
+        '1' { 'workstation' }
+        '2' { 'domain_controller' }
+        '3' { 'server' }
+        default {
+            $module.Warn("the product type is unknown: Win32_OperatingSystem gave ProductType '$Value'")
+            'unknown'
+        }
     }
 }
 
@@ -50,6 +85,10 @@ Function Get-Architecture {
     $native = $env:PROCESSOR_ARCHITEW6432
     if (-not $native) {
         $native = $env:PROCESSOR_ARCHITECTURE
+    }
+    if (-not $native) {
+        $module.Warn('the architecture is unknown: PROCESSOR_ARCHITECTURE is not set')
+        return $null
     }
     switch ($native) {
         'AMD64' { 'x64' }
@@ -82,6 +121,7 @@ Function Get-PendingReboot {
 }
 
 Function Find-Product {
+    # Throws when an uninstall key cannot be read: "not found" must mean not installed.
     param([string]$ProductId, [string]$DisplayName)
     $roots = @(
         'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\Uninstall',
@@ -94,13 +134,13 @@ Function Find-Product {
         if ($ProductId) {
             $key = Join-Path -Path $root -ChildPath $ProductId
             if (Test-Path -LiteralPath $key) {
-                $entry = Get-ItemProperty -LiteralPath $key -ErrorAction SilentlyContinue
+                $entry = Get-ItemProperty -LiteralPath $key -ErrorAction Stop
                 return @{ product_id = $ProductId; display_name = $entry.DisplayName; version = $entry.DisplayVersion }
             }
         }
         if ($DisplayName) {
-            foreach ($key in (Get-ChildItem -LiteralPath $root -ErrorAction SilentlyContinue)) {
-                $entry = Get-ItemProperty -LiteralPath $key.PSPath -ErrorAction SilentlyContinue
+            foreach ($key in (Get-ChildItem -LiteralPath $root -ErrorAction Stop)) {
+                $entry = Get-ItemProperty -LiteralPath $key.PSPath -ErrorAction Stop
                 if ($entry.DisplayName -and ($entry.DisplayName -eq $DisplayName)) {
                     return @{ product_id = $key.PSChildName; display_name = $entry.DisplayName; version = $entry.DisplayVersion }
                 }
@@ -122,21 +162,30 @@ Function Get-StartMode {
 }
 
 try {
-    $os = Get-CimInstance -ClassName Win32_OperatingSystem -Property Caption, BuildNumber, ProductType, TotalVisibleMemorySize, SystemDrive
-    $computer = Get-CimInstance -ClassName Win32_ComputerSystem -Property Name, TotalPhysicalMemory
+    $os = Get-CimInstance -ClassName Win32_OperatingSystem -Property Caption, BuildNumber, ProductType, TotalVisibleMemorySize, SystemDrive -ErrorAction Stop
 }
 catch {
     $module.FailJson("Failed to query WMI/CIM for the operating system: $($_.Exception.Message)", $_)
 }
+$computer = (Get-CimOrWarn -ClassName Win32_ComputerSystem -Property Name, TotalPhysicalMemory `
+        -Consequence 'the computer name is read from the environment and RAM from Win32_OperatingSystem').instance
 
 $systemDrive = if ($os.SystemDrive) { [string]$os.SystemDrive } else { $env:SystemDrive }
-$disk = Get-CimInstance -ClassName Win32_LogicalDisk -Filter "DeviceID='$systemDrive'" -Property Size, FreeSpace -ErrorAction SilentlyContinue
+$disk = Get-CimOrWarn -ClassName Win32_LogicalDisk -Filter "DeviceID='$systemDrive'" -Property Size, FreeSpace `
+    -Consequence "the size and free space of $systemDrive are unknown"
+if (-not $disk.failed -and $null -eq $disk.instance) {
+    $module.Warn("the size and free space of $systemDrive are unknown: Win32_LogicalDisk has no drive $systemDrive")
+}
 
-$ramMb = if ($computer.TotalPhysicalMemory) {
-    [int64][Math]::Floor([double]$computer.TotalPhysicalMemory / 1MB)
+$ramMb = $null
+if ($computer.TotalPhysicalMemory) {
+    $ramMb = [int64][Math]::Floor([double]$computer.TotalPhysicalMemory / 1MB)
+}
+elseif ($os.TotalVisibleMemorySize) {
+    $ramMb = [int64][Math]::Floor([double]$os.TotalVisibleMemorySize / 1KB)
 }
 else {
-    [int64][Math]::Floor([double]$os.TotalVisibleMemorySize / 1KB)
+    $module.Warn('RAM is unknown: neither Win32_ComputerSystem nor Win32_OperatingSystem gave the memory size')
 }
 
 $reboot = Get-PendingReboot
@@ -154,28 +203,44 @@ $module.Result.ram_mb = $ramMb
 $module.Result.system_drive = $systemDrive
 $module.Result.system_size_mb = $null
 $module.Result.system_free_mb = $null
-if ($disk) {
-    $module.Result.system_size_mb = [int64][Math]::Floor([double]$disk.Size / 1MB)
-    $module.Result.system_free_mb = [int64][Math]::Floor([double]$disk.FreeSpace / 1MB)
+if ($disk.instance) {
+    $module.Result.system_size_mb = [int64][Math]::Floor([double]$disk.instance.Size / 1MB)
+    $module.Result.system_free_mb = [int64][Math]::Floor([double]$disk.instance.FreeSpace / 1MB)
 }
 $module.Result.powershell_version = $PSVersionTable.PSVersion.ToString()
 $module.Result.reboot_pending = ($reboot.reasons.Count -gt 0)
 $module.Result.reboot_pending_reasons = @($reboot.reasons)
 
 $product = $null
+$productKnown = $true
 if ($productId -or $displayName) {
-    $product = Find-Product -ProductId $productId -DisplayName $displayName
+    try {
+        $product = Find-Product -ProductId $productId -DisplayName $displayName
+    }
+    catch {
+        $productKnown = $false
+        $module.Warn("whether the agent is installed is unknown: the uninstall registry keys could not be read ($($_.Exception.Message.Trim()))")
+    }
 }
 $service = $null
+$serviceKnown = $true
 if ($serviceName) {
     # WQL escapes a quote with a backslash.
     $escapedName = $serviceName.Replace('\', '\\').Replace("'", "\'")
-    $service = Get-CimInstance -ClassName Win32_Service -Filter "Name='$escapedName'" -Property Name, State, StartMode -ErrorAction SilentlyContinue
+    $serviceQuery = Get-CimOrWarn -ClassName Win32_Service -Filter "Name='$escapedName'" -Property Name, State, StartMode `
+        -Consequence 'the state and start mode of the agent service are unknown'
+    $service = $serviceQuery.instance
+    $serviceKnown = -not $serviceQuery.failed
 }
 
 # Without a product id or display name, the service alone says whether the agent is installed.
-$installed = $null -ne $product
-if (-not $productId -and -not $displayName) {
+$installed = $null
+if ($productId -or $displayName) {
+    if ($productKnown) {
+        $installed = $null -ne $product
+    }
+}
+elseif ($serviceKnown) {
     $installed = $null -ne $service
 }
 $agent = @{
@@ -202,7 +267,7 @@ if ($service) {
     }
     $agent.service_start_mode = Get-StartMode -Value $service.StartMode
 }
-elseif ($serviceName) {
+elseif ($serviceName -and $serviceKnown) {
     $agent.service_state = 'missing'
 }
 $module.Result.agent = $agent

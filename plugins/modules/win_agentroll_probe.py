@@ -16,6 +16,9 @@ description:
   - Uses CIM (C(Win32_OperatingSystem), C(Win32_ComputerSystem), C(Win32_LogicalDisk),
     C(Win32_Service)) and the registry (pending-rename and pending-reboot keys, the uninstall keys).
   - Never changes anything; always returns C(changed=false). Supports check mode.
+  - Only the operating system query is essential. When another query fails (computer system, system
+    drive, service, uninstall keys) the module warns, saying what is unknown, which query failed and
+    why, and returns those fields as null rather than a guess.
   - Every WinRM module invocation costs the controller about 85 ms of CPU; this module replaces
     the five or so separate fact, registry and service look-ups a play would otherwise need.
 options:
@@ -78,7 +81,9 @@ os_build:
   type: int
   sample: 19045
 product_type:
-  description: C(workstation), C(server) or C(domain_controller).
+  description:
+    - C(workstation), C(server) or C(domain_controller); C(unknown), with a warning, when
+      Win32_OperatingSystem gives no product type it knows.
   returned: always
   type: str
   sample: workstation
@@ -88,7 +93,7 @@ architecture:
   type: str
   sample: x64
 ram_mb:
-  description: Installed memory in MiB.
+  description: Installed memory in MiB; null, with a warning, when Windows does not give it.
   returned: always
   type: int
   sample: 8192
@@ -98,12 +103,12 @@ system_drive:
   type: str
   sample: "C:"
 system_size_mb:
-  description: The system drive's size in MiB.
+  description: The system drive's size in MiB; null, with a warning, when the drive could not be read.
   returned: always
   type: int
   sample: 256000
 system_free_mb:
-  description: Free space on the system drive in MiB.
+  description: Free space on the system drive in MiB; null, with a warning, when the drive could not be read.
   returned: always
   type: int
   sample: 120000
@@ -129,7 +134,9 @@ agent:
   type: dict
   contains:
     installed:
-      description: Whether the agent product (or, without a product id, its service) is present.
+      description:
+        - Whether the agent product (or, without a product id, its service) is present.
+        - Null, with a warning, when the uninstall keys (or the service) could not be read.
       type: bool
     product_id:
       description: The product id found, or null.
@@ -144,7 +151,9 @@ agent:
       description: The agent's service name.
       type: str
     service_state:
-      description: C(running), C(stopped), C(missing), or null when no service name was given.
+      description:
+        - C(running), C(stopped), C(missing), or null when no service name was given or the service
+          query failed (with a warning).
       type: str
     service_start_mode:
       description: C(auto), C(manual), C(disabled), or null.

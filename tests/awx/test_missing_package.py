@@ -43,10 +43,10 @@ BLOCKER = textwrap.dedent(
     sys.meta_path.insert(0, BlockAgentroll())
     """
 )
-FILTERS = ("agentroll_transliterate", "agentroll_short_name", "agentroll_valid_name")
+FILTERS = ("agentroll_transliterate", "agentroll_short_name", "agentroll_valid_name", "agentroll_selftest")
 FILTER_PLAYBOOK = [
     {
-        "name": "Use every naming filter",
+        "name": "Use every filter",
         "hosts": "localhost",
         "gather_facts": False,
         "tasks": [

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 import threading
 from typing import Any
 
@@ -490,7 +491,7 @@ def test_win_service_info(fleet: Fleet) -> None:
     """One service by name, all services without, exists false for none."""
     one = run(fleet, "ansible.windows.win_service_info", {"name": "winrm"})
     assert one["exists"] and one["services"][0]["name"] == "WinRM"
-    assert one["services"][0]["state"] == "running" and one["services"][0]["start_mode"] == "auto"
+    assert one["services"][0]["state"] == "started" and one["services"][0]["start_mode"] == "auto"
     assert run(fleet, "ansible.windows.win_service_info", {"name": "nope"}) == {
         "changed": False,
         "exists": False,
@@ -671,6 +672,88 @@ def test_probe_without_product_counts_the_service(pc: Fleet) -> None:
     agent = run(pc, "agentroll.toolkit.win_agentroll_probe", {"agent_service_name": "SnvAgent"})["agent"]
     assert agent["installed"] and agent["product_id"] is None
     assert run(pc, "agentroll.toolkit.win_agentroll_probe")["agent"]["installed"] is False
+
+
+def test_probe_warns_and_leaves_unknown_what_a_failing_query_would_have_told(pc: Fleet) -> None:
+    """failing_queries: each failed query is a warning naming it, and its fields are null, not guessed."""
+    run(pc, "ansible.windows.win_package", {"path": INSTALLER_PATH})
+    pc.set_faults(PC, failing_queries=["computer_system", "disk", "os_product_type", "products", "service"])
+    result = run(
+        pc,
+        "agentroll.toolkit.win_agentroll_probe",
+        {"agent_product_id": PRODUCT, "agent_service_name": "SnvAgent"},
+    )
+    assert result["warnings"] == [
+        "the computer name is read from the environment and RAM from Win32_OperatingSystem: "
+        "the Win32_ComputerSystem query failed (Quota violation)",
+        "the size and free space of C: are unknown: "
+        "the Win32_LogicalDisk query (DeviceID='C:') failed (Quota violation)",
+        "the product type is unknown: Win32_OperatingSystem gave ProductType ''",
+        "whether the agent is installed is unknown: the uninstall registry keys could not be read "
+        "(Requested registry access is not allowed.)",
+        "the state and start mode of the agent service are unknown: "
+        "the Win32_Service query (Name='SnvAgent') failed (Access denied)",
+    ]
+    assert (result["computer_name"], result["ram_mb"]) == ("MAYPHUONG", 8192)
+    assert (result["system_size_mb"], result["system_free_mb"]) == (None, None)
+    assert result["product_type"] == "unknown"
+    assert result["agent"]["installed"] is None and result["agent"]["version"] is None
+    assert (result["agent"]["service_state"], result["agent"]["service_start_mode"]) == (None, None)
+
+
+def test_probe_by_service_alone_cannot_tell_installed_when_the_service_query_fails(pc: Fleet) -> None:
+    """Without a product id the service decides; a failed service query leaves installed unknown."""
+    pc.set_faults(PC, failing_queries=["service"])
+    agent = run(pc, "agentroll.toolkit.win_agentroll_probe", {"agent_service_name": "SnvAgent"})["agent"]
+    assert agent["installed"] is None and agent["service_state"] is None
+
+
+def test_probe_has_no_warnings_key_when_every_query_answers(pc: Fleet) -> None:
+    assert "warnings" not in run(pc, "agentroll.toolkit.win_agentroll_probe", {"agent_service_name": "WinRM"})
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (["dsik"], "fault 'failing_queries' has unknown query 'dsik'; queries: computer_system, disk,"),
+        ("disk", "fault 'failing_queries' must be a list of query names, got 'disk'"),
+    ],
+)
+def test_failing_queries_rejects_what_it_does_not_know(fleet: Fleet, value: Any, message: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(message)):
+        fleet.set_faults(PC, failing_queries=value)
+
+
+def test_setup_reads_the_dns_host_name_and_the_netbios_name_apart(clock: FakeClock) -> None:
+    """dns_hostname: setup's ansible_hostname is the DNS name, the probe's computer name the NetBIOS one;
+    a rename sets both again."""
+    fleet = Fleet.from_mapping(
+        {
+            "credentials": {"username": "agentroll", "password": "pw"},
+            "defaults": {"boot_seconds": 1},
+            "hosts": [
+                {"address": PC, "computer_name": "PHONG-KE-TOAN-M", "dns_hostname": "phong-ke-toan-may-01"}
+            ],
+        },
+        clock=clock,
+    )
+    facts = run(fleet, "ansible.windows.setup")["ansible_facts"]
+    assert facts["ansible_hostname"] == "phong-ke-toan-may-01"
+    assert facts["ansible_netbios_name"] == "PHONG-KE-TOAN-M"
+    assert run(fleet, "agentroll.toolkit.win_agentroll_probe")["computer_name"] == "PHONG-KE-TOAN-M"
+    run(fleet, "ansible.windows.win_hostname", {"name": "KT-THANGPV"})
+    fleet.host(PC).schedule_reboot(0)
+    clock.advance(2)
+    facts = run(fleet, "ansible.windows.setup")["ansible_facts"]
+    assert (facts["ansible_hostname"], facts["ansible_netbios_name"]) == ("KT-THANGPV", "KT-THANGPV")
+
+
+def test_setup_reboot_pending_checks_only_what_setup_ps1_checks(pc: Fleet) -> None:
+    """setup.ps1 looks at file renames and component servicing, not at a pending rename."""
+    run(pc, "ansible.windows.win_hostname", {"name": "SNV-THANGPV"})
+    assert run(pc, "ansible.windows.setup")["ansible_facts"]["ansible_reboot_pending"] is False
+    pc.host(PC).add_reboot_reason("pending file rename operations")
+    assert run(pc, "ansible.windows.setup")["ansible_facts"]["ansible_reboot_pending"] is True
 
 
 # --- Windows 7 -----------------------------------------------------------------------------

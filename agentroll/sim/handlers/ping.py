@@ -14,6 +14,9 @@ _ARCHITECTURE_FACTS = {
     "x86": ("32-bit", "i386"),
     "arm64": ("ARM 64-bit Processor", "arm64"),
 }
+#: The pending-reboot causes setup.ps1 checks itself (file renames, component servicing; also
+#: Server Manager, which the model has no cause for); it ignores a rename and Windows Update.
+_SETUP_REBOOT_REASONS = frozenset({"pending file rename operations", "component based servicing"})
 _DOMAIN_ROLES = {
     "workstation": "Stand-alone workstation",
     "server": "Stand-alone server",
@@ -48,9 +51,11 @@ def windows_facts(host: SimHost) -> dict[str, Any]:
     now = host.now()
     os_architecture, architecture2 = _ARCHITECTURE_FACTS[host.architecture]
     version = f"{host.os_version}.0"
-    fqdn = host.computer_name if host.domain == "WORKGROUP" else f"{host.computer_name}.{host.domain}"
+    # setup.ps1 reads the DNS host name (IPGlobalProperties.HostName) and the NetBIOS name apart.
+    dns_name = host.dns_hostname or host.computer_name
+    fqdn = dns_name if host.domain == "WORKGROUP" else f"{dns_name}.{host.domain}"
     return {
-        "ansible_hostname": host.computer_name,
+        "ansible_hostname": dns_name,
         "ansible_netbios_name": host.computer_name.upper(),
         "ansible_nodename": fqdn,
         "ansible_fqdn": fqdn,
@@ -74,7 +79,7 @@ def windows_facts(host: SimHost) -> dict[str, Any]:
         "ansible_powershell_version": host.powershell_major_minor[0],
         "ansible_lastboot": datetime.fromtimestamp(host.boot_time, UTC).strftime("%Y-%m-%d %H:%M:%SZ"),
         "ansible_uptime_seconds": round(now - host.boot_time),
-        "ansible_reboot_pending": host.reboot_pending,
+        "ansible_reboot_pending": any(reason in _SETUP_REBOOT_REASONS for reason in host.reboot_reasons),
         "ansible_ip_addresses": [host.address],
         "ansible_interfaces": [
             {

@@ -1,6 +1,7 @@
 """agentroll.toolkit.win_agentroll_probe: everything the toolkit needs, read in one invocation.
 
-Mirrors plugins/modules/win_agentroll_probe.ps1 (docs/architecture.md, "The probe module").
+Mirrors plugins/modules/win_agentroll_probe.ps1 (docs/architecture.md, "The probe module"),
+including its warnings when a query fails (the host's ``failing_queries`` fault).
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from typing import Any
 
 from agentroll.sim.decoder import ModuleRun
 from agentroll.sim.handlers.base import ModuleResult, ModuleSpec, module_handler
-from agentroll.sim.host import Product, SimHost
+from agentroll.sim.host import PROBE_QUERIES, Product, SimHost
 
 _MIB = 1024 * 1024
 
@@ -21,34 +22,88 @@ _MIB = 1024 * 1024
 )
 def win_agentroll_probe(host: SimHost, run: ModuleRun, params: dict[str, Any]) -> ModuleResult:
     """Return identity, OS, hardware, disk, PowerShell, pending reboot and agent state; change nothing."""
-    return {
+    warnings: list[str] = []
+    failing = set(host.faults.failing_queries)
+    if "computer_system" in failing:
+        warnings.append(
+            "the computer name is read from the environment and RAM from Win32_OperatingSystem: "
+            f"the Win32_ComputerSystem query failed ({PROBE_QUERIES['computer_system']})"
+        )
+    size_mb: int | None = host.system_size_mb
+    free_mb: int | None = host.free_bytes() // _MIB
+    if "disk" in failing:
+        drive = host.system_drive
+        warnings.append(
+            f"the size and free space of {drive} are unknown: "
+            f"the Win32_LogicalDisk query (DeviceID='{drive}') failed ({PROBE_QUERIES['disk']})"
+        )
+        size_mb = free_mb = None
+    product_type = host.product_type
+    if "os_product_type" in failing:
+        warnings.append("the product type is unknown: Win32_OperatingSystem gave ProductType ''")
+        product_type = "unknown"
+    agent = agent_state(
+        host,
+        params["agent_product_id"],
+        params["agent_service_name"],
+        params["agent_display_name"],
+        warnings,
+    )
+    result: ModuleResult = {
         "changed": False,
         "computer_name": host.computer_name,
         "pending_computer_name": host.pending_computer_name,
         "os_caption": host.os_caption,
         "os_build": host.os_build,
-        "product_type": host.product_type,
+        "product_type": product_type,
         "architecture": host.architecture,
         "ram_mb": host.ram_mb,
         "system_drive": host.system_drive,
-        "system_size_mb": host.system_size_mb,
-        "system_free_mb": host.free_bytes() // _MIB,
+        "system_size_mb": size_mb,
+        "system_free_mb": free_mb,
         "powershell_version": host.powershell_version,
         "reboot_pending": host.reboot_pending,
         "reboot_pending_reasons": list(host.reboot_reasons),
-        "agent": agent_state(
-            host, params["agent_product_id"], params["agent_service_name"], params["agent_display_name"]
-        ),
+        "agent": agent,
     }
+    if warnings:
+        result["warnings"] = warnings
+    return result
 
 
 def agent_state(
-    host: SimHost, product_id: str | None, service_name: str | None, display_name: str | None
+    host: SimHost,
+    product_id: str | None,
+    service_name: str | None,
+    display_name: str | None,
+    warnings: list[str],
 ) -> dict[str, Any]:
-    """Find the agent by product id, then display name; its service by name."""
-    product = _find_product(host, product_id, display_name)
-    service = host.services.get(service_name.lower()) if service_name else None
-    installed = product is not None or (not product_id and not display_name and service is not None)
+    """Find the agent by product id, then display name; its service by name.
+
+    A failing product or service query (``failing_queries``) leaves what it would have told null
+    and appends the probe's warning to ``warnings``.
+    """
+    failing = set(host.faults.failing_queries)
+    by_product = bool(product_id or display_name)
+    product_known = not (by_product and "products" in failing)
+    service_known = not (service_name and "service" in failing)
+    if not product_known:
+        warnings.append(
+            "whether the agent is installed is unknown: the uninstall registry keys could not be read "
+            f"({PROBE_QUERIES['products']})"
+        )
+    if not service_known:
+        warnings.append(
+            "the state and start mode of the agent service are unknown: "
+            f"the Win32_Service query (Name='{service_name}') failed ({PROBE_QUERIES['service']})"
+        )
+    product = _find_product(host, product_id, display_name) if product_known else None
+    service = host.services.get(service_name.lower()) if service_name and service_known else None
+    installed: bool | None = None
+    if by_product:
+        installed = product is not None if product_known else None
+    elif service_known:
+        installed = service is not None
     state: dict[str, Any] = {
         "installed": installed,
         "product_id": product.product_id if product else None,
@@ -61,7 +116,7 @@ def agent_state(
     if service is not None:
         state["service_state"] = service.state
         state["service_start_mode"] = service.start_mode
-    elif service_name:
+    elif service_name and service_known:
         state["service_state"] = "missing"
     return state
 

@@ -207,7 +207,8 @@ def service_info(service: Service) -> dict[str, Any]:
         "service_type": "win32_own_process",
         "sid_info": "none",
         "start_mode": service.start_mode,
-        "state": service.state,
+        # win_service_info names a running service "started" (win_service says "running").
+        "state": "started" if running else "stopped",
         "triggers": [],
         "username": service.username,
         "wait_hint_ms": 0,
