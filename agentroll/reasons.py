@@ -10,7 +10,7 @@ or a key that ``LABELS`` names in words (steps, facts).
 
 A reason recorded by an older agentroll, or by a producer that only has a sentence, reads back as
 the code ``text`` and is shown as it was written; when the sentence is exactly a message of the
-catalogue (``connection refused``, ``computer rename``) it is shown translated.
+catalogue (``connection refused``, ``computer rename``, ``KNOWN_SENTENCES``) it is shown translated.
 
 Adding a reason: add its code and English template here (marked ``N_`` so that the extractor
 finds it), its translation to ``agentroll/locale/*/LC_MESSAGES/agentroll.po``, and produce
@@ -78,6 +78,10 @@ TEMPLATES: dict[str, str] = {
     "powershell_too_old": N_("Ansible requires PowerShell v{required}"),
     "details_hidden": N_("failed (details hidden: the task handles secrets)"),
 }
+
+#: Sentences other programs write that reach the reports as they are (``text`` reasons), translated
+#: whole. ansible-core's PowerShell bootstrap says this on a PC whose PowerShell is older than 5.1.
+KNOWN_SENTENCES: tuple[str, ...] = (N_("Ansible requires PowerShell v5.1"),)
 
 #: Values that are keys of a vocabulary, shown in words: value name → key → English label. The
 #: value name is the translation context; a key not listed is shown as it is (a task's own name).

@@ -17,7 +17,7 @@ from babel.messages.pofile import read_po
 
 from agentroll.i18n import LANGUAGES, catalog, path_of, timezone, translations
 from agentroll.model import HostState
-from agentroll.reasons import TEMPLATES, TEXT, Reason, reboot_cause, text
+from agentroll.reasons import KNOWN_SENTENCES, TEMPLATES, TEXT, Reason, reboot_cause, text
 from agentroll.reports import labels
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -203,6 +203,16 @@ def test_a_sentence_is_translated_only_when_the_catalogue_has_it() -> None:
     )
     assert text("the moon is in the wrong phase").render(vietnamese) == "the moon is in the wrong phase"
     assert text("").render(vietnamese) == ""
+
+
+def test_sentences_other_programs_write_are_translated_whole() -> None:
+    """ansible-core's own words for a PC whose PowerShell is too old reach the reports verbatim."""
+    for sentence in KNOWN_SENTENCES:
+        assert text(sentence).render(catalog("vi")) != sentence
+    unmanageable = Reason.from_value("Ansible requires PowerShell v5.1")
+    assert unmanageable.render(catalog("vi")) == Reason("powershell_too_old", {"required": "5.1"}).render(
+        catalog("vi")
+    )
 
 
 def test_an_unknown_code_stays_readable() -> None:
