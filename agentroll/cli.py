@@ -17,6 +17,7 @@ from typing import Any
 from tabulate import tabulate
 
 from agentroll import __version__
+from agentroll.i18n import timezone
 from agentroll.inventory import InventoryError, load_inventory
 from agentroll.model import Aspect, HostView, Inventory
 from agentroll.naming import is_correctly_named, standard_names
@@ -88,6 +89,15 @@ def _add_inventory_and_state(parser: argparse.ArgumentParser) -> None:
 # --- report -------------------------------------------------------------------------------------
 
 
+def _time_zone(name: str) -> str:
+    """``--tz``: an IANA time zone name, refused with one line when unknown."""
+    try:
+        timezone(name)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return name
+
+
 def _report_format(args: argparse.Namespace) -> str:
     """``--format``, else the one the ``-o`` suffix names, else text."""
     if args.format:
@@ -97,7 +107,9 @@ def _report_format(args: argparse.Namespace) -> str:
     return "text"
 
 
-def render_report(report: dict[str, Any], fmt: str, lang: str, district: str | None = None) -> str | bytes:
+def render_report(
+    report: dict[str, Any], fmt: str, lang: str, district: str | None = None, tz: str | None = None
+) -> str | bytes:
     """JSON here; every other format through ``agentroll.reports`` (imported only when needed)."""
     if fmt == "json":
         return to_json(report)
@@ -112,9 +124,7 @@ def render_report(report: dict[str, Any], fmt: str, lang: str, district: str | N
     render = getattr(reports, "render", None)
     if render is None:  # the renderers package is still being written
         raise CommandError(f"format '{fmt}' is not available yet (no agentroll.reports.render)")
-    if district is not None:
-        return render(report, fmt, lang, district=district)
-    return render(report, fmt, lang)
+    return render(report, fmt, lang, district=district, tz=tz)
 
 
 def command_report(args: argparse.Namespace) -> int:
@@ -125,7 +135,7 @@ def command_report(args: argparse.Namespace) -> int:
     inventory = _load_inventory(args)
     with _open_store(args.state) as store:
         report = report_from_store(inventory, store, template=args.template)
-    _emit(render_report(report, fmt, args.lang, args.district), args.output)
+    _emit(render_report(report, fmt, args.lang, args.district, args.tz), args.output)
     return 0
 
 
@@ -242,6 +252,12 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("-o", "--output", type=Path, default=None, help="write here instead of stdout")
     report.add_argument("--template", default=None, help="standard-name format (Jinja2)")
     report.add_argument("--district", default=None, help="issuer of the written reply (docx, reply-html)")
+    report.add_argument(
+        "--tz",
+        type=_time_zone,
+        default=None,
+        help="time zone of the times shown, e.g. Asia/Ho_Chi_Minh (default: agentroll_timezone, else that)",
+    )
     report.set_defaults(func=command_report)
 
     stragglers = commands.add_parser("stragglers", help="hosts a rerun should target (--limit @FILE)")

@@ -1,20 +1,17 @@
 """Can a PC take the agent? OS family from caption/build/product type, and measured-vs-required checks.
 
-Every shortfall is a ``Shortfall(code, measured, required, subject)``; ``str()`` of it is the
-English reason and the code lets translators (``agentroll/i18n.py``) phrase it in Vietnamese. The
-codes, their fields and their English phrasing are stable:
+Every shortfall is an ``agentroll.reasons.Reason`` whose values are the measured and the required
+value (English templates in ``agentroll.reasons.TEMPLATES``):
 
-- ``os``: subject = OS name, measured = build, required = the supported OS names;
-  "OS Windows 7 (build 7601) not supported"
-- ``os_build``: subject = OS name, measured = build, required = minimum build;
-  "OS Windows 10 build 10240 < 17763"
-- ``architecture``: measured = architecture, required = the allowed ones; "architecture x86 not in x64"
-- ``ram``: measured and required in MB; "RAM 1024 MB < 2048 MB"
-- ``disk``: subject = system drive, measured and required in MB; "free space on C: 900 MB < 2048 MB"
-- ``powershell``: measured and required versions; "PowerShell 2.0 < 5.1"
-- ``unknown_fact``: subject = the missing fact's key (``os_build``, ``architecture``, ``ram_mb``,
-  ``system_free_mb``, ``powershell_version``), measured = "", required = what would be needed;
-  "RAM unknown" (labels in ``FACT_LABELS``)
+- ``os``: ``os`` (name), ``build``, ``supported`` (OS names); "OS Windows 7 (build 7601) not supported"
+- ``os_build``: ``os``, ``measured`` and ``required`` builds; "OS Windows 10 build 10240 < 17763"
+- ``architecture``: ``measured``, ``required`` (allowed ones); "architecture x86 not in x64"
+- ``ram``: ``measured`` and ``required`` in MB; "RAM 1024 MB < 2048 MB"
+- ``disk``: ``drive``, ``measured`` and ``required`` free MB; "free space on C: 900 MB < 2048 MB"
+  (``system_drive_space`` when the drive letter is unknown)
+- ``powershell``: ``measured`` and ``required`` versions; "PowerShell 2.0 < 5.1"
+- ``unknown_fact``: ``fact`` (``os_build``, ``architecture``, ``ram_mb``, ``system_free_mb``,
+  ``powershell_version``) and ``required``; "RAM unknown"
 
 A missing fact makes the host ineligible: the agent is only installed where it is known to fit.
 """
@@ -23,8 +20,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
+
+from agentroll.reasons import Reason
 
 #: OS family → display name used in reasons.
 OS_DISPLAY_NAMES: dict[str, str] = {
@@ -93,16 +92,6 @@ _ARCHITECTURE_ALIASES: dict[str, str] = {
 }
 
 _VERSION_PATTERN = re.compile(r"\d+(\.\d+)*")
-
-#: English labels of facts, for ``unknown_fact`` reasons.
-FACT_LABELS: dict[str, str] = {
-    "os_build": "OS build",
-    "os_family": "OS",
-    "architecture": "architecture",
-    "ram_mb": "RAM",
-    "system_free_mb": "free space on the system drive",
-    "powershell_version": "PowerShell version",
-}
 
 
 def os_family(caption: str, build: int, product_type: str) -> str:
@@ -221,52 +210,26 @@ def _is_int(value: Any) -> bool:
 
 
 @dataclass(frozen=True)
-class Shortfall:
-    """One way a PC falls short of the requirements; ``str()`` is the English reason."""
-
-    code: str
-    measured: str
-    required: str
-    subject: str = ""
-
-    def __str__(self) -> str:
-        match self.code:
-            case "os":
-                return f"OS {self.subject} (build {self.measured}) not supported"
-            case "os_build":
-                return f"OS {self.subject} build {self.measured} < {self.required}"
-            case "architecture":
-                return f"architecture {self.measured} not in {self.required}"
-            case "ram":
-                return f"RAM {self.measured} < {self.required}"
-            case "disk":
-                return f"free space on {self.subject} {self.measured} < {self.required}"
-            case "powershell":
-                return f"PowerShell {self.measured} < {self.required}"
-            case "unknown_fact":
-                return f"{FACT_LABELS.get(self.subject, self.subject)} unknown"
-        return f"{self.code}: {self.measured} < {self.required}"
-
-
-@dataclass(frozen=True)
 class Eligibility:
     """Whether a PC can take the agent, and every shortfall if not."""
 
     eligible: bool
-    reasons: tuple[str, ...]
-    details: tuple[Shortfall, ...] = field(default=())
+    reasons: tuple[Reason, ...] = ()
 
     @classmethod
-    def from_shortfalls(cls, shortfalls: tuple[Shortfall, ...]) -> Eligibility:
-        return cls(eligible=not shortfalls, reasons=tuple(str(s) for s in shortfalls), details=shortfalls)
+    def from_reasons(cls, reasons: tuple[Reason, ...]) -> Eligibility:
+        """Eligible exactly when nothing falls short."""
+        return cls(eligible=not reasons, reasons=reasons)
 
-    @property
-    def reason_codes(self) -> tuple[str, ...]:
-        return tuple(shortfall.code for shortfall in self.details)
+    @classmethod
+    def from_value(cls, value: Mapping[str, Any]) -> Eligibility:
+        """From an ``eligibility`` observation value (reasons of older stores are bare strings)."""
+        reasons = tuple(Reason.from_value(reason) for reason in value.get("reasons") or ())
+        return cls(eligible=bool(value.get("eligible")), reasons=reasons)
 
     def as_value(self) -> dict[str, Any]:
         """The ``eligibility`` observation value."""
-        return {"eligible": self.eligible, "reasons": list(self.reasons)}
+        return {"eligible": self.eligible, "reasons": [reason.as_value() for reason in self.reasons]}
 
 
 def _int_fact(facts: Mapping[str, Any], key: str) -> int | None:
@@ -282,12 +245,12 @@ def _int_fact(facts: Mapping[str, Any], key: str) -> int | None:
         return None
 
 
-def _unknown(fact: str, required: str) -> Shortfall:
-    return Shortfall("unknown_fact", measured="", required=required, subject=fact)
+def _unknown(fact: str, required: Any) -> Reason:
+    return Reason("unknown_fact", {"fact": fact, "required": required})
 
 
-def _os_shortfalls(requirements: Requirements, facts: Mapping[str, Any]) -> list[Shortfall]:
-    supported = ", ".join(OS_DISPLAY_NAMES[f] for f in requirements.os_min_builds)
+def _os_shortfalls(requirements: Requirements, facts: Mapping[str, Any]) -> list[Reason]:
+    supported = [OS_DISPLAY_NAMES[f] for f in requirements.os_min_builds]
     build = _int_fact(facts, "os_build")
     if build is None:
         return [_unknown("os_build", supported)]
@@ -296,52 +259,53 @@ def _os_shortfalls(requirements: Requirements, facts: Mapping[str, Any]) -> list
     name = OS_DISPLAY_NAMES.get(family) or caption.removeprefix("Microsoft ").strip() or "unknown"
     minimum = requirements.os_min_builds.get(family)
     if minimum is None:
-        return [Shortfall("os", measured=str(build), required=supported, subject=name)]
+        return [Reason("os", {"os": name, "build": build, "supported": supported})]
     if build < minimum:
-        return [Shortfall("os_build", measured=str(build), required=str(minimum), subject=name)]
+        return [Reason("os_build", {"os": name, "measured": build, "required": minimum})]
     return []
 
 
-def _architecture_shortfalls(requirements: Requirements, facts: Mapping[str, Any]) -> list[Shortfall]:
-    allowed = ", ".join(sorted(requirements.architectures))
+def _architecture_shortfalls(requirements: Requirements, facts: Mapping[str, Any]) -> list[Reason]:
+    allowed = sorted(requirements.architectures)
     raw = facts.get("architecture")
     if not raw:
         return [_unknown("architecture", allowed)]
     architecture = normalize_architecture(raw)
     if architecture not in requirements.architectures:
-        return [Shortfall("architecture", measured=architecture, required=allowed)]
+        return [Reason("architecture", {"measured": architecture, "required": allowed})]
     return []
 
 
-def _ram_shortfalls(requirements: Requirements, facts: Mapping[str, Any]) -> list[Shortfall]:
-    required = f"{requirements.min_ram_mb} MB"
+def _ram_shortfalls(requirements: Requirements, facts: Mapping[str, Any]) -> list[Reason]:
     ram = _int_fact(facts, "ram_mb")
     if ram is None:
-        return [_unknown("ram_mb", required)]
+        return [_unknown("ram_mb", requirements.min_ram_mb)]
     if ram < requirements.min_ram_mb:
-        return [Shortfall("ram", measured=f"{ram} MB", required=required)]
+        return [Reason("ram", {"measured": ram, "required": requirements.min_ram_mb})]
     return []
 
 
-def _disk_shortfalls(requirements: Requirements, facts: Mapping[str, Any]) -> list[Shortfall]:
-    required = f"{requirements.min_system_free_mb} MB"
+def _disk_shortfalls(requirements: Requirements, facts: Mapping[str, Any]) -> list[Reason]:
+    required = requirements.min_system_free_mb
     free = _int_fact(facts, "system_free_mb")
     if free is None:
         return [_unknown("system_free_mb", required)]
-    if free < requirements.min_system_free_mb:
-        drive = str(facts.get("system_drive") or "the system drive")
-        return [Shortfall("disk", measured=f"{free} MB", required=required, subject=drive)]
+    if free < required:
+        drive = facts.get("system_drive")
+        if not drive:
+            return [Reason("system_drive_space", {"measured": free, "required": required})]
+        return [Reason("disk", {"drive": str(drive), "measured": free, "required": required})]
     return []
 
 
-def _powershell_shortfalls(requirements: Requirements, facts: Mapping[str, Any]) -> list[Shortfall]:
+def _powershell_shortfalls(requirements: Requirements, facts: Mapping[str, Any]) -> list[Reason]:
     measured = str(facts.get("powershell_version") or "").strip()
     try:
         enough = _version_at_least(measured, requirements.min_powershell)
     except ValueError:
         return [_unknown("powershell_version", requirements.min_powershell)]
     if not enough:
-        return [Shortfall("powershell", measured=measured, required=requirements.min_powershell)]
+        return [Reason("powershell", {"measured": measured, "required": requirements.min_powershell})]
     return []
 
 
@@ -354,4 +318,4 @@ def evaluate(requirements: Requirements, facts: Mapping[str, Any]) -> Eligibilit
         + _disk_shortfalls(requirements, facts)
         + _powershell_shortfalls(requirements, facts)
     )
-    return Eligibility.from_shortfalls(tuple(shortfalls))
+    return Eligibility.from_reasons(tuple(shortfalls))

@@ -19,7 +19,8 @@ Which groups are units (walking the tree below ``units`` top-down, in inventory 
   ``units`` belongs to no unit, which is an error (a group holding hosts is a unit, by the first rule).
 
 The deadline (``agentroll_deadline``, ``YYYY-MM-DD``) is taken from the unit, else from the nearest
-grouping group above it, else from ``units``, else from ``all``.
+grouping group above it, else from ``units``, else from ``all``. The time zone the reports show
+times in (``agentroll_timezone``, an IANA name) is taken from ``units``, else from ``all``.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, TypedDict
 
+from agentroll.i18n import timezone
 from agentroll.model import Host, Inventory, Unit
 
 UNITS_GROUP = "units"
@@ -44,7 +46,7 @@ UNIT_VARS = ("agentroll_unit_code", "agentroll_unit_name", "agentroll_licenses")
 #: The host variables the toolkit reads; the loader copies only these, so that secrets (and inline
 #: vault strings, which ansible-core decrypts lazily) are never touched.
 HOST_VARS = ("ansible_host", "agentroll_owner", "agentroll_standard_name", "agentroll_mac")
-GROUP_VARS = (*UNIT_VARS, "agentroll_deadline", "agentroll_name_template")
+GROUP_VARS = (*UNIT_VARS, "agentroll_deadline", "agentroll_name_template", "agentroll_timezone")
 #: Entries agentroll keeps inside an inventory directory that are not inventory sources: the roster
 #: spreadsheet the inventory was imported from, and the simulated fleet standing for its PCs.
 #: (ansible.cfg should list them in ``[inventory] ignore_patterns`` for ansible-playbook, too.)
@@ -92,10 +94,15 @@ def build_inventory(groups: Mapping[str, GroupData], hosts: Mapping[str, HostDat
     _check_duplicate_addresses(inventory_hosts, errors)
     top_deadline = _deadline_of((UNITS_GROUP, "all"), groups, errors)
     name_template = _name_template_of((UNITS_GROUP, "all"), groups, errors)
+    zone = _timezone_of((UNITS_GROUP, "all"), groups, errors)
     if errors:
         raise InventoryError("\n".join(dict.fromkeys(errors)))
     return Inventory(
-        units=tuple(units), hosts=tuple(inventory_hosts), deadline=top_deadline, name_template=name_template
+        units=tuple(units),
+        hosts=tuple(inventory_hosts),
+        deadline=top_deadline,
+        name_template=name_template,
+        timezone=zone,
     )
 
 
@@ -208,6 +215,23 @@ def _name_template_of(
                 return value
             errors.append(f"group '{name}': agentroll_name_template {value!r} is not a template string")
             return None
+    return None
+
+
+def _timezone_of(source: Iterable[str], groups: Mapping[str, GroupData], errors: list[str]) -> str | None:
+    """Return the district's ``agentroll_timezone`` (from ``units``, else ``all``), if set and known."""
+    for name in source:
+        group_vars = _group(groups, name).get("vars") or {}
+        if "agentroll_timezone" in group_vars:
+            value = group_vars["agentroll_timezone"]
+            try:
+                if not isinstance(value, str) or not value.strip():
+                    raise ValueError(f"{value!r} is not a time zone name such as 'Asia/Ho_Chi_Minh'")
+                timezone(value.strip())
+            except ValueError as error:
+                errors.append(f"group '{name}': agentroll_timezone: {error}")
+                return None
+            return value.strip()
     return None
 
 

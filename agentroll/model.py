@@ -10,6 +10,8 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
+from agentroll.reasons import Reason
+
 
 class HostState(StrEnum):
     """The state of one PC, most specific first (the design's contract)."""
@@ -90,6 +92,8 @@ class Inventory:
     hosts: tuple[Host, ...]
     deadline: date | None = None
     name_template: str | None = None
+    #: IANA time zone of the human reports (``agentroll_timezone``); None: the default.
+    timezone: str | None = None
 
     def unit(self, code: str) -> Unit:
         for unit in self.units:
@@ -150,7 +154,7 @@ class HostView:
 
 @dataclass(frozen=True)
 class Assessment:
-    """A host's derived state and the human-readable reasons behind it."""
+    """A host's derived state and the reasons behind it (rendered only by the reports)."""
 
     state: HostState
-    reasons: tuple[str, ...] = ()
+    reasons: tuple[Reason, ...] = ()

@@ -15,9 +15,7 @@ from agentroll.eligibility import Eligibility, Requirements, evaluate
 from agentroll.model import Aspect, ContactStatus, Host, HostView, Inventory
 from agentroll.naming import is_correctly_named, standard_names
 from agentroll.observe import agent_from_probe, facts_from_probe, name_from_probe
-
-#: Reason given for a host whose eligibility has never been measured.
-NEVER_PROBED = "eligibility unknown: never probed"
+from agentroll.reasons import Reason
 
 
 @dataclass(frozen=True)
@@ -27,14 +25,14 @@ class HostPlan:
     host: str
     unit: str
     eligible: bool
-    reasons: tuple[str, ...]
+    reasons: tuple[Reason, ...]
     standard_name: str
     computer_name: str | None
     rename: bool
     installed: bool
     license_granted: bool
     install: bool
-    license_reason: str | None
+    license_reason: Reason | None
 
 
 @dataclass(frozen=True)
@@ -45,11 +43,14 @@ class Plan:
     reallocation: tuple[Move, ...]
 
     def as_dict(self) -> dict[str, Any]:
-        """JSON-ready form: hosts keyed by name as plain dicts, moves as ``{from, to, licenses}``."""
+        """JSON-ready form: hosts keyed by name as plain dicts (reasons in their JSON form), moves as
+        ``{from, to, licenses}``."""
         hosts = {}
         for name, host_plan in self.hosts.items():
             plain = asdict(host_plan)
-            plain["reasons"] = list(host_plan.reasons)
+            plain["reasons"] = [reason.as_value() for reason in host_plan.reasons]
+            license_reason = host_plan.license_reason
+            plain["license_reason"] = license_reason.as_value() if license_reason else None
             hosts[name] = plain
         return {"hosts": hosts, "reallocation": [move.as_dict() for move in self.reallocation]}
 
@@ -63,18 +64,19 @@ class _Known:
     computer_name: str | None
     pending_name: str | None
     unmanageable: bool
-    unmanageable_reason: str | None = None
+    unmanageable_reason: Any = None
 
     @property
-    def reasons(self) -> tuple[str, ...]:
+    def reasons(self) -> tuple[Reason, ...]:
         """Eligibility reasons; when never measured, why not."""
         if self.eligibility is not None:
             return self.eligibility.reasons
+        if self.unmanageable and self.unmanageable_reason:
+            cause = Reason.from_value(self.unmanageable_reason).as_value()
+            return (Reason("unmanageable_because", {"cause": cause}),)
         if self.unmanageable:
-            return (
-                f"unmanageable: {self.unmanageable_reason}" if self.unmanageable_reason else "unmanageable",
-            )
-        return (NEVER_PROBED,)
+            return (Reason("unmanageable"),)
+        return (Reason("never_probed"),)
 
     @property
     def known_eligible(self) -> bool:
@@ -112,8 +114,7 @@ def _from_view(view: HostView | None, requirements: Requirements) -> _Known:
     if facts:
         eligibility = evaluate(requirements, facts)
     elif stored is not None:
-        reasons = tuple(str(reason) for reason in stored.get("reasons") or ())
-        eligibility = Eligibility(eligible=bool(stored.get("eligible")), reasons=reasons)
+        eligibility = Eligibility.from_value(stored)
     agent, name = view.value(Aspect.AGENT) or {}, view.value(Aspect.NAME) or {}
     contact = view.value(Aspect.CONTACT) or {}
     return _Known(
@@ -128,15 +129,14 @@ def _from_view(view: HostView | None, requirements: Requirements) -> _Known:
 
 def _license_reason(
     host: Host, known: _Known, granted: bool, inventory: Inventory, holders: int
-) -> str | None:
+) -> Reason | None:
     """Why an eligible or installed host holds no license; None when it holds one or needs none."""
     if granted or not (known.installed or known.known_eligible):
         return None
     unit = inventory.unit(host.unit)
-    # Fixed plural phrasing even for 1: translators match these reasons by pattern.
     if known.installed:
-        return f"over allocation: {unit.code} has {unit.licenses} licenses, {holders} PCs with the agent"
-    return f"waiting for a license: {unit.code} has {unit.licenses} licenses, {holders} eligible PCs"
+        return Reason("over_allocation", {"unit": unit.code, "licenses": unit.licenses, "installed": holders})
+    return Reason("license_waiting", {"unit": unit.code, "licenses": unit.licenses, "eligible": holders})
 
 
 def _needs_rename(known: _Known, standard_name: str) -> bool:

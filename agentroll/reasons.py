@@ -3,25 +3,125 @@
 A reason is a code plus the values that make it concrete (measured, required, exit code, cause),
 e.g. ``Reason("ram", {"measured": 1024, "required": 2048})``. Observations, assessments and the
 report JSON carry reasons as plain mappings (``{"code": "ram", "measured": 1024, "required":
-2048}``); only a renderer turns them into words, in the reader's language, from the template
-registered for the code. A reason recorded by an older agentroll as a bare English string reads
-back as the code ``text`` and is shown as it was written.
+2048}``); only a renderer turns them into words, in the reader's language: the code's English
+template (``TEMPLATES``) is the gettext msgid, translated first, then filled with the values. A
+value may itself be a reason (``step_failed`` carries the error), a list (shown comma-separated),
+or a key that ``LABELS`` names in words (steps, facts).
+
+A reason recorded by an older agentroll, or by a producer that only has a sentence, reads back as
+the code ``text`` and is shown as it was written; when the sentence is exactly a message of the
+catalogue (``connection refused``, ``computer rename``, ``KNOWN_SENTENCES``) it is shown translated.
+
+Adding a reason: add its code and English template here (marked ``N_`` so that the extractor
+finds it), its translation to ``agentroll/locale/*/LC_MESSAGES/agentroll.po``, and produce
+``Reason(code, values).as_value()``.
 """
 
 from __future__ import annotations
 
+import gettext
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
+
+from agentroll.i18n import N_, NP_
 
 #: The code of a reason that is only a sentence (recorded by an older agentroll, or free text).
 TEXT = "text"
 
 #: English template of each reason code; ``{name}`` placeholders are filled from the reason's
-#: values. Translations are keyed by these templates (see ``agentroll.i18n``).
+#: values after translation. The templates are the msgids of the translations.
 TEMPLATES: dict[str, str] = {
     TEXT: "{text}",
+    # Eligibility: measured against required (agentroll.eligibility).
+    "os": N_("OS {os} (build {build}) not supported"),
+    "os_build": N_("OS {os} build {measured} < {required}"),
+    "architecture": N_("architecture {measured} not in {required}"),
+    "ram": N_("RAM {measured} MB < {required} MB"),
+    "disk": N_("free space on {drive} {measured} MB < {required} MB"),
+    "system_drive_space": N_("free space on the system drive {measured} MB < {required} MB"),
+    "powershell": N_("PowerShell {measured} < {required}"),
+    "unknown_fact": N_("{fact} unknown"),
+    # The plan (agentroll.plan).
+    "never_probed": N_("eligibility unknown: never probed"),
+    "unmanageable": N_("unmanageable"),
+    "unmanageable_because": N_("unmanageable: {cause}"),
+    "license_waiting": N_("waiting for a license: {unit} has {licenses} licenses, {eligible} eligible PCs"),
+    "over_allocation": N_("over allocation: {unit} has {licenses} licenses, {installed} PCs with the agent"),
+    # Host states (agentroll.states).
+    "service_stopped": N_("service {service} is stopped"),
+    "service_missing": N_("service {service} is missing"),
+    "service_state_unknown": N_("service {service} state unknown"),
+    "agent_service_stopped": N_("agent service is stopped"),
+    "agent_service_missing": N_("agent service is missing"),
+    "agent_service_state_unknown": N_("agent service state unknown"),
+    "name_mismatch": N_('computer name "{computer_name}" != standard "{standard_name}"'),
+    "pending_name_mismatch": N_('pending computer name "{pending_name}" != standard "{standard_name}"'),
+    "name_unknown": N_('computer name unknown, standard "{standard_name}"'),
+    "reboot_pending": N_("reboot pending"),
+    "step_failed": N_("{step}: {error}"),
+    "step_failed_silently": N_("{step} failed"),
+    "unknown_failure": N_("unknown failure"),
+    # Why a reboot is pending: the probe module's words (reboot_pending_reasons), and the installer.
+    "reboot_rename": N_("computer rename"),
+    "reboot_windows_update": N_("windows update"),
+    "reboot_servicing": N_("component based servicing"),
+    "reboot_file_rename": N_("pending file rename operations"),
+    "installer_exit_code": N_("installer exit code {exit_code}"),
+    "reboot_installer": N_("installer requested a reboot (exit code {exit_code})"),
+    # Contact: why a PC could not be reached or managed.
+    "connection_refused": N_("connection refused"),
+    "timed_out": N_("timed out"),
+    "credentials_rejected": N_("credentials rejected"),
+    "connection_dropped": N_("connection dropped"),
+    "host_not_found": N_("host not found"),
+    "powershell_too_old": N_("Ansible requires PowerShell v{required}"),
+    "details_hidden": N_("failed (details hidden: the task handles secrets)"),
 }
+
+#: Sentences other programs write that reach the reports as they are (``text`` reasons), translated
+#: whole. ansible-core's PowerShell bootstrap says this on a PC whose PowerShell is older than 5.1.
+KNOWN_SENTENCES: tuple[str, ...] = (N_("Ansible requires PowerShell v5.1"),)
+
+#: Values that are keys of a vocabulary, shown in words: value name → key → English label. The
+#: value name is the translation context; a key not listed is shown as it is (a task's own name).
+LABELS: dict[str, dict[str, str]] = {
+    "step": {
+        "preflight": NP_("step", "preflight"),
+        "probe": NP_("step", "probe"),
+        "plan": NP_("step", "plan"),
+        "install": NP_("step", "install"),
+        "service": NP_("step", "service"),
+        "rename": NP_("step", "rename"),
+        "reboot": NP_("step", "reboot"),
+        "verify": NP_("step", "verify"),
+    },
+    "fact": {
+        "os_build": NP_("fact", "OS build"),
+        "architecture": NP_("fact", "architecture"),
+        "ram_mb": NP_("fact", "RAM"),
+        "system_free_mb": NP_("fact", "free space on the system drive"),
+        "powershell_version": NP_("fact", "PowerShell version"),
+    },
+}
+
+#: The probe module's words for why a reboot is pending, and their codes.
+REBOOT_CAUSES: dict[str, str] = {
+    TEMPLATES[code]: code
+    for code in ("reboot_rename", "reboot_windows_update", "reboot_servicing", "reboot_file_rename")
+}
+
+
+class Translator(Protocol):
+    """What rendering needs of a catalogue (``gettext.NullTranslations`` and ``i18n.Catalog`` fit)."""
+
+    def gettext(self, message: str, /) -> str: ...
+
+    def pgettext(self, context: str, message: str, /) -> str: ...
+
+
+#: English: the msgids themselves.
+ENGLISH: Translator = gettext.NullTranslations()
 
 
 @dataclass(frozen=True)
@@ -45,18 +145,47 @@ class Reason:
             return cls(str(value["code"]), values)
         return cls(TEXT, {"text": str(value)})
 
-    def english(self) -> str:
-        """The reason in English; an unknown code or a missing value falls back to readable data."""
+    def render(self, translator: Translator) -> str:
+        """The reason in the translator's language; unknown codes or missing values stay readable."""
+        if self.code == TEXT:
+            sentence = str(self.values.get("text", ""))
+            return translator.gettext(sentence) if sentence else sentence
+        shown = {key: _shown(key, value, translator) for key, value in self.values.items()}
         template = TEMPLATES.get(self.code)
         if template is not None:
             try:
-                return template.format(**self.values)
+                return translator.gettext(template).format(**shown)
             except (KeyError, IndexError, ValueError):
                 pass
-        details = ", ".join(f"{key} {value}" for key, value in self.values.items())
-        return f"{self.code.replace('_', ' ')}: {details}" if details else self.code.replace("_", " ")
+        details = ", ".join(f"{key} {value}" for key, value in shown.items())
+        label = self.code.replace("_", " ")
+        return f"{label}: {details}" if details else label
+
+    def english(self) -> str:
+        """The reason in English."""
+        return self.render(ENGLISH)
+
+
+def _shown(key: str, value: Any, translator: Translator) -> str:
+    """One value in words: nested reasons rendered, lists joined, vocabulary keys named."""
+    if isinstance(value, Mapping) and value.get("code"):
+        return Reason.from_value(value).render(translator)
+    if isinstance(value, list | tuple):
+        return ", ".join(_shown(key, item, translator) for item in value)
+    if value is None:
+        return ""
+    vocabulary = LABELS.get(key)
+    if vocabulary is not None and str(value) in vocabulary:
+        return translator.pgettext(key, vocabulary[str(value)])
+    return str(value)
 
 
 def text(sentence: str) -> Reason:
     """A free-text reason (an error message the PC or Ansible gave, already one line)."""
     return Reason(TEXT, {"text": sentence})
+
+
+def reboot_cause(words: str) -> Reason:
+    """A reboot cause as the probe module words it (``computer rename``), as a reason."""
+    code = REBOOT_CAUSES.get(words.strip().lower())
+    return Reason(code) if code else text(words)

@@ -18,10 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from agentroll import coverage, naming, states
+from agentroll.i18n import DEFAULT_TIMEZONE, timezone
 from agentroll.model import STRAGGLER_STATES, Aspect, Host, HostState, HostView, Inventory, Run, Unit
 from agentroll.store import Store
 
 SCHEMA_ID = "agentroll.coverage/1"
+#: Additive revisions of the schema (agentroll/schemas/README.md): 1 added ``causes`` and ``timezone``.
+SCHEMA_MINOR = 1
 SCHEMA_PATH = Path(__file__).parent / "schemas" / "coverage-1.json"
 
 #: States of hosts that can never use a license where they are: their licenses may move elsewhere.
@@ -45,21 +48,26 @@ def build_report(
     host names to standard names; ``history_views`` maps a run id to the views as they stood after
     that run, for the ``history`` series (runs without an entry are left out of it).
     """
+    zone_name = inventory.timezone or DEFAULT_TIMEZONE
+    # Deadlines are the district's dates: count days from the report's local date.
+    today = generated_at.astimezone(timezone(zone_name)).date()
     hosts = [_host_entry(host, views.get(host.name), names, generated_at) for host in inventory.hosts]
     hosts.sort(key=lambda entry: (entry["unit"], entry["host"]))
     usable = {unit.code: _count(hosts, unit.code, _is_usable) for unit in inventory.units}
     unused = coverage.unused_licenses(inventory, usable)
     units = [
-        _unit_entry(unit, hosts, usable[unit.code], unused.get(unit.code, 0), generated_at)
+        _unit_entry(unit, hosts, usable[unit.code], unused.get(unit.code, 0), today)
         for unit in inventory.units
     ]
     total_licenses = sum(unit.licenses for unit in inventory.units)
     total_installed = sum(1 for entry in hosts if entry["_installed"])
     report: Report = {
         "schema": SCHEMA_ID,
+        "schema_minor": SCHEMA_MINOR,
         "generated_at": _iso(generated_at),
+        "timezone": zone_name,
         "deadline": _iso_date(inventory.deadline),
-        "days_left": _days_left(inventory.deadline, generated_at),
+        "days_left": _days_left(inventory.deadline, today),
         "totals": {
             "licenses": total_licenses,
             "hosts": len(hosts),
@@ -96,7 +104,8 @@ def _host_entry(
         "host": host.name,
         "unit": host.unit,
         "state": str(assessment.state),
-        "reasons": list(assessment.reasons),
+        "reasons": [reason.english() for reason in assessment.reasons],
+        "causes": [reason.as_value() for reason in assessment.reasons],
         "computer_name": name_value.get("computer_name"),
         "standard_name": standard_name,
         "last_seen": _last_answered(view),
@@ -152,12 +161,12 @@ def _count(
 
 
 def _unit_entry(
-    unit: Unit, hosts: Sequence[Mapping[str, Any]], usable: int, unused: int, generated_at: datetime
+    unit: Unit, hosts: Sequence[Mapping[str, Any]], usable: int, unused: int, today: date
 ) -> dict[str, Any]:
     """One unit's row: its hosts' arithmetic, license balance and deadline risk."""
     mine = [entry for entry in hosts if entry["unit"] == unit.code]
     installed = sum(1 for entry in mine if entry["_installed"])
-    days_left = _days_left(unit.deadline, generated_at)
+    days_left = _days_left(unit.deadline, today)
     return {
         "code": unit.code,
         "name": unit.name,
@@ -224,9 +233,9 @@ def _iso_date(day: date | None) -> str | None:
     return day.isoformat() if day else None
 
 
-def _days_left(deadline: date | None, generated_at: datetime) -> int | None:
-    """Days from the report's date to the deadline (negative once passed), or None."""
-    return (deadline - generated_at.date()).days if deadline else None
+def _days_left(deadline: date | None, today: date) -> int | None:
+    """Days from the report's local date to the deadline (negative once passed), or None."""
+    return (deadline - today).days if deadline else None
 
 
 def _age_days(observed_at: datetime, generated_at: datetime) -> int:

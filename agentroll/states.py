@@ -9,10 +9,16 @@ installed: reboot pending → reboot_pending, service not running → agent_unhe
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
+from agentroll.eligibility import Eligibility
 from agentroll.model import Aspect, Assessment, ContactStatus, HostState, HostView
 from agentroll.naming import is_correctly_named
+from agentroll.reasons import Reason, reboot_cause
+
+#: An older store keeps several reboot causes in one string, joined with this.
+_JOINED_CAUSES = "; "
 
 
 def is_installed(view: HostView) -> bool:
@@ -21,10 +27,10 @@ def is_installed(view: HostView) -> bool:
     return bool(agent and agent.get("installed"))
 
 
-def _reason(value: dict[str, Any] | None) -> tuple[str, ...]:
+def _reason(value: Mapping[str, Any] | None) -> tuple[Reason, ...]:
     """The observation's ``reason`` as a one-element tuple, or () when it has none."""
     reason = (value or {}).get("reason")
-    return (str(reason),) if reason else ()
+    return (Reason.from_value(reason),) if reason else ()
 
 
 def _current_failure(view: HostView) -> dict[str, Any] | None:
@@ -35,25 +41,27 @@ def _current_failure(view: HostView) -> dict[str, Any] | None:
     return failure.value
 
 
-def _failure_reason(failure: dict[str, Any]) -> str:
-    task, reason = failure.get("task"), failure.get("reason")
-    if task and reason:
-        return f"{task}: {reason}"
-    return str(task or reason or "unknown failure")
+def _failure_reason(failure: Mapping[str, Any]) -> Reason:
+    """The failed step and its error; a free task name is kept as the step."""
+    step, error = failure.get("task"), failure.get("reason")
+    if step and error:
+        return Reason("step_failed", {"step": str(step), "error": Reason.from_value(error).as_value()})
+    if step:
+        return Reason("step_failed_silently", {"step": str(step)})
+    return Reason.from_value(error) if error else Reason("unknown_failure")
 
 
-def _service_problem(agent: dict[str, Any]) -> str | None:
+def _service_problem(agent: Mapping[str, Any]) -> Reason | None:
     """Why the agent's service is not running, or None when it runs."""
     state = agent.get("service_state")
     if state == "running":
         return None
-    service = f"service {agent['service_name']}" if agent.get("service_name") else "agent service"
-    if state is None:
-        return f"{service} state unknown"
-    return f"{service} is {state}"
+    problem = {None: "service_state_unknown", "missing": "service_missing"}.get(state, "service_stopped")
+    service = agent.get("service_name")
+    return Reason(problem, {"service": service}) if service else Reason(f"agent_{problem}")
 
 
-def _name_problem(view: HostView, standard_name: str | None) -> str | None:
+def _name_problem(view: HostView, standard_name: str | None) -> Reason | None:
     """Why the computer name is not the standard name, or None when it is (or no standard exists)."""
     if standard_name is None:
         return None
@@ -63,18 +71,30 @@ def _name_problem(view: HostView, standard_name: str | None) -> str | None:
     if pending:
         if is_correctly_named(pending, standard_name):
             return None
-        return f'pending computer name "{pending}" != standard "{standard_name}"'
+        return Reason("pending_name_mismatch", {"pending_name": pending, "standard_name": standard_name})
     if current is None:
-        return f'computer name unknown, standard "{standard_name}"'
+        return Reason("name_unknown", {"standard_name": standard_name})
     if is_correctly_named(current, standard_name):
         return None
-    return f'computer name "{current}" != standard "{standard_name}"'
+    return Reason("name_mismatch", {"computer_name": current, "standard_name": standard_name})
+
+
+def _reboot_causes(reboot: Mapping[str, Any]) -> tuple[Reason, ...]:
+    """Why a reboot is pending: a reason, a list of them, or an older store's joined causes."""
+    cause = reboot.get("reason")
+    if not cause:
+        return (Reason("reboot_pending"),)
+    if isinstance(cause, str):
+        return tuple(reboot_cause(words) for words in cause.split(_JOINED_CAUSES) if words.strip())
+    if isinstance(cause, list):
+        return tuple(Reason.from_value(item) for item in cause) or (Reason("reboot_pending"),)
+    return (Reason.from_value(cause),)
 
 
 def _assess_installed(view: HostView, standard_name: str | None) -> Assessment:
     reboot = view.value(Aspect.REBOOT) or {}
     if reboot.get("pending"):
-        return Assessment(HostState.REBOOT_PENDING, _reason(reboot) or ("reboot pending",))
+        return Assessment(HostState.REBOOT_PENDING, _reboot_causes(reboot))
     service_problem = _service_problem(view.value(Aspect.AGENT) or {})
     if service_problem:
         return Assessment(HostState.AGENT_UNHEALTHY, (service_problem,))
@@ -87,7 +107,7 @@ def _assess_installed(view: HostView, standard_name: str | None) -> Assessment:
 def _assess_not_installed(view: HostView) -> Assessment:
     eligibility = view.value(Aspect.ELIGIBILITY)
     if eligibility is not None and not eligibility.get("eligible", False):
-        return Assessment(HostState.INELIGIBLE, tuple(str(r) for r in eligibility.get("reasons") or ()))
+        return Assessment(HostState.INELIGIBLE, Eligibility.from_value(eligibility).reasons)
     license_ = view.value(Aspect.LICENSE)
     if license_ is not None and not license_.get("granted", True):
         return Assessment(HostState.NOT_INSTALLED, _reason(license_))

@@ -1,7 +1,8 @@
 """Human-readable reports rendered from the ``agentroll.coverage/1`` report dict.
 
-``render(report, fmt, lang)`` is the one entry point; each format lives in its own module and is
-imported only when asked for, so that rendering text never loads openpyxl or python-docx.
+``render(report, fmt, lang, tz=...)`` is the one entry point; each format lives in its own module
+and is imported only when asked for, so that rendering text never loads openpyxl or python-docx.
+A renderer takes the report and an ``agentroll.i18n.Catalog`` (language and local time zone).
 """
 
 from __future__ import annotations
@@ -49,19 +50,26 @@ def _renderer(fmt: str) -> Callable[..., str | bytes]:
 
 
 def render(
-    report: Mapping[str, Any], fmt: str, lang: str = "en", *, district: str | None = None
+    report: Mapping[str, Any],
+    fmt: str,
+    lang: str = "en",
+    *,
+    district: str | None = None,
+    tz: str | None = None,
 ) -> str | bytes:
     """Render ``report`` in ``fmt`` ("text", "md", "csv", ..., see FORMATS) and language ``lang``.
 
     ``district`` (e.g. "Kon Plông") fills the issuer and place of the written reply (``docx``,
-    ``reply-html``); without it those lines are left as dotted blanks to fill in by hand.
+    ``reply-html``); without it those lines are left as dotted blanks to fill in by hand. Times are
+    shown in the time zone ``tz``, else the report's ``timezone``, else ``Asia/Ho_Chi_Minh``; the
+    JSON keeps UTC whatever ``tz`` says.
     """
     if fmt == "json":
         # The JSON contract belongs to agentroll.report; imported here only when asked for.
         from agentroll.report import to_json
 
         return to_json(report)
-    texts: Catalog = catalog(lang)
+    texts: Catalog = catalog(lang, tz or report.get("timezone"))
     renderer = _renderer(fmt)
     if fmt in ("docx", "reply-html"):
         return renderer(report, texts, district=district)

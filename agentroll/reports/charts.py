@@ -11,6 +11,7 @@ from html import escape
 from typing import Any
 
 from agentroll.i18n import Catalog
+from agentroll.reports import labels
 from agentroll.reports.tables import STATE_ORDER
 
 #: One colour per state, chosen so that good states read green, waiting ones amber, bad ones red.
@@ -59,7 +60,8 @@ def unit_coverage_chart(units: Sequence[Mapping[str, Any]], catalog: Catalog) ->
     label_width, bar_width, row, top = 330, 520, 30, 34
     width = label_width + bar_width + 90
     height = top + row * len(units) + 30
-    body = [_text(label_width, 18, catalog.text("chart_coverage"), size=15, fill=MUTED)]
+    title = catalog.gettext("Coverage per unit (% of licenses)")
+    body = [_text(label_width, 18, title, size=15, fill=MUTED)]
     for tick in (0, 25, 50, 75, 100):
         x = label_width + bar_width * tick / 100
         body.append(f'<line x1="{x:.1f}" y1="{top - 6}" x2="{x:.1f}" y2="{height - 24}" stroke="{GRID}"/>')
@@ -79,7 +81,7 @@ def unit_coverage_chart(units: Sequence[Mapping[str, Any]], catalog: Catalog) ->
         )
         value = f"{catalog.percent(pct)}  {unit['installed']}/{unit['licenses']}"
         body.append(_text(label_width + length + 8, y + 15, value, size=13, fill=MUTED))
-    return _svg(width, height, body, catalog.text("chart_coverage"))
+    return _svg(width, height, body, title)
 
 
 def state_chart(states: Mapping[str, int], catalog: Catalog) -> str:
@@ -95,7 +97,7 @@ def state_chart(states: Mapping[str, int], catalog: Catalog) -> str:
         body.append(
             f'<rect class="state" data-state="{state}" x="{x:.1f}" y="10" width="{share:.1f}" '
             f'height="{bar_height}" fill="{STATE_COLOURS[state]}">'
-            f"<title>{escape(catalog.state(state))}: {states[state]}</title></rect>"
+            f"<title>{escape(labels.state(catalog, state))}: {states[state]}</title></rect>"
         )
         x += share
     for index, state in enumerate(present):
@@ -103,15 +105,16 @@ def state_chart(states: Mapping[str, int], catalog: Catalog) -> str:
         lx, ly = column * (width / 3), 10 + bar_height + 24 + line * legend_row
         swatch = STATE_COLOURS[state]
         body.append(f'<rect x="{lx:.1f}" y="{ly - 12}" width="14" height="14" fill="{swatch}"/>')
-        body.append(_text(lx + 20, ly, f"{catalog.state(state)}: {states[state]}", size=14))
-    return _svg(width, height, body, catalog.text("chart_states"))
+        body.append(_text(lx + 20, ly, f"{labels.state(catalog, state)}: {states[state]}", size=14))
+    return _svg(width, height, body, catalog.gettext("PCs by state"))
 
 
 def history_chart(history: Sequence[Mapping[str, Any]], catalog: Catalog) -> str:
     """Coverage after each recorded run as a line with labelled points, 0-100 % on the y axis."""
     width, height, left, right, top, bottom = 940, 300, 110, 90, 30, 64
     plot_w, plot_h = width - left - right, height - top - bottom
-    body = [_text(left, 18, catalog.text("chart_history"), size=15, fill=MUTED)]
+    title = catalog.gettext("Coverage after each run (% of licenses)")
+    body = [_text(left, 18, title, size=15, fill=MUTED)]
     for tick in (0, 25, 50, 75, 100):
         y = top + plot_h * (1 - tick / 100)
         body.append(f'<line x1="{left}" y1="{y:.1f}" x2="{width - right}" y2="{y:.1f}" stroke="{GRID}"/>')
@@ -131,7 +134,8 @@ def history_chart(history: Sequence[Mapping[str, Any]], catalog: Catalog) -> str
     for index, (x, y, point) in enumerate(points):
         labelled = index % label_every == 0 or index == count - 1
         run_label = f"#{point['run_id']} {point['playbook']}"
-        day = str(point.get("finished_at") or point.get("started_at") or "")[:10]
+        stamp = point.get("finished_at") or point.get("started_at")
+        day = catalog.date(catalog.local(stamp)) if stamp else ""
         body.append(
             f'<circle class="run" data-run="{point["run_id"]}" cx="{x:.1f}" cy="{y:.1f}" r="6" '
             f'fill="{ON_TRACK}"/>'
@@ -141,4 +145,4 @@ def history_chart(history: Sequence[Mapping[str, Any]], catalog: Catalog) -> str
         body.append(_text(x, y - 12, catalog.percent(float(point["coverage_pct"])), anchor="middle", size=13))
         body.append(_text(x, height - bottom + 22, run_label, anchor="middle", size=12, fill=MUTED))
         body.append(_text(x, height - bottom + 40, day, anchor="middle", size=12, fill=MUTED))
-    return _svg(width, height, body, catalog.text("chart_history"))
+    return _svg(width, height, body, title)

@@ -1,8 +1,9 @@
 """CSV: one row per PC (``csv``) and one row per unit (``units-csv``).
 
 Numbers are written with a dot whatever the language, because CSV files are read by programs as
-much as by people; the Vietnamese files start with a byte-order mark so that Excel, which most
-units open them with, recognises UTF-8 and shows the diacritics.
+much as by people; dates and times are the language's (local time, dd/mm/yyyy in Vietnamese, as a
+Vietnamese Excel reads them); the Vietnamese files start with a byte-order mark so that Excel,
+which most units open them with, recognises UTF-8 and shows the diacritics.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
-from agentroll.i18n import Catalog
+from agentroll.i18n import Catalog, translations
 from agentroll.reports import charts, tables
 from agentroll.reports.tables import Report, Table
 
@@ -27,14 +27,19 @@ HTML_UNIT_COLUMNS = (
 
 
 @cache
-def environment() -> Environment:
-    """The Jinja2 environment of the report templates (autoescaping on)."""
-    return Environment(
+def environment(lang: str) -> Environment:
+    """The Jinja2 environment of the report templates in ``lang``: autoescaping, and ``_``/``pgettext``
+    from the language's catalogue (``jinja2.ext.i18n``)."""
+    env = Environment(
         loader=PackageLoader("agentroll", "templates"),
         autoescape=select_autoescape(["html", "j2"]),
         trim_blocks=True,
         lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
     )
+    # Old-style gettext: a template's texts are plain, so a literal "%" needs no escaping.
+    env.install_gettext_translations(translations(lang), newstyle=False)  # type: ignore[attr-defined]
+    return env
 
 
 def table_view(table: Table, catalog: Catalog) -> dict[str, Any]:
@@ -61,8 +66,6 @@ def context(report: Report, catalog: Catalog) -> dict[str, Any]:
     history = report.get("history") or []
     return {
         "lang": catalog.lang,
-        "t": catalog.text,
-        "col": catalog.column,
         "generated": tables.generated_line(report, catalog),
         "deadline": tables.deadline_line(report, catalog),
         "summary": tables.coverage_summary(report, catalog),
@@ -96,4 +99,4 @@ def context(report: Report, catalog: Catalog) -> dict[str, Any]:
 
 def render_html(report: Report, catalog: Catalog) -> str:
     """The whole report as one HTML page."""
-    return environment().get_template("report.html.j2").render(**context(report, catalog))
+    return environment(catalog.lang).get_template("report.html.j2").render(**context(report, catalog))

@@ -30,7 +30,7 @@ def _escape(cell: str) -> str:
 
 def _table(table: Table, catalog: Catalog) -> str:
     if not table.rows:
-        return catalog.text("none")
+        return catalog.gettext("none")
     rows = [[_escape(cell) for cell in row] for row in tables.display_rows(table, catalog)]
     return tabulate(
         rows,
@@ -43,29 +43,30 @@ def _table(table: Table, catalog: Catalog) -> str:
 
 def render_markdown(report: Report, catalog: Catalog) -> str:
     """The whole report as a Markdown document."""
+    _ = catalog.gettext
     units = tables.pick(tables.units_table(report, catalog), tables.UNIT_COLUMNS, MD_UNIT_COLUMNS)
     reallocation = tables.reallocation_table(report, catalog)
     parts = [
-        f"# {catalog.text('title')}",
+        f"# {_('Agent coverage report')}",
         f"{tables.generated_line(report, catalog)}  \n{tables.deadline_line(report, catalog)}  \n"
         f"**{tables.coverage_summary(report, catalog)}**",
-        f"## {catalog.text('units')}",
+        f"## {_('Coverage per unit')}",
         _table(units, catalog),
-        f"## {catalog.text('states')}",
+        f"## {_('PCs by state')}",
         _table(tables.states_table(report, catalog), catalog),
-        f"## {catalog.text('will_miss')}",
+        f"## {_('Units that will miss the deadline')}",
         tables.at_risk_list(report, catalog, "**{}**"),
-        f"## {catalog.text('reallocation')}",
-        _table(reallocation, catalog) if reallocation.rows else catalog.text("no_reallocation"),
-        f"## {catalog.text('ineligible')}",
+        f"## {_('Licenses to reallocate')}",
+        _table(reallocation, catalog) if reallocation.rows else _("No license needs to move."),
+        f"## {_('PCs that cannot take the agent')}",
         _table(tables.problem_hosts_table(report, catalog, ("ineligible",)), catalog),
-        f"## {catalog.text('unmanageable')}",
+        f"## {_('PCs Ansible cannot manage')}",
         _table(tables.problem_hosts_table(report, catalog, ("unmanageable",)), catalog),
-        f"## {catalog.text('stragglers')}",
+        f"## {_('Stragglers (PCs a rerun should target)')}",
         _table(tables.stragglers_table(report, catalog), catalog),
-        f"## {catalog.text('history')}",
+        f"## {_('Coverage over the recorded runs')}",
         _table(tables.history_table(report, catalog), catalog)
         if report.get("history")
-        else catalog.text("no_history"),
+        else _("No run recorded yet."),
     ]
     return "\n\n".join(parts) + "\n"

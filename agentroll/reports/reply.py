@@ -8,28 +8,14 @@ This module only decides what the reply says; ``reply_docx`` and ``reply_html`` 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from agentroll.i18n import Catalog
-from agentroll.reports import tables
+from agentroll.reports import labels, tables
 from agentroll.reports.tables import REPLY_STATES, Report, Table
 
 #: Left blank for the officer to fill in by hand when the district is not known.
 BLANK = "……………"
-MONTH_NAMES = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
 
 
 @dataclass(frozen=True)
@@ -59,23 +45,17 @@ class Reply:
     signer_note: str
 
 
-def _report_date(report: Report) -> date:
+def _report_date(report: Report, catalog: Catalog) -> date:
+    """The report's date where the reply is signed (local time)."""
     try:
-        return datetime.fromisoformat(str(report["generated_at"]).replace("Z", "+00:00")).date()
+        return catalog.local(str(report["generated_at"])).date()
     except (KeyError, ValueError):
-        return date.today()
+        return catalog.local(datetime.now(UTC)).date()
 
 
 def _place_date(report: Report, catalog: Catalog, district: str | None) -> str:
-    day = _report_date(report)
-    return catalog.reply(
-        "place_date",
-        place=district or BLANK,
-        day=day.day,
-        month=day.month,
-        year=day.year,
-        month_name=MONTH_NAMES[day.month - 1],
-    )
+    day = _report_date(report, catalog)
+    return catalog.gettext("{place}, {date}").format(place=district or BLANK, date=catalog.long_date(day))
 
 
 def ineligible_table(report: Report, catalog: Catalog) -> Table:
@@ -92,10 +72,10 @@ def ineligible_table(report: Report, catalog: Catalog) -> Table:
                 names.get(host["unit"], host["unit"]),
                 pc,
                 host.get("owner") or "",
-                catalog.reasons(host.get("reasons") or ()) or catalog.state(host["state"]),
+                labels.host_reasons(catalog, host) or labels.state(catalog, host["state"]),
             ]
         )
-    headers = catalog.columns("number", "unit", "host", "owner", "shortfall")
+    headers = labels.columns(catalog, "number", "unit", "host", "owner", "shortfall")
     return Table(headers, rows)
 
 
@@ -106,37 +86,44 @@ def reallocation_table(report: Report, catalog: Catalog) -> Table:
         [number, names.get(move["from"], move["from"]), names.get(move["to"], move["to"]), move["licenses"]]
         for number, move in enumerate(report.get("reallocation") or (), start=1)
     ]
-    return Table(catalog.columns("number", "from", "to", "licenses"), rows)
+    return Table(labels.columns(catalog, "number", "from", "to", "licenses"), rows)
 
 
 def build_reply(report: Report, catalog: Catalog, district: str | None = None) -> Reply:
     """The reply's content for ``report`` in the catalog's language."""
+    _ = catalog.gettext
     totals = report["totals"]
     return Reply(
         lang=catalog.lang,
-        issuer_parent=catalog.reply("issuer_parent", district_upper=(district or BLANK).upper()),
-        issuer=catalog.reply("issuer"),
-        number=catalog.reply("number"),
-        nation=catalog.reply("nation"),
-        motto=catalog.reply("motto"),
+        issuer_parent=_("PEOPLE'S COMMITTEE OF {district_upper} DISTRICT").format(
+            district_upper=(district or BLANK).upper()
+        ),
+        issuer=_("IT TEAM"),
+        number=_("No.:      /BC-CNTT"),
+        nation=_("SOCIALIST REPUBLIC OF VIETNAM"),
+        motto=_("Independence - Freedom - Happiness"),
         place_date=_place_date(report, catalog, district),
-        title=catalog.reply("title"),
-        recipient=catalog.reply("recipient", district=district or BLANK),
-        intro=catalog.reply(
-            "intro",
+        title=_("REPORT ON COMPUTERS NOT ELIGIBLE FOR THE MALWARE-MONITORING AGENT"),
+        recipient=_("To: the People's Committee of {district} district").format(district=district or BLANK),
+        intro=_(
+            "Following the allocation of {licenses} agent licenses to the units of the district, the IT "
+            "team checked every licensed computer. {installed} computers have the agent ({pct}). The "
+            "computers below cannot take the agent, or cannot be managed remotely, for the reasons "
+            "given, so their licenses can be moved to other units."
+        ).format(
             licenses=totals["licenses"],
             installed=totals["installed"],
             pct=catalog.percent(float(totals["coverage_pct"])),
         ),
-        ineligible_heading=catalog.reply("ineligible_heading"),
+        ineligible_heading=_("1. Computers that cannot take the agent"),
         ineligible=ineligible_table(report, catalog),
-        none_ineligible=catalog.reply("none_ineligible"),
-        reallocation_heading=catalog.reply("reallocation_heading"),
+        none_ineligible=_("No computer falls short of the agent's requirements."),
+        reallocation_heading=_("2. Licenses proposed for reallocation"),
         reallocation=reallocation_table(report, catalog),
-        no_reallocation=catalog.text("no_reallocation"),
-        closing=catalog.reply("closing"),
-        recipients_heading=catalog.reply("recipients"),
-        recipients=[str(item) for item in catalog.reply("recipients_list")],
-        signer_title=catalog.reply("signer_title"),
-        signer_note=catalog.reply("signer_note"),
+        no_reallocation=_("No license needs to move."),
+        closing=_("The IT team respectfully reports for consideration and decision."),
+        recipients_heading=_("Recipients:"),
+        recipients=[_("As above;"), _("Filed.")],
+        signer_title=_("REPORTING OFFICER"),
+        signer_note=_("(signature and full name)"),
     )

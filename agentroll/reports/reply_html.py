@@ -11,4 +11,4 @@ from agentroll.reports.tables import Report
 def render_reply_html(report: Report, catalog: Catalog, district: str | None = None) -> str:
     """The written reply as one HTML page, ready to print."""
     reply = build_reply(report, catalog, district)
-    return environment().get_template("reply.html.j2").render(reply=reply)
+    return environment(catalog.lang).get_template("reply.html.j2").render(reply=reply)

@@ -1,17 +1,19 @@
 """The report's tables as translated headers and raw cell values, shared by every tabular format.
 
-Cells keep their Python types (numbers stay numbers) so that the workbook can store real numbers;
-the text formats turn them into strings with ``display``.
+Cells keep their Python types (numbers stay numbers, dates are dates, times are local datetimes)
+so that the workbook can store real numbers and dates; the text formats turn them into strings
+with ``display``, in the catalogue's language and time zone.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from agentroll.i18n import Catalog
+from agentroll.i18n import REASON_SEPARATOR, Catalog
+from agentroll.reports import labels
 
 #: The design's states, most specific first; reports list them in this order.
 STATE_ORDER = (
@@ -41,13 +43,17 @@ class Table:
 
 
 def display(value: Any, catalog: Catalog) -> str:
-    """A cell as text: empty for None, yes/no for booleans, the language's decimal separator."""
+    """A cell as text: empty for None, yes/no for booleans, the language's decimals, dates and times."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return catalog.yes_no(value)
     if isinstance(value, float):
         return catalog.number(value)
+    if isinstance(value, datetime):
+        return catalog.moment(value)
+    if isinstance(value, date):
+        return catalog.date(value)
     return str(value)
 
 
@@ -78,39 +84,53 @@ def unit_label(report: Report, code: str) -> str:
     return f"{name} ({code})" if name else code
 
 
-def short_time(stamp: str | None) -> str:
-    """``2026-11-29T04:41:03Z`` → ``2026-11-29 04:41``; readers do not need seconds or the zone letter."""
+def local_time(stamp: str | None, catalog: Catalog) -> datetime | str | None:
+    """A report timestamp (UTC ISO) as a local datetime; text that is no timestamp stays as it is."""
     if not stamp:
-        return ""
+        return None
     try:
-        moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+        return catalog.local(stamp)
     except ValueError:
         return stamp
-    return moment.strftime("%Y-%m-%d %H:%M")
+
+
+def day(value: str | None) -> date | str | None:
+    """A report date (``YYYY-MM-DD``) as a date; text that is no date stays as it is."""
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return value
 
 
 def generated_line(report: Report, catalog: Catalog) -> str:
-    """When the figures were taken."""
-    return catalog.text("generated_at", when=f"{short_time(report.get('generated_at'))} UTC")
+    """When the figures were taken, in local time with the zone's offset."""
+    stamp = report.get("generated_at")
+    if not stamp:
+        return ""
+    _ = catalog.gettext
+    return _("Generated {when} ({zone})").format(when=catalog.moment(stamp), zone=catalog.zone_label(stamp))
 
 
 def deadline_line(report: Report, catalog: Catalog) -> str:
     """The district deadline and the days left (or passed)."""
+    _ = catalog.gettext
     deadline, days = report.get("deadline"), report.get("days_left")
     if not deadline or days is None:
-        return catalog.text("no_deadline")
+        return _("No deadline set")
+    shown = display(day(deadline), catalog)
     if days > 0:
-        return catalog.text("deadline_line", deadline=deadline, days=days)
+        return _("Deadline {deadline}: {days} days left").format(deadline=shown, days=days)
     if days == 0:
-        return catalog.text("deadline_today", deadline=deadline)
-    return catalog.text("deadline_passed", deadline=deadline, days=-days)
+        return _("Deadline {deadline}: today").format(deadline=shown)
+    return _("Deadline {deadline}: passed {days} days ago").format(deadline=shown, days=-days)
 
 
 def coverage_summary(report: Report, catalog: Catalog) -> str:
     """``62 of 190 licenses in use (32.6 %)``."""
     totals = report["totals"]
-    return catalog.text(
-        "coverage_summary",
+    return catalog.gettext("{installed} of {licenses} licenses in use ({pct})").format(
         installed=totals["installed"],
         licenses=totals["licenses"],
         pct=catalog.percent(float(totals["coverage_pct"])),
@@ -146,7 +166,7 @@ def units_table(report: Report, catalog: Catalog, with_total: bool = True) -> Ta
             unit.get("eligible"),
             unit.get("usable"),
             unit.get("unused_licenses"),
-            unit.get("deadline"),
+            day(unit.get("deadline")),
             unit.get("days_left"),
             bool(unit.get("will_miss_deadline")),
         ]
@@ -157,7 +177,7 @@ def units_table(report: Report, catalog: Catalog, with_total: bool = True) -> Ta
         rows.append(
             [
                 "",
-                catalog.text("total_row"),
+                catalog.gettext("All units"),
                 totals["licenses"],
                 totals["hosts"],
                 totals["installed"],
@@ -165,19 +185,19 @@ def units_table(report: Report, catalog: Catalog, with_total: bool = True) -> Ta
                 totals.get("eligible"),
                 totals.get("usable"),
                 totals.get("unused_licenses"),
-                report.get("deadline"),
+                day(report.get("deadline")),
                 report.get("days_left"),
                 None,
             ]
         )
-    return Table(catalog.columns(*UNIT_COLUMNS), rows)
+    return Table(labels.columns(catalog, *UNIT_COLUMNS), rows)
 
 
 def states_table(report: Report, catalog: Catalog) -> Table:
     """PCs per state, every state listed (zeros included) so the breakdown always adds up."""
     states = report["totals"]["states"]
-    rows = [[catalog.state(state), states.get(state, 0)] for state in STATE_ORDER]
-    return Table(catalog.columns("state", "count"), rows)
+    rows = [[labels.state(catalog, state), states.get(state, 0)] for state in STATE_ORDER]
+    return Table(labels.columns(catalog, "state", "count"), rows)
 
 
 HOST_COLUMNS = (
@@ -202,18 +222,18 @@ def hosts_table(report: Report, catalog: Catalog) -> Table:
             host["host"],
             host["unit"],
             host.get("owner"),
-            catalog.state(host["state"]),
-            catalog.reasons(host.get("reasons") or ()),
+            labels.state(catalog, host["state"]),
+            labels.host_reasons(catalog, host),
             host.get("computer_name"),
             host.get("standard_name"),
             host.get("address"),
-            catalog.license(host.get("license")),
-            host.get("last_seen"),
+            labels.license_status(catalog, host.get("license")),
+            local_time(host.get("last_seen"), catalog),
             host.get("knowledge_age_days"),
         ]
         for host in report["hosts"]
     ]
-    return Table(catalog.columns(*HOST_COLUMNS), rows)
+    return Table(labels.columns(catalog, *HOST_COLUMNS), rows)
 
 
 def hosts_in(report: Report, states: Sequence[str]) -> list[Mapping[str, Any]]:
@@ -232,21 +252,22 @@ def problem_hosts_table(report: Report, catalog: Catalog, states: Sequence[str])
             host["unit"],
             host.get("owner"),
             host.get("computer_name"),
-            catalog.state(host["state"]),
-            catalog.reasons(host.get("reasons") or ()),
+            labels.state(catalog, host["state"]),
+            labels.host_reasons(catalog, host),
         ]
         for host in hosts_in(report, states)
     ]
-    return Table(catalog.columns(*PROBLEM_COLUMNS), rows)
+    return Table(labels.columns(catalog, *PROBLEM_COLUMNS), rows)
 
 
 def _straggler_reasons(host: Mapping[str, Any], catalog: Catalog) -> str:
     """The reasons, and for an unreachable PC how old the knowledge of its agent is."""
-    reasons = catalog.reasons(host.get("reasons") or ())
+    reasons = labels.host_reasons(catalog, host)
     age = host.get("knowledge_age_days")
     if host["state"] == "unreachable" and age is not None:
         # Coverage still counts its last known agent; the reader must see how stale that is.
-        return "; ".join(part for part in (reasons, catalog.text("knowledge_age", days=age)) if part)
+        stale = catalog.gettext("last known {days} days ago").format(days=age)
+        return REASON_SEPARATOR.join(part for part in (reasons, stale) if part)
     return reasons
 
 
@@ -259,8 +280,10 @@ def stragglers_table(report: Report, catalog: Catalog) -> Table:
         if host is None:
             rows.append([name, "", "", ""])
             continue
-        rows.append([name, host["unit"], catalog.state(host["state"]), _straggler_reasons(host, catalog)])
-    return Table(catalog.columns("host", "unit", "state", "reasons"), rows)
+        rows.append(
+            [name, host["unit"], labels.state(catalog, host["state"]), _straggler_reasons(host, catalog)]
+        )
+    return Table(labels.columns(catalog, "host", "unit", "state", "reasons"), rows)
 
 
 def reallocation_table(report: Report, catalog: Catalog) -> Table:
@@ -269,13 +292,7 @@ def reallocation_table(report: Report, catalog: Catalog) -> Table:
         [unit_label(report, move["from"]), unit_label(report, move["to"]), move["licenses"]]
         for move in report.get("reallocation") or ()
     ]
-    return Table(catalog.columns("from", "to", "licenses"), rows)
-
-
-def reallocation_codes_table(report: Report, catalog: Catalog) -> Table:
-    """Advised license moves with plain unit codes, for machine-friendly sheets."""
-    rows = [[move["from"], move["to"], move["licenses"]] for move in report.get("reallocation") or ()]
-    return Table(catalog.columns("from", "to", "licenses"), rows)
+    return Table(labels.columns(catalog, "from", "to", "licenses"), rows)
 
 
 def at_risk_units(report: Report) -> list[Mapping[str, Any]]:
@@ -287,7 +304,7 @@ def at_risk_list(report: Report, catalog: Catalog, code_format: str = "{}") -> s
     """The at-risk units as a bulleted list (``code_format`` dresses the code), or "none"."""
     units = at_risk_units(report)
     if not units:
-        return catalog.text("will_miss_none")
+        return catalog.gettext("Every unit is on track for the deadline.")
     return "\n".join(
         f"- {code_format.format(unit['code'])} {unit['name']}: {unit['installed']}/{unit['licenses']}"
         f" ({catalog.percent(float(unit['coverage_pct']))})"
@@ -301,13 +318,13 @@ def history_table(report: Report, catalog: Catalog) -> Table:
         [
             point["run_id"],
             point["playbook"],
-            short_time(point.get("finished_at") or point.get("started_at")),
+            local_time(point.get("finished_at") or point.get("started_at"), catalog),
             point["installed"],
             float(point["coverage_pct"]),
         ]
         for point in report.get("history") or ()
     ]
-    return Table(catalog.columns("run", "playbook", "finished_at", "installed", "coverage"), rows)
+    return Table(labels.columns(catalog, "run", "playbook", "finished_at", "installed", "coverage"), rows)
 
 
 def pick(table: Table, all_keys: Sequence[str], keys: Sequence[str]) -> Table:

@@ -41,30 +41,32 @@ def _section(title: str, body: str) -> str:
 
 def _reallocation(report: Report, catalog: Catalog) -> str:
     table = tables.reallocation_table(report, catalog)
-    return _grid(table, catalog) if table.rows else catalog.text("no_reallocation")
+    return _grid(table, catalog) if table.rows else catalog.gettext("No license needs to move.")
 
 
 def _cannot_take_agent(report: Report, catalog: Catalog) -> str:
     table = tables.problem_hosts_table(report, catalog, tables.REPLY_STATES)
     picked = tables.pick(table, tables.PROBLEM_COLUMNS, ("host", "unit", "state", "reasons"))
-    return _grid(picked, catalog) if picked.rows else catalog.text("none")
+    return _grid(picked, catalog) if picked.rows else catalog.gettext("none")
 
 
 def _stragglers(report: Report, catalog: Catalog) -> str:
+    _ = catalog.gettext
     names = report.get("stragglers") or []
     if not names:
-        return catalog.text("none")
+        return _("none")
     wrapped = textwrap.fill(", ".join(names), width=100)
-    count = catalog.text("stragglers_count", count=len(names))
-    return "\n".join([count, wrapped, catalog.text("stragglers_hint")])
+    count = _("PCs: {count}").format(count=len(names))
+    return "\n".join([count, wrapped, _("Rerun on them with: --limit @stragglers.txt")])
 
 
 def render_text(report: Report, catalog: Catalog) -> str:
     """The whole terminal report as one string."""
+    _ = catalog.gettext
     units = tables.pick(tables.units_table(report, catalog), tables.UNIT_COLUMNS, TEXT_UNIT_COLUMNS)
     header = "\n".join(
         [
-            catalog.text("title"),
+            _("Agent coverage report"),
             tables.generated_line(report, catalog),
             tables.deadline_line(report, catalog),
             tables.coverage_summary(report, catalog),
@@ -72,11 +74,13 @@ def render_text(report: Report, catalog: Catalog) -> str:
     )
     sections = [
         header + "\n",
-        _section(catalog.text("units"), _grid(units, catalog)),
-        _section(catalog.text("states"), _grid(tables.states_table(report, catalog), catalog)),
-        _section(catalog.text("will_miss"), tables.at_risk_list(report, catalog, "{} ")),
-        _section(catalog.text("reallocation"), _reallocation(report, catalog)),
-        _section(catalog.text("cannot_take_agent"), _cannot_take_agent(report, catalog)),
-        _section(catalog.text("stragglers"), _stragglers(report, catalog)),
+        _section(_("Coverage per unit"), _grid(units, catalog)),
+        _section(_("PCs by state"), _grid(tables.states_table(report, catalog), catalog)),
+        _section(_("Units that will miss the deadline"), tables.at_risk_list(report, catalog, "{} ")),
+        _section(_("Licenses to reallocate"), _reallocation(report, catalog)),
+        _section(
+            _("PCs that cannot take the agent or cannot be managed"), _cannot_take_agent(report, catalog)
+        ),
+        _section(_("Stragglers (PCs a rerun should target)"), _stragglers(report, catalog)),
     ]
     return "\n".join(sections)

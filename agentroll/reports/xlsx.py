@@ -1,14 +1,15 @@
 """The workbook: sheets Units, PCs, Reallocation and History, numbers stored as numbers.
 
 Values are the report's own (coverage 32.6 stays 32.6, shown with one decimal), so a workbook read
-back equals the JSON. Sheet names and headers follow the language; codes and host names do not.
+back equals the JSON; dates and times are real date cells in local time, shown the language's way
+(dd/mm/yyyy in Vietnamese). Sheet names and headers follow the language; codes and host names do not.
 """
 
 from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from openpyxl import Workbook
@@ -17,7 +18,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from agentroll.i18n import Catalog
-from agentroll.reports import tables
+from agentroll.reports import labels, tables
 from agentroll.reports.tables import Report, Table
 
 HEADER_FONT = Font(bold=True, color="FFFFFF")
@@ -33,7 +34,16 @@ def _cell_value(value: Any, catalog: Catalog) -> Any:
     # Booleans become the language's yes/no: a TRUE/FALSE cell reads as English to a Vietnamese user.
     if isinstance(value, bool):
         return catalog.yes_no(value)
+    # Excel has no time zones: a local time is stored as the wall-clock time it shows.
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=None)
     return value
+
+
+def _date_formats(catalog: Catalog) -> tuple[str, str]:
+    """Excel number formats of a date and of a date with time in this language."""
+    day = catalog.pgettext("spreadsheet date format", "yyyy-mm-dd")
+    return day, f"{day} hh:mm"
 
 
 def _write_table(
@@ -41,8 +51,13 @@ def _write_table(
 ) -> None:
     """Header row, data rows, frozen header, filter, widths, number formats."""
     sheet.append(table.headers)
-    for row in table.rows:
+    day_format, time_format = _date_formats(catalog)
+    for row_number, row in enumerate(table.rows, start=2):
         sheet.append([_cell_value(value, catalog) for value in row])
+        for column, value in enumerate(row, start=1):
+            if isinstance(value, date):
+                number_format = time_format if isinstance(value, datetime) else day_format
+                sheet.cell(row=row_number, column=column).number_format = number_format
     for cell in sheet[1]:
         cell.font, cell.fill = HEADER_FONT, HEADER_FILL
         cell.alignment = Alignment(vertical="center", wrap_text=True)
@@ -52,12 +67,12 @@ def _write_table(
     for index in percent_columns:
         for (cell,) in sheet.iter_rows(min_row=2, min_col=index + 1, max_col=index + 1):
             cell.number_format = PERCENT_FORMAT
-    _fit_widths(sheet, table)
+    _fit_widths(sheet, table, catalog)
 
 
-def _fit_widths(sheet: Worksheet, table: Table) -> None:
+def _fit_widths(sheet: Worksheet, table: Table, catalog: Catalog) -> None:
     for index, header in enumerate(table.headers):
-        cells = [len(str(row[index])) for row in table.rows if row[index] is not None]
+        cells = [len(tables.display(row[index], catalog)) for row in table.rows if row[index] is not None]
         longest = max([len(str(header)), *cells])
         sheet.column_dimensions[get_column_letter(index + 1)].width = min(longest + 2, MAX_COLUMN_WIDTH)
 
@@ -80,13 +95,7 @@ def _reallocation_table(report: Report, catalog: Catalog) -> Table:
         [move["from"], names.get(move["from"], ""), move["to"], names.get(move["to"], ""), move["licenses"]]
         for move in report.get("reallocation") or ()
     ]
-    headers = [
-        catalog.column("from"),
-        catalog.column("unit"),
-        catalog.column("to"),
-        catalog.column("unit"),
-        catalog.column("licenses"),
-    ]
+    headers = labels.columns(catalog, "from", "unit", "to", "unit", "licenses")
     return Table(headers, rows)
 
 
@@ -102,17 +111,20 @@ def render_xlsx(report: Report, catalog: Catalog) -> bytes:
     """The workbook as bytes."""
     workbook = Workbook()
     units = workbook.active
-    units.title = catalog.sheet("units")
+    units.title = labels.sheet(catalog, "units")
     _units_sheet(units, report, catalog)
-    _write_table(workbook.create_sheet(catalog.sheet("hosts")), tables.hosts_table(report, catalog), catalog)
+    hosts = tables.hosts_table(report, catalog)
+    _write_table(workbook.create_sheet(labels.sheet(catalog, "hosts")), hosts, catalog)
     moves = _reallocation_table(report, catalog)
-    _write_table(workbook.create_sheet(catalog.sheet("reallocation")), moves, catalog)
+    _write_table(workbook.create_sheet(labels.sheet(catalog, "reallocation")), moves, catalog)
     history = tables.history_table(report, catalog)
-    _write_table(workbook.create_sheet(catalog.sheet("history")), history, catalog, percent_columns=[4])
+    _write_table(
+        workbook.create_sheet(labels.sheet(catalog, "history")), history, catalog, percent_columns=[4]
+    )
     created = _created(report)
     if created is not None:
         workbook.properties.created = workbook.properties.modified = created
-    workbook.properties.title = catalog.text("title")
+    workbook.properties.title = catalog.gettext("Agent coverage report")
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

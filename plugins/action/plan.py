@@ -21,6 +21,7 @@ try:
     from agentroll.inventory import InventoryError, load_inventory
     from agentroll.naming import NamingError
     from agentroll.plan import build_plan
+    from agentroll.reports.dry_run import render_dry_run
     from agentroll.store import Store, StoreError, default_state_path
 except ImportError as import_error:  # run() says what to install; loading must not crash the play
     AGENTROLL_IMPORT_ERROR: ImportError | None = import_error
@@ -85,7 +86,7 @@ class ActionModule(ActionBase):
             hosts=planned["hosts"],
             reallocation=planned["reallocation"],
             play_hosts=play_hosts,
-            summary=_summary(planned, play_hosts, set(probes)),
+            summary=render_dry_run(planned, play_hosts, set(probes)),
         )
         return result
 
@@ -137,39 +138,3 @@ def _probes(task_vars: Mapping[str, Any], hosts: Sequence[str], probe_var: str) 
         ):
             probes[host] = dict(value)
     return probes
-
-
-def _summary(planned: Mapping[str, Any], play_hosts: Sequence[str], probed: set[str]) -> list[str]:
-    """Human-readable lines for the dry run: eligibility, license, rename, reallocation."""
-    lines: list[str] = []
-    hosts = planned["hosts"]
-    for name in play_hosts:
-        plan = hosts.get(name)
-        if plan is None:
-            continue
-        if name not in probed:
-            lines.append(f"{name} [{plan['unit']}]: not probed (unreachable or unmanageable: see above)")
-            continue
-        if plan["installed"]:
-            verdict = "agent installed"
-        elif plan["eligible"]:
-            verdict = "eligible"
-        else:
-            verdict = "INELIGIBLE: " + "; ".join(plan["reasons"])
-        if plan["install"]:
-            verdict += ", will install"
-        elif plan["license_reason"]:
-            verdict += f", {plan['license_reason']}"
-        rename = ""
-        if plan["rename"]:
-            rename = f", rename {plan['computer_name']} -> {plan['standard_name']}"
-        lines.append(f"{name} [{plan['unit']}]: {verdict}{rename}")
-    renames = [name for name in play_hosts if hosts.get(name, {}).get("rename")]
-    installs = [name for name in play_hosts if hosts.get(name, {}).get("install")]
-    lines.append(f"would install on {len(installs)} PC(s), rename {len(renames)} PC(s)")
-    for move in planned["reallocation"]:
-        licenses, source, target = move["licenses"], move["from"], move["to"]
-        lines.append(f"reallocation advice: move {licenses} license(s) from {source} to {target}")
-    if not planned["reallocation"]:
-        lines.append("reallocation advice: none")
-    return lines

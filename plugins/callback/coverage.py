@@ -81,6 +81,16 @@ options:
     ini:
       - section: callback_coverage
         key: report_lang
+  report_timezone:
+    description:
+      - IANA time zone the rendered reports show times in (the JSON keeps UTC). Empty means the
+        inventory's C(agentroll_timezone), else C(Asia/Ho_Chi_Minh).
+    type: str
+    env:
+      - name: AGENTROLL_TIMEZONE
+    ini:
+      - section: callback_coverage
+        key: report_timezone
   inventory:
     description:
       - The district inventory the report covers. Empty means the first inventory source of this run.
@@ -383,13 +393,14 @@ class CallbackModule(CallbackBase):
         report = report_from_store(inventory, self._store)
         directory = Path(self.get_option("report_dir"))
         lang = self.get_option("report_lang") or "en"
+        tz = self.get_option("report_timezone") or None
         write_atomic(directory / "coverage.json", to_json(report))
         render = _renderer()
         for fmt in self.get_option("report_formats") or ():
             if fmt == "json" or render is None:
                 continue
             try:
-                rendered = render(report, fmt, lang)
+                rendered = render(report, fmt, lang, tz=tz)
             except (ValueError, KeyError, NotImplementedError, ImportError) as error:
                 self._display.warning(f"agentroll coverage: report format {fmt!r} not written: {error}")
                 continue
@@ -397,7 +408,7 @@ class CallbackModule(CallbackBase):
         stragglers = "".join(f"{name}\n" for name in report.get("stragglers") or ())
         write_atomic(directory / "stragglers.txt", stragglers)
         if self.get_option("show_table"):
-            table = render(report, "text", lang) if render is not None else _fallback_table(report)
+            table = render(report, "text", lang, tz=tz) if render is not None else _fallback_table(report)
             self._display.display(str(table).rstrip("\n"))
             count = len(report.get("stragglers") or ())
             self._display.display(f"agentroll: reports in {directory}; {count} straggler(s)")
@@ -442,7 +453,7 @@ def _start_mode(value: Any) -> str | None:
     return text if text in ("manual", "disabled") else None
 
 
-def _renderer() -> Callable[[Mapping[str, Any], str, str], Any] | None:
+def _renderer() -> Callable[..., Any] | None:
     try:
         from agentroll.reports import render
     except ImportError:

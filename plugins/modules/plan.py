@@ -67,7 +67,11 @@ EXAMPLES = r"""
 
 RETURN = r"""
 hosts:
-  description: The plan of every inventory host, keyed by inventory hostname.
+  description:
+    - The plan of every inventory host, keyed by inventory hostname.
+    - "C(reasons) and C(license_reason) are reasons as data, e.g.
+      C({code: ram, measured: 1024, required: 2048}) (codes and English wording in
+      C(agentroll/reasons.py)); C(summary) says them in words."
   returned: success
   type: dict
   sample:

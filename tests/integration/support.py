@@ -124,13 +124,17 @@ class District:
     def env(self) -> dict[str, str]:
         return {"AGENTROLL_STATE": str(self.state), "AGENTROLL_REPORT_DIR": str(self.reports)}
 
-    def play(self, playbook: str, *args: str, label: str | None = None) -> Run:
-        """Run a playbook; keep a copy of the report it wrote under ``label``."""
+    def play(
+        self, playbook: str, *args: str, label: str | None = None, env: Mapping[str, str] | None = None
+    ) -> Run:
+        """Run a playbook (``env`` added to the district's); keep a copy of its reports under ``label``."""
         report_file = self.reports / "coverage.json"
         report_file.unlink(missing_ok=True)
         started = time.monotonic()
         done: subprocess.CompletedProcess[str] = run_ansible(
-            ["ansible-playbook", f"playbooks/{playbook}", *args], inventory=self.inventory, env=self.env
+            ["ansible-playbook", f"playbooks/{playbook}", *args],
+            inventory=self.inventory,
+            env={**self.env, **(env or {})},
         )
         seconds = time.monotonic() - started
         report = json.loads(report_file.read_text(encoding="utf-8")) if report_file.exists() else None

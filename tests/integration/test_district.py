@@ -69,6 +69,8 @@ PCS = [
 ]
 FAULTED = ("yte-06", "yte-07", "yte-09")
 PROFILE = {
+    # The reports' local time: set on `all` here, overridden by the callback's option in the last run.
+    "agentroll_timezone": "Asia/Tokyo",
     "agentroll_agent_install_arguments": INSTALL_ARGUMENTS,
     "agentroll_hostname_reboot_delay": 0,
     "agentroll_hostname_reboot_message": "agentroll test reboot",
@@ -114,7 +116,7 @@ def district(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any
             say=messages.append,
         )
         steps["rerun_messages"] = messages
-        steps["final"] = district.play("verify.yml", label="final")
+        steps["final"] = district.play("verify.yml", label="final", env={"AGENTROLL_TIMEZONE": "UTC"})
         for number, run in enumerate(district.runs, start=1):
             timings[f"{number}: {' '.join(run.args)[-40:]}"] = round(run.seconds, 1)
         print(f"\nplaybook run durations (s): {timings}")
@@ -264,6 +266,15 @@ def test_coverage_stays_district_wide_after_a_limited_rerun(district: dict[str, 
 
 
 # -- secrets -------------------------------------------------------------------------------------
+
+
+def test_reports_show_local_time_from_the_inventory_or_the_callbacks_option(district: dict[str, Any]) -> None:
+    workdir = district["district"].workdir
+    preflight = district["preflight"].report
+    assert (preflight["timezone"], preflight["generated_at"][-1]) == ("Asia/Tokyo", "Z")  # JSON stays UTC
+    assert "(UTC+09:00)" in (workdir / "reports-preflight" / "coverage.md").read_text(encoding="utf-8")
+    assert "(UTC+00:00)" in (workdir / "reports-final" / "coverage.md").read_text(encoding="utf-8")
+    assert "(UTC+00:00)" in district["final"].stdout  # the printed table too
 
 
 def test_no_secret_reaches_store_reports_or_output(district: dict[str, Any]) -> None:

@@ -193,11 +193,17 @@ def record_tiny_history(store: Store) -> tuple[int, int]:
         [
             (Aspect.CONTACT, CONTACT_OK),
             (Aspect.AGENT, NO_AGENT),
-            (Aspect.ELIGIBILITY, {"eligible": False, "reasons": ["RAM 1024 MB < 2048 MB"]}),
+            (
+                Aspect.ELIGIBILITY,
+                {"eligible": False, "reasons": [{"code": "ram", "measured": 1024, "required": 2048}]},
+            ),
         ],
         at2,
     )
-    waiting = {"granted": False, "reason": "waiting for a license: VP has 4 licenses, 5 eligible PCs"}
+    waiting = {
+        "granted": False,
+        "reason": {"code": "license_waiting", "unit": "VP", "licenses": 4, "eligible": 5},
+    }
     for host in ("vp-04", "vp-06"):
         store.record(
             run2,

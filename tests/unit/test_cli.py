@@ -336,3 +336,27 @@ def test_version_and_usage_errors(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exited:
         cli.main(["report"])
     assert exited.value.code == 2 and "-i/--inventory" in capsys.readouterr().err
+
+
+def test_report_shows_times_in_the_zone_asked_for(
+    capsys: pytest.CaptureFixture[str], tiny_inventory_dir: Path, tiny_store_path: Path
+) -> None:
+    base = ("report", "-i", str(tiny_inventory_dir), "--state", str(tiny_store_path), "--format", "csv")
+    _, default, _ = run(capsys, *base)
+    _, utc, _ = run(capsys, *base, "--tz", "UTC")
+    # vp-01 was last seen 2026-12-02T09:10:00Z.
+    assert ",2026-12-02 16:10," in default and ",2026-12-02 09:10," in utc
+    _, vietnamese, _ = run(capsys, *base, "--lang", "vi")
+    assert ",02/12/2026 16:10," in vietnamese
+
+
+def test_an_unknown_time_zone_is_one_line(
+    capsys: pytest.CaptureFixture[str], tiny_inventory_dir: Path
+) -> None:
+    with pytest.raises(SystemExit) as raised:
+        cli.main(["report", "-i", str(tiny_inventory_dir), "--tz", "Mars/Olympus"])
+    assert raised.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        "agentroll report: error: argument --tz: unknown time zone 'Mars/Olympus'; "
+        "give an IANA name such as 'Asia/Ho_Chi_Minh' or 'UTC'"
+    )

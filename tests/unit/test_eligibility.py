@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 from probe_samples import CAPABLE_PC
 
-from agentroll.eligibility import Requirements, Shortfall, evaluate, os_family
+from agentroll.eligibility import Eligibility, Requirements, evaluate, os_family
+from agentroll.reasons import Reason
 
 PROFILE: dict[str, Any] = {
     "os": {"windows10": 17763, "windows11": 22000, "server2016": 14393},
@@ -127,18 +128,34 @@ def test_good_pc_is_eligible() -> None:
 def test_each_shortfall_gives_measured_and_required(change: dict[str, Any], code: str, reason: str) -> None:
     result = evaluate(REQUIREMENTS, {**GOOD_FACTS, **change})
     assert result.eligible is False
-    assert result.reasons == (reason,)
-    assert result.reason_codes == (code,)
-    assert str(result.details[0]) == reason
+    assert [(shortfall.code, shortfall.english()) for shortfall in result.reasons] == [(code, reason)]
 
 
-def test_shortfall_fields_are_machine_readable() -> None:
+def test_shortfalls_are_data_until_rendered() -> None:
     result = evaluate(REQUIREMENTS, {**GOOD_FACTS, "ram_mb": 1024, "system_free_mb": 900, "os_build": 10240})
-    assert result.details == (
-        Shortfall("os_build", measured="10240", required="17763", subject="Windows 10"),
-        Shortfall("ram", measured="1024 MB", required="2048 MB"),
-        Shortfall("disk", measured="900 MB", required="2048 MB", subject="C:"),
+    assert result.reasons == (
+        Reason("os_build", {"os": "Windows 10", "measured": 10240, "required": 17763}),
+        Reason("ram", {"measured": 1024, "required": 2048}),
+        Reason("disk", {"drive": "C:", "measured": 900, "required": 2048}),
     )
+    assert result.as_value()["reasons"][1] == {"code": "ram", "measured": 1024, "required": 2048}
+
+
+def test_an_unnamed_system_drive_is_still_measured() -> None:
+    result = evaluate(REQUIREMENTS, {**GOOD_FACTS, "system_drive": None, "system_free_mb": 900})
+    assert [reason.english() for reason in result.reasons] == [
+        "free space on the system drive 900 MB < 2048 MB"
+    ]
+
+
+def test_an_observation_value_reads_back_older_sentences_included() -> None:
+    stored = evaluate(REQUIREMENTS, {**GOOD_FACTS, "ram_mb": 1024}).as_value()
+    assert Eligibility.from_value(stored) == Eligibility(
+        False, (Reason("ram", {"measured": 1024, "required": 2048}),)
+    )
+    older = Eligibility.from_value({"eligible": False, "reasons": ["RAM 1024 MB < 2048 MB"]})
+    assert older.reasons == (Reason("text", {"text": "RAM 1024 MB < 2048 MB"}),)
+    assert older.reasons[0].english() == "RAM 1024 MB < 2048 MB"
 
 
 def test_every_shortfall_is_listed_not_just_the_first() -> None:
@@ -153,20 +170,20 @@ def test_every_shortfall_is_listed_not_just_the_first() -> None:
         "powershell_version": "2.0",
     }
     result = evaluate(REQUIREMENTS, facts)
-    assert result.reasons == (
+    assert [reason.english() for reason in result.reasons] == [
         "OS Windows 7 (build 7601) not supported",
         "architecture x86 not in x64",
         "RAM 1024 MB < 2048 MB",
         "free space on C: 900 MB < 2048 MB",
         "PowerShell 2.0 < 5.1",
-    )
+    ]
 
 
 def test_empty_facts_make_every_fact_unknown() -> None:
     result = evaluate(REQUIREMENTS, {})
     assert not result.eligible
-    assert set(result.reason_codes) == {"unknown_fact"}
-    assert [shortfall.subject for shortfall in result.details] == [
+    assert {reason.code for reason in result.reasons} == {"unknown_fact"}
+    assert [reason.values["fact"] for reason in result.reasons] == [
         "os_build",
         "architecture",
         "ram_mb",
@@ -184,7 +201,10 @@ def test_os_family_is_computed_when_facts_lack_it() -> None:
 def test_unknown_os_is_named_by_its_caption() -> None:
     facts = {**GOOD_FACTS, "os_caption": "Microsoft Windows XP Professional", "os_build": 2600}
     del facts["os_family"]
-    assert evaluate(REQUIREMENTS, facts).reasons == ("OS Windows XP Professional (build 2600) not supported",)
+    reasons = evaluate(REQUIREMENTS, facts).reasons
+    assert [reason.english() for reason in reasons] == [
+        "OS Windows XP Professional (build 2600) not supported"
+    ]
 
 
 @pytest.mark.parametrize(

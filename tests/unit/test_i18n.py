@@ -1,79 +1,246 @@
-"""Translations: catalog completeness and the rules that say the core's reasons in Vietnamese."""
+"""Translations: the gettext catalogue against the code's messages, reasons in Vietnamese, local time."""
 
 from __future__ import annotations
 
+import re
+import subprocess
+import sys
+from datetime import UTC, date, datetime
+from pathlib import Path
+from string import Formatter
+
 import pytest
+from babel.messages.catalog import Catalog
+from babel.messages.extract import extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
+from babel.messages.pofile import read_po
 
-from agentroll.i18n import CATALOG_DIR, catalog, translate_reason
+from agentroll.i18n import LANGUAGES, catalog, path_of, timezone, translations
+from agentroll.model import HostState
+from agentroll.reasons import KNOWN_SENTENCES, TEMPLATES, TEXT, Reason, reboot_cause, text
+from agentroll.reports import labels
 
-SECTIONS = ("text", "columns", "sheets", "states", "license", "reply")
-
-
-def _raw(lang: str) -> dict:
-    import yaml
-
-    return yaml.safe_load((CATALOG_DIR / f"{lang}.yml").read_text(encoding="utf-8"))
-
-
-@pytest.mark.parametrize("section", SECTIONS)
-def test_vietnamese_catalog_has_every_english_key(section: str) -> None:
-    english, vietnamese = _raw("en")[section], _raw("vi")[section]
-    assert set(english) - set(vietnamese) == set()
+ROOT = Path(__file__).resolve().parents[2]
+#: The markers of agentroll's messages, as babel.cfg documents them for pybabel.
+KEYWORDS = {"_": None, "gettext": None, "pgettext": ((1, "c"), 2), "N_": None, "NP_": ((1, "c"), 2)}
 
 
-def test_every_state_has_a_vietnamese_name() -> None:
-    from agentroll.model import HostState
+def _code_messages() -> set[tuple[str | None, str]]:
+    """(context, msgid) of every message marked in the code and the templates (Babel's extractor)."""
+    with (ROOT / "babel.cfg").open(encoding="utf-8") as config:
+        method_map, options_map = parse_mapping_cfg(config)
+    found = set()
+    for _, _, message, _, context in extract_from_dir(
+        str(ROOT), method_map, options_map, keywords=KEYWORDS, strip_comment_tags=True
+    ):
+        if isinstance(message, tuple):  # pgettext: (context, message) as the extractor splits them
+            message = message[-1]
+        found.add((context, message))
+    return found
 
-    names = {state: catalog("vi").state(state.value) for state in HostState}
-    assert names[HostState.COMPLIANT] == "Đạt chuẩn"
-    assert names[HostState.MISNAMED] == "Sai tên máy"
-    assert all(name != state.value for state, name in names.items())
-    assert len(set(names.values())) == len(names), "two states share a name"
+
+def _catalogue(lang: str) -> Catalog:
+    with path_of(lang).open("rb") as source:
+        return read_po(source, locale=lang)
+
+
+def test_vietnamese_is_offered() -> None:
+    assert LANGUAGES == ("en", "vi")
+
+
+def test_the_extractor_finds_the_marked_messages() -> None:
+    """The check below has teeth: messages of Python, of vocabularies and of templates are all seen."""
+    messages = _code_messages()
+    assert (None, "RAM {measured} MB < {required} MB") in messages  # N_ in agentroll/reasons.py
+    assert ("state", "Compliant") in messages  # NP_ in agentroll/reports/labels.py
+    assert (None, "Malware-monitoring agent coverage per unit against license allocations") in messages  # j2
+    assert ("column", "Days left") in messages  # pgettext in the template
+
+
+@pytest.mark.parametrize("lang", [lang for lang in LANGUAGES if lang != "en"])
+def test_the_catalogue_has_every_message_and_no_stale_one(lang: str) -> None:
+    entries = {(message.context, message.id): message for message in _catalogue(lang) if message.id}
+    code = _code_messages()
+    assert sorted(code - set(entries), key=str) == [], "run the pybabel commands in babel.cfg, then translate"
+    assert sorted(set(entries) - code, key=str) == [], "stale messages: pybabel update --ignore-obsolete"
+    assert [key for key, message in entries.items() if not message.string or message.fuzzy] == []
+
+
+def _names(template: str) -> set[str]:
+    return {name.split(".")[0].split("[")[0] for _, name, _, _ in Formatter().parse(template) if name}
+
+
+@pytest.mark.parametrize("lang", [lang for lang in LANGUAGES if lang != "en"])
+def test_translations_use_only_the_placeholders_of_their_message(lang: str) -> None:
+    """A translation naming a value the code does not pass would fail when shown."""
+    wrong = [
+        (message.id, message.string)
+        for message in _catalogue(lang)
+        if message.id
+        # Format patterns ("date format") may pick any of the fields they are given.
+        and not (message.context or "").endswith("format")
+        and not _names(message.string) <= _names(message.id)
+    ]
+    assert wrong == []
+
+
+#: Values for every reason code, as its producer gives them.
+EXAMPLES: dict[str, dict[str, object]] = {
+    "os": {"os": "Windows 7", "build": 7601, "supported": ["Windows 10", "Windows 11"]},
+    "os_build": {"os": "Windows 10", "measured": 10240, "required": 17763},
+    "architecture": {"measured": "x86", "required": ["x64"]},
+    "ram": {"measured": 1024, "required": 2048},
+    "disk": {"drive": "C:", "measured": 900, "required": 2048},
+    "system_drive_space": {"measured": 900, "required": 2048},
+    "powershell": {"measured": "2.0", "required": "5.1"},
+    "unknown_fact": {"fact": "ram_mb", "required": 2048},
+    "never_probed": {},
+    "unmanageable": {},
+    "unmanageable_because": {"cause": {"code": "powershell_too_old", "required": "5.1"}},
+    "license_waiting": {"unit": "SNV", "licenses": 6, "eligible": 8},
+    "over_allocation": {"unit": "SNV", "licenses": 6, "installed": 7},
+    "service_stopped": {"service": "WinMonAgent"},
+    "service_missing": {"service": "WinMonAgent"},
+    "service_state_unknown": {"service": "WinMonAgent"},
+    "agent_service_stopped": {},
+    "agent_service_missing": {},
+    "agent_service_state_unknown": {},
+    "name_mismatch": {"computer_name": "mayphuong", "standard_name": "TCKH-PHUONGTT"},
+    "pending_name_mismatch": {"pending_name": "OTHER", "standard_name": "TCKH-PHUONGTT"},
+    "name_unknown": {"standard_name": "TCKH-PHUONGTT"},
+    "reboot_pending": {},
+    "step_failed": {"step": "install", "error": {"code": "installer_exit_code", "exit_code": 1603}},
+    "step_failed_silently": {"step": "rename"},
+    "unknown_failure": {},
+    "reboot_rename": {},
+    "reboot_windows_update": {},
+    "reboot_servicing": {},
+    "reboot_file_rename": {},
+    "installer_exit_code": {"exit_code": 1603},
+    "reboot_installer": {"exit_code": 3010},
+    "connection_refused": {},
+    "timed_out": {},
+    "credentials_rejected": {},
+    "connection_dropped": {},
+    "host_not_found": {},
+    "powershell_too_old": {"required": "5.1"},
+    "details_hidden": {},
+}
+
+
+def test_every_reason_code_has_an_example() -> None:
+    assert set(EXAMPLES) == set(TEMPLATES) - {TEXT}
+
+
+@pytest.mark.parametrize("code", sorted(EXAMPLES))
+def test_every_reason_is_said_in_vietnamese_from_its_values(code: str) -> None:
+    reason = Reason(code, EXAMPLES[code])
+    english, vietnamese = reason.english(), reason.render(catalog("vi"))
+    assert _names(TEMPLATES[code]) <= set(EXAMPLES[code]), "the template needs a value the example lacks"
+    assert "{" not in english and "{" not in vietnamese
+    assert vietnamese != english
+    for name in _names(TEMPLATES[code]):
+        if isinstance(EXAMPLES[code][name], int):
+            assert str(EXAMPLES[code][name]) in vietnamese, f"{name} is lost in Vietnamese"
 
 
 @pytest.mark.parametrize(
     ("reason", "expected"),
     [
-        ("RAM 1024 MB < 2048 MB", "Bộ nhớ RAM 1024 MB, yêu cầu tối thiểu 2048 MB"),
-        ("free space on C: 900 MB < 2048 MB", "Ổ đĩa C: chỉ còn trống 900 MB, yêu cầu tối thiểu 2048 MB"),
         (
-            "OS Windows 7 (build 7601) not supported",
+            Reason("ram", {"measured": 1024, "required": 2048}),
+            "Bộ nhớ RAM 1024 MB, yêu cầu tối thiểu 2048 MB",
+        ),
+        (
+            Reason("disk", {"drive": "C:", "measured": 900, "required": 2048}),
+            "Ổ đĩa C: chỉ còn trống 900 MB, yêu cầu tối thiểu 2048 MB",
+        ),
+        (
+            Reason("os", {"os": "Windows 7", "build": 7601, "supported": ["Windows 10"]}),
             "Hệ điều hành Windows 7 (bản dựng 7601) không được hỗ trợ",
         ),
-        ("architecture x86 not in x64", "Máy tính kiến trúc x86, phần mềm chỉ hỗ trợ x64"),
-        ("PowerShell 2.0 < 5.1", "PowerShell phiên bản 2.0, yêu cầu tối thiểu 5.1"),
-        ("connection refused", "Máy từ chối kết nối (máy đang tắt hoặc chưa bật WinRM)"),
-        ("credentials rejected", "Tài khoản quản trị bị từ chối (sai tên đăng nhập hoặc mật khẩu)"),
-        ("install: installer exit code 1603", "Cài đặt không thành công: bộ cài đặt trả về mã lỗi 1603"),
         (
-            "waiting for a license: SNV has 6 licenses, 8 eligible PCs",
+            Reason("architecture", {"measured": "x86", "required": ["x64", "arm64"]}),
+            "Máy tính kiến trúc x86, phần mềm chỉ hỗ trợ x64, arm64",
+        ),
+        (
+            Reason("unknown_fact", {"fact": "system_free_mb"}),
+            "Chưa xác định được dung lượng trống ổ hệ thống",
+        ),
+        (
+            Reason("license_waiting", {"unit": "SNV", "licenses": 6, "eligible": 8}),
             "Chờ cấp bản quyền: đơn vị SNV có 6 bản quyền nhưng 8 máy đủ điều kiện",
         ),
-        ("service AgentrollMonitor is stopped", "Dịch vụ AgentrollMonitor đang dừng"),
         (
-            'computer name "mayphuong" != standard "TCKH-PHUONGTT"',
+            Reason(
+                "step_failed",
+                {"step": "install", "error": {"code": "installer_exit_code", "exit_code": 1603}},
+            ),
+            "Cài đặt không thành công: Bộ cài đặt trả về mã lỗi 1603",
+        ),
+        (
+            Reason("name_mismatch", {"computer_name": "mayphuong", "standard_name": "TCKH-PHUONGTT"}),
             'Tên máy hiện tại "mayphuong", tên theo quy định "TCKH-PHUONGTT"',
         ),
     ],
 )
-def test_reasons_in_vietnamese_keep_the_values(reason: str, expected: str) -> None:
-    assert translate_reason(reason, "vi") == expected
+def test_reasons_in_vietnamese_keep_the_values(reason: Reason, expected: str) -> None:
+    assert reason.render(catalog("vi")) == expected
 
 
-def test_nested_and_joined_reasons_are_translated_part_by_part() -> None:
-    assert translate_reason("rename: connection refused", "vi").startswith("Đổi tên máy: Máy từ chối kết nối")
-    joined = translate_reason("windows update; computer rename", "vi")
-    assert joined == (
-        "Cần khởi động lại để hoàn tất cập nhật Windows; Cần khởi động lại để áp dụng tên máy mới"
+def test_a_step_that_is_no_toolkit_step_is_shown_as_named() -> None:
+    reason = Reason("step_failed", {"step": "Copy the policy", "error": {"code": "timed_out"}})
+    assert reason.render(catalog("vi")) == (
+        "Copy the policy không thành công: Hết thời gian chờ kết nối (máy tắt hoặc mất mạng)"
     )
 
 
-def test_an_unknown_reason_stays_english() -> None:
-    assert translate_reason("the moon is in the wrong phase", "vi") == "the moon is in the wrong phase"
+def test_a_sentence_is_translated_only_when_the_catalogue_has_it() -> None:
+    vietnamese = catalog("vi")
+    assert (
+        text("connection refused").render(vietnamese)
+        == "Máy từ chối kết nối (máy đang tắt hoặc chưa bật WinRM)"
+    )
+    assert text("the moon is in the wrong phase").render(vietnamese) == "the moon is in the wrong phase"
+    assert text("").render(vietnamese) == ""
 
 
-def test_english_reasons_are_untouched() -> None:
-    assert translate_reason("RAM 1024 MB < 2048 MB", "en") == "RAM 1024 MB < 2048 MB"
+def test_sentences_other_programs_write_are_translated_whole() -> None:
+    """ansible-core's own words for a PC whose PowerShell is too old reach the reports verbatim."""
+    for sentence in KNOWN_SENTENCES:
+        assert text(sentence).render(catalog("vi")) != sentence
+    unmanageable = Reason.from_value("Ansible requires PowerShell v5.1")
+    assert unmanageable.render(catalog("vi")) == Reason("powershell_too_old", {"required": "5.1"}).render(
+        catalog("vi")
+    )
+
+
+def test_an_unknown_code_stays_readable() -> None:
+    reason = Reason.from_value({"code": "disk_on_fire", "temperature": 90})
+    assert reason.english() == "disk on fire: temperature 90"
+    assert reason.render(catalog("vi")) == "disk on fire: temperature 90"
+
+
+def test_a_reason_missing_a_value_stays_readable() -> None:
+    assert Reason("ram", {"measured": 1024}).english() == "ram: measured 1024"
+
+
+def test_the_probes_reboot_words_become_reasons() -> None:
+    assert reboot_cause("Windows Update") == Reason("reboot_windows_update")
+    assert reboot_cause("firmware") == text("firmware")
+
+
+def test_every_state_has_a_vietnamese_name() -> None:
+    vietnamese = catalog("vi")
+    names = {state: labels.state(vietnamese, state.value) for state in HostState}
+    assert names[HostState.COMPLIANT] == "Đạt chuẩn"
+    assert names[HostState.MISNAMED] == "Sai tên máy"
+    assert len(set(names.values())) == len(names), "two states share a name"
+
+
+def test_contexts_keep_apart_what_english_says_alike() -> None:
+    vietnamese = catalog("vi")
+    assert (labels.column(vietnamese, "hosts"), labels.sheet(vietnamese, "hosts")) == ("Số máy", "Máy tính")
 
 
 def test_numbers_follow_the_language() -> None:
@@ -81,20 +248,46 @@ def test_numbers_follow_the_language() -> None:
     assert catalog("vi").percent(32.6) == "32,6%"
 
 
-@pytest.mark.parametrize(
-    "reason",
-    [
-        # Exactly as the coverage callback records them from real runs against the simulated fleet.
-        "install: installer exit code 1603",
-        "Ansible requires PowerShell v5.1",
-        "connection refused",
-        "credentials rejected",
-        "timed out",
-        "connection dropped",
-        "waiting for a license: MANGDEN has 14 licenses, 15 eligible PCs",
-        "OS Windows 7 (build 7601) not supported",
-        "architecture x86 not in x64",
-    ],
-)
-def test_reasons_the_toolkit_records_are_all_translated(reason: str) -> None:
-    assert translate_reason(reason, "vi") != reason
+def test_unknown_language_is_refused_with_the_choices() -> None:
+    with pytest.raises(ValueError, match="unknown language 'fr'; choose one of: en, vi"):
+        translations("fr")
+
+
+MOMENT = datetime(2026, 11, 29, 20, 30, tzinfo=UTC)
+
+
+def test_times_are_local_and_dates_dd_mm_yyyy_in_vietnamese() -> None:
+    assert catalog("vi").moment(MOMENT) == "30/11/2026 03:30"
+    assert catalog("vi").moment("2026-11-29T20:30:00Z") == "30/11/2026 03:30"
+    assert catalog("vi").date(date(2026, 12, 5)) == "05/12/2026"
+    assert catalog("vi").long_date(date(2026, 12, 5)) == "ngày 05 tháng 12 năm 2026"
+    assert catalog("vi").zone_label(MOMENT) == "UTC+07:00"
+
+
+def test_english_keeps_iso_dates_and_the_zone_is_configurable() -> None:
+    assert catalog("en").moment(MOMENT) == "2026-11-30 03:30"
+    assert catalog("en", "UTC").moment(MOMENT) == "2026-11-29 20:30"
+    assert catalog("en", "Europe/Paris").zone_label(MOMENT) == "UTC+01:00"
+    assert catalog("en").long_date(date(2026, 12, 5)) == "December 5, 2026"
+
+
+def test_an_unknown_time_zone_is_refused_in_one_line() -> None:
+    with pytest.raises(ValueError, match=r"^unknown time zone 'Asia/Hanoi'; give an IANA name such as"):
+        timezone("Asia/Hanoi")
+
+
+def test_time_zones_work_without_the_systems_zone_database() -> None:
+    """A machine without /usr/share/zoneinfo falls back to the pinned tzdata package."""
+    script = (
+        "import zoneinfo; zoneinfo.reset_tzpath(to=[]);"
+        "from agentroll.i18n import catalog;"
+        "print(catalog('vi').moment('2026-11-29T20:30:00Z'))"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False)
+    assert (done.returncode, done.stdout.strip()) == (0, "30/11/2026 03:30"), done.stderr
+
+
+def test_no_catalogue_file_is_compiled_into_the_repository() -> None:
+    """The .po is the one source: it is compiled in memory, so no .mo can go stale."""
+    assert not [path for path in (ROOT / "agentroll").rglob("*.mo")]
+    assert re.search(r"^msgid \"computer rename\"$", path_of("vi").read_text(encoding="utf-8"), re.M)

@@ -122,6 +122,34 @@ def test_deadline_is_inherited_from_the_nearest_group() -> None:
     assert inventory.deadline == date(2026, 12, 31)
 
 
+def test_time_zone_comes_from_units_else_all() -> None:
+    groups = district(vp={"vars": unit_vars("VP")})
+    assert build_inventory(groups, {}).timezone is None
+    groups["all"]["vars"]["agentroll_timezone"] = "UTC"
+    assert build_inventory(groups, {}).timezone == "UTC"
+    groups["units"]["vars"]["agentroll_timezone"] = " Asia/Ho_Chi_Minh "
+    assert build_inventory(groups, {}).timezone == "Asia/Ho_Chi_Minh"
+
+
+@pytest.mark.parametrize(
+    ("zone", "expected"),
+    [
+        (
+            "Asia/Hanoi",
+            "group 'units': agentroll_timezone: unknown time zone 'Asia/Hanoi'; give an IANA name",
+        ),
+        ("", "group 'units': agentroll_timezone: '' is not a time zone name such as 'Asia/Ho_Chi_Minh'"),
+        (7, "group 'units': agentroll_timezone: 7 is not a time zone name"),
+    ],
+)
+def test_a_bad_time_zone_is_one_line_naming_the_group(zone: Any, expected: str) -> None:
+    groups = district(vp={"vars": unit_vars("VP")})
+    groups["units"]["vars"]["agentroll_timezone"] = zone
+    with pytest.raises(InventoryError) as raised:
+        build_inventory(groups, {})
+    assert str(raised.value).startswith(expected) and "\n" not in str(raised.value)
+
+
 def test_deadline_falls_back_to_all_and_may_be_absent() -> None:
     groups = district(vp={"vars": unit_vars("VP")})
     assert build_inventory(groups, {}).deadline is None

@@ -71,7 +71,10 @@ def test_eligibility_reasons_come_from_the_probed_facts() -> None:
     observations = dict(observations_from_probe(probe_result(ram_mb=1024, system_free_mb=900), REQUIREMENTS))
     assert observations[Aspect.ELIGIBILITY] == {
         "eligible": False,
-        "reasons": ["RAM 1024 MB < 2048 MB", "free space on C: 900 MB < 2048 MB"],
+        "reasons": [
+            {"code": "ram", "measured": 1024, "required": 2048},
+            {"code": "disk", "drive": "C:", "measured": 900, "required": 2048},
+        ],
     }
 
 
@@ -137,4 +140,7 @@ def test_missing_facts_become_null_and_make_the_host_ineligible() -> None:
     del probe["ram_mb"]
     observations = dict(observations_from_probe(probe, REQUIREMENTS))
     assert observations[Aspect.FACTS]["ram_mb"] is None
-    assert observations[Aspect.ELIGIBILITY] == {"eligible": False, "reasons": ["RAM unknown"]}
+    assert observations[Aspect.ELIGIBILITY] == {
+        "eligible": False,
+        "reasons": [{"code": "unknown_fact", "fact": "ram_mb", "required": 2048}],
+    }

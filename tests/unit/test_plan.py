@@ -12,7 +12,8 @@ from agentroll.coverage import Move
 from agentroll.eligibility import Requirements
 from agentroll.model import Aspect, Host, HostView, Inventory, Observation, Unit
 from agentroll.observe import observations_from_probe
-from agentroll.plan import NEVER_PROBED, build_plan
+from agentroll.plan import build_plan
+from agentroll.reasons import Reason
 
 WHEN = datetime(2026, 11, 20, 8, 30, tzinfo=UTC)
 
@@ -95,20 +96,22 @@ def test_plan_of_a_small_inventory() -> None:
 
     waiting = hosts["snv-04"]
     assert (waiting.eligible, waiting.license_granted, waiting.install) == (True, False, False)
-    assert waiting.license_reason == "waiting for a license: SNV has 3 licenses, 4 eligible PCs"
+    assert waiting.license_reason == Reason("license_waiting", {"unit": "SNV", "licenses": 3, "eligible": 4})
+    assert waiting.license_reason.english() == "waiting for a license: SNV has 3 licenses, 4 eligible PCs"
     assert waiting.standard_name == "SNV-PC02"
 
     weak = hosts["snv-05"]
     assert (weak.eligible, weak.install, weak.license_reason) == (False, False, None)
-    assert weak.reasons == ("RAM 1024 MB < 2048 MB",)
+    assert weak.reasons == (Reason("ram", {"measured": 1024, "required": 2048}),)
 
     assert hosts["vp-01"].eligible is False
-    assert hosts["vp-01"].reasons == ("unmanageable: PowerShell 2.0 < 5.1",)
-    assert hosts["vp-02"].reasons == (NEVER_PROBED,)
+    (unmanageable,) = hosts["vp-01"].reasons
+    assert unmanageable.english() == "unmanageable: PowerShell 2.0 < 5.1"
+    assert hosts["vp-02"].reasons == (Reason("never_probed"),)
     assert hosts["vp-02"].computer_name is None and hosts["vp-02"].rename is False
 
     assert [hosts[name].license_reason for name in ("xa-01", "xa-02")] == [
-        "waiting for a license: XA has 0 licenses, 2 eligible PCs"
+        Reason("license_waiting", {"unit": "XA", "licenses": 0, "eligible": 2})
     ] * 2
 
     # Usable: SNV 4 (3 licenses), VP 1 (vp-02 unknown counts; vp-01 unmanageable does not), XA 2 (0).
@@ -126,7 +129,9 @@ def test_limit_rerun_keeps_licenses_used_by_hosts_not_in_this_run() -> None:
     }
     plan = build_plan(inventory, {"snv-01": probe("SNV-PC01")}, views, REQUIREMENTS)
     assert plan.hosts["snv-01"].install is False
-    assert plan.hosts["snv-01"].license_reason == "waiting for a license: SNV has 2 licenses, 3 eligible PCs"
+    assert plan.hosts["snv-01"].license_reason == Reason(
+        "license_waiting", {"unit": "SNV", "licenses": 2, "eligible": 3}
+    )
     assert plan.reallocation == ()
 
 
@@ -145,13 +150,13 @@ def test_stored_facts_are_judged_against_the_current_requirements() -> None:
         }
     )
     host = build_plan(inventory, {}, views, stricter).hosts["snv-01"]
-    assert (host.eligible, host.reasons) == (False, ("RAM 3000 MB < 4096 MB",))
+    assert (host.eligible, host.reasons) == (False, (Reason("ram", {"measured": 3000, "required": 4096}),))
 
 
-def test_license_reason_phrasing_is_fixed_for_translators() -> None:
+def test_a_license_wait_carries_the_unit_figures() -> None:
     inventory = Inventory(units=(Unit("XA", "UBND xã Hiếu", 0, "xa_hieu"),), hosts=(Host("xa-01", "XA"),))
     host = build_plan(inventory, {"xa-01": probe("XA-PC01")}, {}, REQUIREMENTS).hosts["xa-01"]
-    assert host.license_reason == "waiting for a license: XA has 0 licenses, 1 eligible PCs"
+    assert host.license_reason == Reason("license_waiting", {"unit": "XA", "licenses": 0, "eligible": 1})
 
 
 def test_stored_eligibility_is_used_when_no_facts_are_stored() -> None:
@@ -162,7 +167,8 @@ def test_stored_eligibility_is_used_when_no_facts_are_stored() -> None:
         "snv-01": stored_view("snv-01", {Aspect.ELIGIBILITY: {"eligible": False, "reasons": ["RAM unknown"]}})
     }
     host = build_plan(inventory, {}, views, REQUIREMENTS).hosts["snv-01"]
-    assert (host.eligible, host.reasons) == (False, ("RAM unknown",))
+    # An older store's sentence reads back as it was written.
+    assert (host.eligible, [reason.english() for reason in host.reasons]) == (False, ["RAM unknown"])
     assert build_plan(inventory, {}, views, REQUIREMENTS).reallocation == ()
 
 
@@ -184,8 +190,9 @@ def test_installed_beyond_the_allocation_is_reported() -> None:
     host = build_plan(inventory, probes, {}, REQUIREMENTS).hosts["snv-02"]
     assert (host.license_granted, host.license_reason) == (
         False,
-        "over allocation: SNV has 1 licenses, 2 PCs with the agent",
+        Reason("over_allocation", {"unit": "SNV", "licenses": 1, "installed": 2}),
     )
+    assert host.license_reason.english() == "over allocation: SNV has 1 licenses, 2 PCs with the agent"
 
 
 def test_plan_as_dict_is_json_ready() -> None:
@@ -196,7 +203,7 @@ def test_plan_as_dict_is_json_ready() -> None:
         "host": "snv-05",
         "unit": "SNV",
         "eligible": False,
-        "reasons": ["RAM 1024 MB < 2048 MB"],
+        "reasons": [{"code": "ram", "measured": 1024, "required": 2048}],
         "standard_name": "SNV-PC03",
         "computer_name": "KETOAN-PC",
         "rename": True,

@@ -70,7 +70,7 @@ def test_markdown_has_tables_and_reasons(report: dict[str, Any]) -> None:
 def test_markdown_escapes_pipes(report: dict[str, Any]) -> None:
     piped = json.loads(json.dumps(report))
     piped["hosts"][0]["state"] = "ineligible"
-    piped["hosts"][0]["reasons"] = ["a | b"]
+    piped["hosts"][0]["causes"] = [{"code": "text", "text": "a | b"}]
     assert "a \\| b" in render(piped, "md")
 
 
@@ -129,7 +129,7 @@ def test_an_empty_district_renders(report: dict[str, Any], fmt: str) -> None:
 
 def test_deadline_wording_when_due_or_passed(report: dict[str, Any]) -> None:
     assert "Deadline 2026-12-15: passed 3 days ago" in render(dict(report, days_left=-3), "text")
-    assert "Thời hạn hoàn thành 2026-12-15: hôm nay" in render(dict(report, days_left=0), "text", lang="vi")
+    assert "Thời hạn hoàn thành 15/12/2026: hôm nay" in render(dict(report, days_left=0), "text", lang="vi")
 
 
 def test_json_is_delegated_to_the_report_module(report: dict[str, Any]) -> None:

@@ -1,4 +1,4 @@
-"""--lang vi leaves no English heading, column name or state (key or English name) in any format."""
+"""--lang vi leaves no English heading, column, state or reason in any format; older reports still render."""
 
 from __future__ import annotations
 
@@ -10,17 +10,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
+from babel.messages.pofile import read_po
 
-from agentroll.i18n import CATALOG_DIR
+from agentroll.i18n import path_of
 from agentroll.model import HostState
 from agentroll.reports import FORMATS, render
 
 FIXTURE = Path(__file__).parent / "fixtures" / "report_sample.json"
-#: Sections of the English catalog whose texts a reader sees as headings, labels or state names.
-VISIBLE_SECTIONS = ("text", "columns", "sheets", "states", "license", "reply")
 #: Words so short they occur inside data (computer names such as KETOAN-PC, host "vp-01").
 SHORTEST_CHECKED = 4
+#: Format patterns are no text.
+FORMAT_CONTEXTS = ("date format", "long date format", "spreadsheet date format", "decimal separator")
 
 
 class _VisibleText(HTMLParser):
@@ -65,21 +65,22 @@ def _visible(fmt: str, output: str | bytes) -> str:
 
 
 def _english_labels() -> set[str]:
-    english = yaml.safe_load((CATALOG_DIR / "en.yml").read_text(encoding="utf-8"))
-    vietnamese = yaml.safe_load((CATALOG_DIR / "vi.yml").read_text(encoding="utf-8"))
+    """Every English text of the catalogue that Vietnamese says differently (around its placeholders)."""
+    with path_of("vi").open("rb") as source:
+        catalogue = read_po(source, locale="vi")
     labels: set[str] = set()
-    for section in VISIBLE_SECTIONS:
-        for key, value in english[section].items():
-            if not isinstance(value, str) or value == vietnamese[section].get(key):
-                continue
-            # Templates: check the fixed text around the placeholders.
-            labels.update(part.strip() for part in re.split(r"\{[^}]*\}", value))
+    for message in catalogue:
+        if not message.id or message.string == message.id or message.context in FORMAT_CONTEXTS:
+            continue
+        parts = (part.strip() for part in re.split(r"\{[^}]*\}", message.id))
+        # Names Vietnamese keeps (PowerShell, WinRM) are no English left behind.
+        labels.update(part for part in parts if part not in message.string)
     return {label for label in labels if len(label) >= SHORTEST_CHECKED and re.search(r"[A-Za-z]", label)}
 
 
 def _contains(text: str, label: str) -> bool:
-    """``label`` occurs in ``text`` as whole words."""
-    return re.search(rf"(?<!\w){re.escape(label)}(?!\w)", text) is not None
+    """``label`` occurs in ``text`` as whole words (not as a file name: "rename.yml" is data)."""
+    return re.search(rf"(?<!\w){re.escape(label)}(?!\w|\.\w)", text) is not None
 
 
 @pytest.fixture(scope="module")
@@ -112,3 +113,24 @@ def test_the_check_would_catch_english(report: dict[str, Any]) -> None:
     text = _visible("html", render(report, "html", lang="en"))
     found = [label for label in _english_labels() if _contains(text, label)]
     assert len(found) > 20
+
+
+@pytest.mark.parametrize("fmt", [fmt for fmt in FORMATS if fmt not in ("json", "units-csv")])
+def test_a_report_without_causes_still_renders_its_reasons(report: dict[str, Any], fmt: str) -> None:
+    """A report of schema minor 0 has only English sentences: shown as written, known ones translated."""
+    older = json.loads(json.dumps(report))
+    for host in older["hosts"]:
+        del host["causes"]
+    text = _visible(fmt, render(older, fmt, lang="vi"))
+    if fmt in ("csv", "md", "html", "xlsx"):  # the formats that list unreachable PCs with reasons
+        assert "Máy từ chối kết nối" in text  # "connection refused" is a sentence of the catalogue
+    assert "RAM 1024 MB < 2048 MB" in text  # a sentence with values stays as written
+
+
+def test_times_are_local_in_every_human_format(report: dict[str, Any]) -> None:
+    # tckh-05 was last seen 2026-11-17T08:12:40Z: 15:12 in Vietnam, 08:12 in UTC.
+    assert "17/11/2026 15:12" in _visible("csv", render(report, "csv", lang="vi"))
+    assert "2026-11-17 15:12" in _visible("csv", render(report, "csv", lang="en"))
+    assert "2026-11-17 08:12" in _visible("csv", render(report, "csv", lang="en", tz="UTC"))
+    assert "Số liệu tính đến 29/11/2026 12:00 (giờ UTC+07:00)" in render(report, "text", lang="vi")
+    assert "ngày 29 tháng 11 năm 2026" in _visible("reply-html", render(report, "reply-html", lang="vi"))

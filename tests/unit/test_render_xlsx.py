@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -85,3 +86,18 @@ def test_reallocation_sheet_equals_the_report(report: dict[str, Any]) -> None:
     rows = list(_workbook(report)["Reallocation"].iter_rows(values_only=True))[1:]
     moves = [{"from": row[0], "to": row[2], "licenses": row[4]} for row in rows]
     assert moves == report["reallocation"]
+
+
+def test_dates_and_times_are_local_date_cells_shown_the_languages_way(report: dict[str, Any]) -> None:
+    for lang, day_format in (("en", "yyyy-mm-dd"), ("vi", "dd/mm/yyyy")):
+        workbook = _workbook(report, lang)
+        units, hosts = workbook.worksheets[0], workbook.worksheets[1]
+        deadline = units.cell(row=2, column=10)
+        assert (deadline.value, deadline.number_format) == (datetime(2026, 12, 15), day_format)
+        # tckh-05 was last seen 2026-11-17T08:12:40Z: 15:12:40 in Vietnam.
+        row = next(row for row in hosts.iter_rows(min_row=2) if row[0].value == "tckh-05")
+        last_seen = row[9]
+        assert (last_seen.value, last_seen.number_format) == (
+            datetime(2026, 11, 17, 15, 12, 40),
+            f"{day_format} hh:mm",
+        )

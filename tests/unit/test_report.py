@@ -14,6 +14,7 @@ import jsonschema
 import pytest
 
 from agentroll.model import HostState, Inventory
+from agentroll.reasons import Reason
 from agentroll.report import SCHEMA_PATH, build_report, report_from_store, to_json, write_atomic
 from agentroll.store import Store
 
@@ -98,6 +99,23 @@ def test_deadlines_and_risk(report: dict[str, Any]) -> None:
     }
 
 
+@pytest.mark.parametrize(
+    ("zone", "days_left"),
+    [
+        # 20:00 UTC on 5 December is already 6 December in Vietnam.
+        (None, 25),
+        ("UTC", 26),
+    ],
+)
+def test_days_left_count_from_the_districts_local_date(
+    tiny_inventory: Inventory, tiny_store: Store, zone: str | None, days_left: int
+) -> None:
+    inventory = dataclasses.replace(tiny_inventory, timezone=zone)
+    report = report_from_store(inventory, tiny_store, now=datetime(2026, 12, 5, 20, 0, tzinfo=UTC))
+    assert (report["timezone"], report["days_left"]) == (zone or "Asia/Ho_Chi_Minh", days_left)
+    assert report["generated_at"] == "2026-12-05T20:00:00Z"
+
+
 def test_no_deadline_means_no_risk(tiny_inventory: Inventory, tiny_store: Store) -> None:
     undated = Inventory(  # no deadline anywhere
         units=tuple(dataclasses.replace(unit, deadline=None) for unit in tiny_inventory.units),
@@ -147,6 +165,37 @@ def test_host_rows(report: dict[str, Any]) -> None:
     assert hosts["tp-01"]["reasons"] == ["connection timed out"]
     assert hosts["tp-01"]["last_seen"] == "2026-11-30T09:05:00Z"  # the timed-out attempt is not a sighting
     assert hosts["tp-02"]["reasons"] == ["install agent: installer exit code 1603"]
+
+
+def test_host_causes_are_the_reasons_as_data_in_the_same_order(report: dict[str, Any]) -> None:
+    hosts = by_key(report["hosts"], "host")
+    assert hosts["vp-03"]["causes"] == [{"code": "ram", "measured": 1024, "required": 2048}]
+    assert hosts["vp-04"]["causes"] == [
+        {"code": "license_waiting", "unit": "VP", "licenses": 4, "eligible": 5}
+    ]
+    assert hosts["vp-04"]["reasons"] == ["waiting for a license: VP has 4 licenses, 5 eligible PCs"]
+    assert hosts["vp-02"]["causes"] == [
+        {"code": "name_mismatch", "computer_name": "MAYPHUONG", "standard_name": "VP-PHUONGNT"}
+    ]
+    # Sentences the store holds (older stores, contact causes) stay sentences.
+    assert hosts["tp-01"]["causes"] == [{"code": "text", "text": "connection timed out"}]
+    assert hosts["tp-02"]["causes"] == [
+        {
+            "code": "step_failed",
+            "step": "install agent",
+            "error": {"code": "text", "text": "installer exit code 1603"},
+        }
+    ]
+    for host in report["hosts"]:
+        assert [Reason.from_value(cause).english() for cause in host["causes"]] == host["reasons"]
+
+
+def test_the_report_says_its_minor_version_and_time_zone(report: dict[str, Any]) -> None:
+    assert (report["schema"], report["schema_minor"], report["timezone"]) == (
+        "agentroll.coverage/1",
+        1,
+        "Asia/Ho_Chi_Minh",
+    )
 
 
 def test_history_is_coverage_as_of_each_run(report: dict[str, Any]) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from agentroll.model import Aspect, HostState, HostView, Observation
+from agentroll.reasons import Reason, text
 from agentroll.states import assess, is_installed
 
 STANDARD = "SNV-PHUONGNT"
@@ -57,20 +58,49 @@ def test_compliant() -> None:
 def test_unreachable_carries_the_contact_reason() -> None:
     contact = {"status": "unreachable", "reason": "credentials rejected"}
     assessment = assess(healthy(contact=contact), STANDARD)
-    assert (assessment.state, assessment.reasons) == (HostState.UNREACHABLE, ("credentials rejected",))
+    assert (assessment.state, assessment.reasons) == (HostState.UNREACHABLE, (text("credentials rejected"),))
+
+
+def test_a_structured_contact_reason_stays_structured() -> None:
+    contact = {"status": "unreachable", "reason": {"code": "credentials_rejected"}}
+    assessment = assess(healthy(contact=contact), STANDARD)
+    assert assessment.reasons == (Reason("credentials_rejected"),)
+    assert assessment.reasons[0].english() == "credentials rejected"
 
 
 def test_unmanageable_carries_the_contact_reason() -> None:
     contact = {"status": "unmanageable", "reason": "PowerShell 2.0 < 5.1"}
     assessment = assess(healthy(contact=contact), STANDARD)
-    assert (assessment.state, assessment.reasons) == (HostState.UNMANAGEABLE, ("PowerShell 2.0 < 5.1",))
+    assert (assessment.state, assessment.reasons) == (HostState.UNMANAGEABLE, (text("PowerShell 2.0 < 5.1"),))
 
 
 def test_failure_of_the_latest_run_is_failed_with_task_and_reason() -> None:
     failure = {"task": "Install the agent", "reason": "installer exit code 1603"}
     assessment = assess(healthy(failure=failure), STANDARD)
     assert assessment.state == HostState.FAILED
-    assert assessment.reasons == ("Install the agent: installer exit code 1603",)
+    error = {"code": "text", "text": "installer exit code 1603"}
+    assert assessment.reasons == (Reason("step_failed", {"step": "Install the agent", "error": error}),)
+    assert assessment.reasons[0].english() == "Install the agent: installer exit code 1603"
+
+
+@pytest.mark.parametrize(
+    ("failure", "english"),
+    [
+        (
+            {"task": "install", "reason": {"code": "installer_exit_code", "exit_code": 1603}},
+            "install: installer exit code 1603",
+        ),
+        ({"task": "rename", "reason": None}, "rename failed"),
+        ({"task": None, "reason": "no space left"}, "no space left"),
+        ({}, "unknown failure"),
+    ],
+)
+def test_a_failure_says_what_it_knows(failure: dict[str, Any], english: str) -> None:
+    assessment = assess(healthy(failure=failure), STANDARD)
+    assert (assessment.state, [reason.english() for reason in assessment.reasons]) == (
+        HostState.FAILED,
+        [english],
+    )
 
 
 def test_failure_of_an_earlier_run_no_longer_counts() -> None:
@@ -88,24 +118,50 @@ def test_failure_of_an_earlier_run_no_longer_counts() -> None:
 def test_reboot_pending_carries_the_reboot_reason() -> None:
     reboot = {"pending": True, "reason": "computer rename"}
     assessment = assess(healthy(reboot=reboot), STANDARD)
-    assert (assessment.state, assessment.reasons) == (HostState.REBOOT_PENDING, ("computer rename",))
+    assert (assessment.state, assessment.reasons) == (HostState.REBOOT_PENDING, (Reason("reboot_rename"),))
+
+
+def test_reboot_causes_joined_by_the_probe_are_each_a_reason() -> None:
+    reboot = {"pending": True, "reason": "windows update; computer rename; installer exit code 3010"}
+    assessment = assess(healthy(reboot=reboot), STANDARD)
+    assert assessment.reasons == (
+        Reason("reboot_windows_update"),
+        Reason("reboot_rename"),
+        text("installer exit code 3010"),
+    )
+
+
+def test_structured_reboot_causes_are_read_as_they_are() -> None:
+    causes = [{"code": "reboot_installer", "exit_code": 3010}, {"code": "reboot_servicing"}]
+    assessment = assess(healthy(reboot={"pending": True, "reason": causes}), STANDARD)
+    assert [reason.english() for reason in assessment.reasons] == [
+        "installer requested a reboot (exit code 3010)",
+        "component based servicing",
+    ]
 
 
 def test_reboot_pending_without_reason_still_says_so() -> None:
     assessment = assess(healthy(reboot={"pending": True, "reason": None}), STANDARD)
-    assert assessment.reasons == ("reboot pending",)
+    assert assessment.reasons == (Reason("reboot_pending"),)
 
 
 @pytest.mark.parametrize(
     ("agent_changes", "reason"),
     [
-        ({"service_state": "stopped"}, "agent service is stopped"),
-        ({"service_state": "missing"}, "agent service is missing"),
-        ({"service_state": None}, "agent service state unknown"),
-        ({"service_state": "stopped", "service_name": "WinMonAgent"}, "service WinMonAgent is stopped"),
+        ({"service_state": "stopped"}, Reason("agent_service_stopped")),
+        ({"service_state": "missing"}, Reason("agent_service_missing")),
+        ({"service_state": None}, Reason("agent_service_state_unknown")),
+        (
+            {"service_state": "stopped", "service_name": "WinMonAgent"},
+            Reason("service_stopped", {"service": "WinMonAgent"}),
+        ),
+        (
+            {"service_state": "missing", "service_name": "WinMonAgent"},
+            Reason("service_missing", {"service": "WinMonAgent"}),
+        ),
     ],
 )
-def test_agent_unhealthy_says_what_the_service_does(agent_changes: dict[str, Any], reason: str) -> None:
+def test_agent_unhealthy_says_what_the_service_does(agent_changes: dict[str, Any], reason: Reason) -> None:
     assessment = assess(healthy(agent={**AGENT_OK, **agent_changes}), STANDARD)
     assert (assessment.state, assessment.reasons) == (HostState.AGENT_UNHEALTHY, (reason,))
 
@@ -113,7 +169,10 @@ def test_agent_unhealthy_says_what_the_service_does(agent_changes: dict[str, Any
 def test_misnamed_names_both_names() -> None:
     assessment = assess(healthy(name={"computer_name": "MAYPHUONG", "pending_name": None}), STANDARD)
     assert assessment.state == HostState.MISNAMED
-    assert assessment.reasons == ('computer name "MAYPHUONG" != standard "SNV-PHUONGNT"',)
+    assert assessment.reasons == (
+        Reason("name_mismatch", {"computer_name": "MAYPHUONG", "standard_name": "SNV-PHUONGNT"}),
+    )
+    assert assessment.reasons[0].english() == 'computer name "MAYPHUONG" != standard "SNV-PHUONGNT"'
 
 
 def test_name_comparison_ignores_case() -> None:
@@ -125,7 +184,9 @@ def test_wrong_pending_name_is_misnamed_even_if_current_name_is_right() -> None:
     name = {"computer_name": "SNV-PHUONGNT", "pending_name": "OTHER"}
     assessment = assess(healthy(name=name), STANDARD)
     assert assessment.state == HostState.MISNAMED
-    assert assessment.reasons == ('pending computer name "OTHER" != standard "SNV-PHUONGNT"',)
+    assert assessment.reasons == (
+        Reason("pending_name_mismatch", {"pending_name": "OTHER", "standard_name": "SNV-PHUONGNT"}),
+    )
 
 
 def test_right_pending_name_counts_as_correct() -> None:
@@ -136,16 +197,19 @@ def test_right_pending_name_counts_as_correct() -> None:
 def test_unknown_name_is_misnamed_but_no_standard_means_no_name_check() -> None:
     without_name = view({Aspect.CONTACT: CONTACT_OK, Aspect.AGENT: AGENT_OK, Aspect.REBOOT: NO_REBOOT})
     assert assess(without_name, STANDARD).state == HostState.MISNAMED
+    assert assess(without_name, STANDARD).reasons == (Reason("name_unknown", {"standard_name": STANDARD}),)
     assert assess(healthy(name={"computer_name": "MAYPHUONG", "pending_name": None}), None).state == (
         HostState.COMPLIANT
     )
 
 
 def test_ineligible_without_agent_carries_the_eligibility_reasons() -> None:
-    eligibility = {"eligible": False, "reasons": ["RAM 1024 MB < 2048 MB", "PowerShell 2.0 < 5.1"]}
+    ram = {"code": "ram", "measured": 1024, "required": 2048}
+    eligibility = {"eligible": False, "reasons": [ram, "PowerShell 2.0 < 5.1"]}
     assessment = assess(healthy(agent={"installed": False}, eligibility=eligibility), STANDARD)
     assert assessment.state == HostState.INELIGIBLE
-    assert assessment.reasons == ("RAM 1024 MB < 2048 MB", "PowerShell 2.0 < 5.1")
+    # The second one as an older store wrote it: a sentence.
+    assert assessment.reasons == (Reason.from_value(ram), text("PowerShell 2.0 < 5.1"))
 
 
 def test_not_installed_without_a_reason() -> None:
@@ -154,10 +218,11 @@ def test_not_installed_without_a_reason() -> None:
 
 
 def test_refused_license_is_a_reason_of_not_installed() -> None:
-    license_ = {"granted": False, "reason": "waiting for a license: SNV has 6 licenses, 8 eligible PCs"}
+    waiting = {"code": "license_waiting", "unit": "SNV", "licenses": 6, "eligible": 8}
+    license_ = {"granted": False, "reason": waiting}
     assessment = assess(healthy(agent={"installed": False}, license=license_), STANDARD)
     assert assessment.state == HostState.NOT_INSTALLED
-    assert assessment.reasons == ("waiting for a license: SNV has 6 licenses, 8 eligible PCs",)
+    assert assessment.reasons == (Reason.from_value(waiting),)
 
 
 def test_contact_only_is_not_installed() -> None:

@@ -1,0 +1,110 @@
+"""The words the reports use for keys of the report JSON: columns, sheets, host states, licenses, reasons.
+
+Each vocabulary maps a stable key to its English label, marked for extraction with the context it
+is translated in (a column "PCs" and a sheet "PCs" are different words in Vietnamese).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from agentroll.i18n import NP_, REASON_SEPARATOR, Catalog
+from agentroll.reasons import Reason
+
+COLUMNS: dict[str, str] = {
+    "code": NP_("column", "Code"),
+    "unit": NP_("column", "Unit"),
+    "licenses": NP_("column", "Licenses"),
+    "hosts": NP_("column", "PCs"),
+    "installed": NP_("column", "Installed"),
+    "coverage": NP_("column", "Coverage (%)"),
+    "eligible": NP_("column", "Eligible"),
+    "usable": NP_("column", "Usable"),
+    "unused_licenses": NP_("column", "Unused licenses"),
+    "deadline": NP_("column", "Deadline"),
+    "days_left": NP_("column", "Days left"),
+    "will_miss": NP_("column", "Will miss deadline"),
+    "state": NP_("column", "State"),
+    "count": NP_("column", "PCs"),
+    "host": NP_("column", "PC"),
+    "owner": NP_("column", "User"),
+    "reasons": NP_("column", "Reasons"),
+    "computer_name": NP_("column", "Computer name"),
+    "standard_name": NP_("column", "Standard name"),
+    "last_seen": NP_("column", "Last seen"),
+    "address": NP_("column", "Address"),
+    "license": NP_("column", "License"),
+    "knowledge_age_days": NP_("column", "Knowledge age (days)"),
+    "from": NP_("column", "From unit"),
+    "to": NP_("column", "To unit"),
+    "run": NP_("column", "Run"),
+    "playbook": NP_("column", "Playbook"),
+    "finished_at": NP_("column", "Finished"),
+    "shortfall": NP_("column", "What falls short"),
+    "number": NP_("column", "No."),
+}
+
+SHEETS: dict[str, str] = {
+    "units": NP_("sheet", "Units"),
+    "hosts": NP_("sheet", "PCs"),
+    "reallocation": NP_("sheet", "Reallocation"),
+    "history": NP_("sheet", "History"),
+}
+
+STATES: dict[str, str] = {
+    "compliant": NP_("state", "Compliant"),
+    "reboot_pending": NP_("state", "Reboot pending"),
+    "misnamed": NP_("state", "Misnamed"),
+    "agent_unhealthy": NP_("state", "Agent not running"),
+    "not_installed": NP_("state", "Not installed"),
+    "ineligible": NP_("state", "Ineligible"),
+    "unmanageable": NP_("state", "Unmanageable"),
+    "unreachable": NP_("state", "Unreachable"),
+    "failed": NP_("state", "Failed"),
+    "unknown": NP_("state", "Not yet contacted"),
+}
+
+LICENSES: dict[str, str] = {
+    "granted": NP_("license", "granted"),
+    "waiting": NP_("license", "waiting"),
+}
+
+#: Excel refuses longer sheet names.
+MAX_SHEET_NAME = 31
+
+
+def column(catalog: Catalog, key: str) -> str:
+    """A column name."""
+    return catalog.pgettext("column", COLUMNS[key])
+
+
+def columns(catalog: Catalog, *keys: str) -> list[str]:
+    """Several column names, in order."""
+    return [column(catalog, key) for key in keys]
+
+
+def sheet(catalog: Catalog, key: str) -> str:
+    """A worksheet name."""
+    return catalog.pgettext("sheet", SHEETS[key])[:MAX_SHEET_NAME]
+
+
+def state(catalog: Catalog, key: str) -> str:
+    """The display name of a host state key such as ``not_installed``."""
+    return catalog.pgettext("state", STATES[key]) if key in STATES else key
+
+
+def license_status(catalog: Catalog, status: str | None) -> str:
+    """The display form of a license decision (``granted``/``waiting``), '' when none was made."""
+    return catalog.pgettext("license", LICENSES[status]) if status in LICENSES else ""
+
+
+def reasons(catalog: Catalog, values: Iterable[Any]) -> str:
+    """Several reasons (JSON forms, or sentences of an older report) as one line."""
+    return REASON_SEPARATOR.join(Reason.from_value(value).render(catalog) for value in values)
+
+
+def host_reasons(catalog: Catalog, host: Mapping[str, Any]) -> str:
+    """Why a PC is in its state: its structured ``causes``, else (an older report) its ``reasons``."""
+    causes = host.get("causes")
+    return reasons(catalog, causes if causes is not None else host.get("reasons") or ())

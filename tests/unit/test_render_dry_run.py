@@ -1,0 +1,78 @@
+"""The dry run's lines, rendered from a real plan in both languages."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from probe_samples import REQUIREMENTS, probe_result
+
+from agentroll.model import Host, Inventory, Unit
+from agentroll.plan import build_plan
+from agentroll.reports.dry_run import render_dry_run
+
+INVENTORY = Inventory(
+    units=(Unit("SNV", "Phòng Nội vụ", 2, "phong_noi_vu"), Unit("XA", "UBND xã Hiếu", 1, "xa_hieu")),
+    hosts=(
+        Host("snv-01", "SNV", owner="Nguyễn Thị Phương"),
+        Host("snv-02", "SNV", owner="Phạm Văn Thắng"),
+        Host("snv-03", "SNV"),
+        Host("snv-04", "SNV"),
+        Host("xa-01", "XA"),
+        Host("xa-02", "XA"),
+    ),
+)
+RUNNING = {"installed": True, "service_state": "running", "service_start_mode": "auto"}
+MISSING = {"installed": False, "service_state": "missing"}
+PROBES = {
+    "snv-01": probe_result("MAYPHUONG", RUNNING),
+    "snv-02": probe_result("SNV-THANGPV", MISSING),
+    "snv-03": probe_result("DESKTOP-7F3K2LQ", MISSING),
+    "snv-04": probe_result("KETOAN-PC", MISSING, ram_mb=1024),
+    "xa-01": probe_result("XA-PC01", MISSING, ram_mb=1024),
+}
+PLAY_HOSTS = ["snv-01", "snv-02", "snv-03", "snv-04", "xa-01", "xa-02"]
+
+
+@pytest.fixture(scope="module")
+def planned() -> dict[str, Any]:
+    # Through JSON, as the action hands it to Ansible.
+    return json.loads(json.dumps(build_plan(INVENTORY, PROBES, {}, REQUIREMENTS).as_dict()))
+
+
+def test_english_lines_say_verdict_license_rename_and_advice(planned: dict[str, Any]) -> None:
+    assert render_dry_run(planned, PLAY_HOSTS, set(PROBES)) == [
+        "snv-01 [SNV]: agent installed, rename MAYPHUONG -> SNV-PHUONGNT",
+        "snv-02 [SNV]: eligible, will install",
+        "snv-03 [SNV]: eligible, waiting for a license: SNV has 2 licenses, 3 eligible PCs, "
+        "rename DESKTOP-7F3K2LQ -> SNV-PC01",
+        "snv-04 [SNV]: INELIGIBLE: RAM 1024 MB < 2048 MB, rename KETOAN-PC -> SNV-PC02",
+        "xa-01 [XA]: INELIGIBLE: RAM 1024 MB < 2048 MB",
+        "xa-02 [XA]: not probed (unreachable or unmanageable: see above)",
+        "would install on 1 PC(s), rename 3 PC(s)",
+        "reallocation advice: none",
+    ]
+
+
+def test_vietnamese_lines(planned: dict[str, Any]) -> None:
+    assert render_dry_run(planned, PLAY_HOSTS, set(PROBES), lang="vi") == [
+        "snv-01 [SNV]: đã cài đặt phần mềm, đổi tên MAYPHUONG -> SNV-PHUONGNT",
+        "snv-02 [SNV]: đủ điều kiện, sẽ cài đặt",
+        "snv-03 [SNV]: đủ điều kiện, Chờ cấp bản quyền: đơn vị SNV có 2 bản quyền nhưng 3 máy đủ điều kiện, "
+        "đổi tên DESKTOP-7F3K2LQ -> SNV-PC01",
+        "snv-04 [SNV]: KHÔNG ĐỦ ĐIỀU KIỆN: Bộ nhớ RAM 1024 MB, yêu cầu tối thiểu 2048 MB, "
+        "đổi tên KETOAN-PC -> SNV-PC02",
+        "xa-01 [XA]: KHÔNG ĐỦ ĐIỀU KIỆN: Bộ nhớ RAM 1024 MB, yêu cầu tối thiểu 2048 MB",
+        "xa-02 [XA]: chưa kiểm tra được (không kết nối được hoặc không quản lý từ xa được: xem ở trên)",
+        "sẽ cài đặt trên 1 máy, đổi tên 3 máy",
+        "đề xuất điều chuyển bản quyền: không có",
+    ]
+
+
+def test_each_advised_move_is_a_line(planned: dict[str, Any]) -> None:
+    moved = {**planned, "reallocation": [{"from": "XA", "to": "SNV", "licenses": 1}]}
+    assert render_dry_run(moved, [], set())[-1] == "reallocation advice: move 1 license(s) from XA to SNV"
+    assert render_dry_run(moved, [], set(), lang="vi")[-1] == (
+        "đề xuất điều chuyển 1 bản quyền từ đơn vị XA sang đơn vị SNV"
+    )
