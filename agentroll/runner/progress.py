@@ -76,7 +76,7 @@ class Progress:
         self._seen: set[str] = set()
         self._out: set[str] = set()  # failed or unreachable: no further task runs for them
         self._steps: dict[str, _Step] = {}
-        self._current: str | None = None
+        self._started: list[str] = []  # steps, latest task start last
         self._included_by: dict[str, set[str]] = {}  # include task uuid → hosts that included
         self._file_scope: dict[str, frozenset[str]] = {}  # included file → hosts it runs for
         self._notified: dict[str, set[str]] = {}  # handler name → hosts that notified it
@@ -111,7 +111,7 @@ class Progress:
         if known is None or known.task_uuid != task_uuid:
             # The free strategy announces a task once per host: only a new task starts afresh.
             self._steps[step] = _Step(task_uuid, self._scope_of(data))
-        self._current = step
+            self._started = [*(known for known in self._started if known != step), step]
 
     def _scope_of(self, data: Mapping[str, Any]) -> frozenset[str] | None:
         """The hosts a task can run for: a handler's notifiers, an included file's includers, else all."""
@@ -135,10 +135,12 @@ class Progress:
         return [self._count(step, state) for step, state in self._steps.items()]
 
     def current(self) -> StepCount | None:
-        """The step the run is at (the latest one started), None before the first."""
-        if self._current is None:
-            return None
-        return self._count(self._current, self._steps[self._current])
+        """The step the run is at: the latest one started that not every host skipped (None before)."""
+        for step in reversed(self._started):
+            state = self._steps[step]
+            if state.done or not state.skipped:
+                return self._count(step, state)
+        return None
 
     def _count(self, step: str, state: _Step) -> StepCount:
         if state.scope is None:
