@@ -23,6 +23,7 @@ from agentroll.report import report_from_store, write_atomic
 from agentroll.reports import BINARY_FORMATS, FORMATS, render
 from agentroll.rerun import DEFAULT_PLAYBOOK, DEFAULT_ROUNDS, RerunError, rerun
 from agentroll.roster import import_roster
+from agentroll.runner.signals import Terminated, stoppable
 from agentroll.sim import cli as sim_cli
 from agentroll.store import Store, StoreError, default_state_path
 
@@ -201,17 +202,18 @@ def command_roster_import(args: argparse.Namespace) -> int:
 def command_rerun(args: argparse.Namespace) -> int:
     """``agentroll rerun``: the stragglers left on stdout; 0 when none is left, 1 when some remain."""
     extra = args.extra[1:] if args.extra[:1] == ["--"] else args.extra
-    outcome = rerun(
-        args.inventory,
-        playbook=args.playbook,
-        rounds=args.rounds,
-        state=args.state,
-        limit_file=args.limit_file,
-        extra_args=extra,
-        pause=args.pause,
-        template=args.template,
-        say=lambda text: print(f"agentroll rerun: {text}", file=sys.stderr, flush=True),
-    )
+    with stoppable():
+        outcome = rerun(
+            args.inventory,
+            playbook=args.playbook,
+            rounds=args.rounds,
+            state=args.state,
+            limit_file=args.limit_file,
+            extra_args=extra,
+            pause=args.pause,
+            template=args.template,
+            say=lambda text: print(f"agentroll rerun: {text}", file=sys.stderr, flush=True),
+        )
     _emit("".join(f"{host}\n" for host in outcome.remaining), None)
     return 0 if outcome.converged else 1
 
@@ -324,6 +326,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("agentroll: interrupted", file=sys.stderr)
         return 130
+    except Terminated:
+        print("agentroll: terminated", file=sys.stderr)
+        return 143
 
 
 def _print_error(error: BaseException) -> None:

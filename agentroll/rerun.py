@@ -80,7 +80,7 @@ def rerun(
     """
     if rounds < 1:
         raise ValueError("rounds must be at least 1")
-    hosts_of = load_inventory(inventory)
+    district = load_inventory(inventory)
     state = state or default_state_path()
     if not state.exists():
         raise RerunError(f"state database {state} does not exist: run a playbook first, or give --state")
@@ -89,7 +89,7 @@ def rerun(
     limit_file = limit_file or Path(report_dir) / "rerun-limit.txt"
     outcome = RerunOutcome()
     for number in range(1, rounds + 1):
-        hosts = stragglers(hosts_of, state, template)
+        hosts = stragglers(district, state, template)
         if not hosts:
             say(f"no straggler left after {number - 1} round(s)")
             return outcome
@@ -116,6 +116,6 @@ def rerun(
         say(f"round {number} ended with exit code {result.rc}")
         if pause and number < rounds:
             time.sleep(pause)
-    outcome.remaining = stragglers(hosts_of, state, template)
+    outcome.remaining = stragglers(district, state, template)
     say(f"{len(outcome.remaining)} straggler(s) left after {rounds} round(s)")
     return outcome

@@ -3,20 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 from agentroll.demo.settings import DEFAULT_FORKS, MAX_ROUNDS, DemoError, settings_from_args
 from agentroll.demo.steps import run_demo
 from agentroll.demo.summary import print_outcome
+from agentroll.runner.signals import Terminated, stoppable
 from agentroll.store import StoreError
-
-
-class Terminated(BaseException):
-    """SIGTERM arrived: unwinds like Ctrl-C so that every ``finally`` (the fleet's stop) runs."""
 
 
 def register(subparsers: Any) -> None:
@@ -59,22 +54,12 @@ def _positive(text: str) -> int:
     return value
 
 
-def _raise_terminated(signum: int, frame: FrameType | None) -> None:
-    """SIGTERM handler: unwind through every ``finally``."""
-    raise Terminated()
-
-
 def command_demo(args: argparse.Namespace) -> int:
     """``agentroll demo``; exit status 0, 1 on a demo error, 130 on Ctrl-C, 143 on SIGTERM."""
     settings = settings_from_args(args)
-    previous = {
-        signal.SIGTERM: signal.signal(signal.SIGTERM, _raise_terminated),
-        # Started in the background by a shell, Python inherits SIGINT ignored: Ctrl-C (or kill
-        # -INT) must still stop the demo, the fleet and the playbook run in order.
-        signal.SIGINT: signal.signal(signal.SIGINT, signal.default_int_handler),
-    }
     try:
-        outcome = run_demo(settings, sys.stdout)
+        with stoppable():
+            outcome = run_demo(settings, sys.stdout)
         print_outcome(settings, outcome, sys.stdout)
         return 0
     except (DemoError, StoreError) as error:
@@ -86,6 +71,3 @@ def command_demo(args: argparse.Namespace) -> int:
     except Terminated:
         print("\nagentroll demo: terminated; the fleet is stopped, the state kept", file=sys.stderr)
         return 143
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)

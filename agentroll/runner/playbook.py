@@ -100,6 +100,7 @@ def run_playbook(
     Ctrl-C or SIGTERM while it runs stops ansible-playbook the way Ctrl-C at its terminal would
     (then harder), waits for it, and re-raises.
     """
+    # Imported when a run starts: the commands that only read (agentroll report, ...) never need it.
     import ansible_runner
 
     progress = Progress(run.hosts)

@@ -157,6 +157,48 @@ def test_agentroll_rerun_passes_extra_arguments_and_exits_1_while_stragglers_rem
     assert "hosts (3):" in done.stderr  # ansible-playbook --list-hosts, limited to the stragglers
 
 
+def test_sigterm_to_agentroll_rerun_stops_its_ansible_playbook_too(small: Small) -> None:
+    slow = small.handle.address_of("127.20.0.1")
+    small.handle.set_faults(slow, slow_seconds=60)
+    rerun = subprocess.Popen(
+        [str(AGENTROLL), "rerun", "-i", str(small.inventory), "--rounds", "1"],
+        cwd=ROOT,
+        env={**os.environ, **small.env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert rerun.stderr is not None
+        seen = ""
+        while "TASK [" not in seen:  # ansible-playbook is under way
+            line = rerun.stderr.readline()
+            assert line, seen[-3000:]
+            seen += line
+        rerun.terminate()
+        _, rest = rerun.communicate(timeout=60)
+    finally:
+        small.handle.set_faults(slow, slow_seconds=0)
+        if rerun.poll() is None:
+            rerun.kill()
+    assert rerun.returncode == 143, (seen + rest)[-3000:]
+    assert rest.endswith("agentroll: terminated\n")
+    assert not _processes_naming(small.inventory)
+
+
+def _processes_naming(path: Path) -> list[int]:
+    """Processes whose command line names ``path`` (an ansible-playbook left behind would)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if str(path).encode() in (entry / "cmdline").read_bytes():
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
 def test_agentroll_rerun_converges_once_the_pc_is_back_and_its_alias_agrees(small: Small) -> None:
     small.handle.set_faults(small.handle.address_of("127.20.0.3"), refuse_connections=False)
     done = small.agentroll("rerun", "-i", str(small.inventory), "--rounds", "2", "--", "--forks", "4")
