@@ -11,6 +11,7 @@ from typing import TextIO
 from agentroll.demo.phases import PhaseResult
 from agentroll.demo.settings import DISTRICT, Settings, shown
 from agentroll.model import Inventory
+from agentroll.reasons import Reason
 from agentroll.report import Report, report_from_store, write_atomic
 from agentroll.reports import render
 from agentroll.runner.display import duration
@@ -74,7 +75,9 @@ def _reasons_line(label: str, report: Report, state: str) -> str:
     for host in report["hosts"]:
         if host["state"] == state:
             count += 1
-            reasons.update(host["reasons"] or ["no reason given"])
+            reasons.update(
+                [Reason.from_value(reason).english() for reason in host["reasons"]] or ["no reason given"]
+            )
     detail = "; ".join(f"{reason}: {times}" for reason, times in sorted(reasons.items(), key=_by_count))
     return f"  {label}: {count} PCs" + (f" ({detail})" if detail else "")
 

@@ -14,6 +14,7 @@ import yaml
 from agentroll.demo.fleet import CONNECTION_VARS, connection_problems, load_demo
 from agentroll.demo.settings import DEMO_STATE, DemoError, Settings, settings_from_args
 from agentroll.demo.state import check_state_is_empty, start_afresh
+from agentroll.demo.summary import eligibility_summary
 from agentroll.inventory import host_variables, load_inventory
 from agentroll.sim.fleet import Fleet
 from agentroll.store import Store
@@ -117,3 +118,24 @@ def test_the_demos_own_database_starts_afresh_keeping_the_previous_one(tmp_path:
     assert not own.state.exists()
     with Store(own.state.with_name(own.state.name + ".previous")) as previous:
         assert len(previous.runs()) == 1
+
+
+def test_the_dry_run_summary_counts_reasons_old_strings_and_structured_alike() -> None:
+    ram = {"code": "text", "text": "RAM 1024 MB < 2048 MB"}
+    report = {
+        "totals": {"eligible": 1, "installed": 0, "states": {"ineligible": 3, "unreachable": 1}},
+        "hosts": [
+            {"state": "ineligible", "reasons": ["RAM 1024 MB < 2048 MB"], "license": None},
+            {"state": "ineligible", "reasons": [ram], "license": None},
+            {"state": "ineligible", "reasons": [], "license": None},
+            {"state": "unreachable", "reasons": ["connection refused"], "license": None},
+            {"state": "not_installed", "reasons": [], "license": "waiting"},
+        ],
+    }
+    assert eligibility_summary(report) == [
+        "  eligible: 1 PCs (0 already have the agent)",
+        "  ineligible: 3 PCs (RAM 1024 MB < 2048 MB: 2; no reason given: 1)",
+        "  unmanageable: 0 PCs",
+        "  unreachable: 1 PCs (connection refused: 1)",
+        "  waiting for a license: 1 PCs",
+    ]
