@@ -16,14 +16,14 @@ simulated fleet, so that a busy machine slows both sides alike; the table shows 
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import resource
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,10 +34,10 @@ from tabulate import tabulate
 
 from agentroll.model import Aspect, Host, Inventory, Unit
 from agentroll.report import report_from_store
+from agentroll.runner import PlaybookRun, run_playbook
 from agentroll.store import Store
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-VENV_BIN = PROJECT_ROOT / ".venv" / "bin"
 AGENT = {
     "agent_product_id": "{6D1C2F5A-7B3E-4C1A-9E55-A6E0C0FFEE01}",
     "agent_service_name": "AgentrollSample",
@@ -91,17 +91,16 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def measure_command(command: Sequence[str], env: Mapping[str, str], cwd: Path) -> Sample:
-    """Run a command to its end; its wall time and the CPU of it and its children."""
+def measure_run(run: PlaybookRun) -> Sample:
+    """Run a playbook through the runner: its wall time and the CPU of ansible-playbook and its forks."""
+    output = io.StringIO()
     cpu_before, started = _children_cpu(), time.perf_counter()
-    done = subprocess.run(
-        list(command), cwd=cwd, env=dict(env), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, check=False
-    )
+    result = run_playbook(run, echo=output)
     sample = Sample(wall=time.perf_counter() - started, cpu=_children_cpu() - cpu_before)
     # 2 (some host failed) and 4 (unreachable) still measure the work done; anything else is broken.
-    if done.returncode not in (0, 2):
-        tail = done.stdout.decode("utf-8", errors="replace").splitlines()[-15:]
-        raise RuntimeError(f"{command[0]} exited {done.returncode}:\n" + "\n".join(tail))
+    if not result.completed:
+        tail = output.getvalue().splitlines()[-15:]
+        raise RuntimeError(f"ansible-playbook exited {result.rc}:\n" + "\n".join(tail))
     return sample
 
 
@@ -130,23 +129,10 @@ def _median(values: Sequence[float]) -> float:
 # --- (a) and (b): Ansible against the simulated fleet -------------------------------------------
 
 
-def ansible_env(state_dir: Path, callback: bool) -> dict[str, str]:
-    """The environment of the measured ansible-playbook runs (the project's ansible.cfg)."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith("ANSIBLE_")}
-    env.pop("NTLM_USER_FILE", None)  # the simulator's, process-wide: not for the client side
-    env.update(
-        ANSIBLE_CONFIG=str(PROJECT_ROOT / "ansible.cfg"),
-        ANSIBLE_NOCOLOR="1",
-        ANSIBLE_RETRY_FILES_ENABLED="False",
-        AGENTROLL_STATE=str(state_dir / "state.sqlite"),
-        AGENTROLL_REPORT_DIR=str(state_dir / "reports"),
-        PATH=f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-    )
-    if not callback:
-        # An empty list crashes ansible-core 2.21; a stdout-type builtin is a harmless placeholder
-        # (not loaded a second time, since a stdout callback already is).
-        env["ANSIBLE_CALLBACKS_ENABLED"] = "ansible.builtin.minimal"
-    return env
+def bench_run(inventory: Path, playbook: Path, work: Path, forks: int, *, callback: bool) -> PlaybookRun:
+    """A measured run: its own state and report folder, the coverage callback on or off."""
+    env = {"AGENTROLL_STATE": str(work / "state.sqlite"), "AGENTROLL_REPORT_DIR": str(work / "reports")}
+    return PlaybookRun(playbook, inventory, env=env, forks=forks, coverage_callback=callback)
 
 
 def write_playbook(path: Path, name: str, tasks: list[dict[str, Any]]) -> Path:
@@ -154,11 +140,6 @@ def write_playbook(path: Path, name: str, tasks: list[dict[str, Any]]) -> Path:
     play = [{"name": name, "hosts": "all", "gather_facts": False, "tasks": tasks}]
     path.write_text(yaml.safe_dump(play, sort_keys=False), encoding="utf-8")
     return path
-
-
-def playbook_command(inventory: Path, playbook: Path, forks: int) -> list[str]:
-    """ansible-playbook of the project's virtualenv."""
-    return [str(VENV_BIN / "ansible-playbook"), "-i", str(inventory), str(playbook), "--forks", str(forks)]
 
 
 def module_invocations(handle: Any) -> int:
@@ -190,12 +171,11 @@ def bench_fleet(hosts: int, repeat: int, forks: int, say: Callable[[str], None])
         inventory = handle.write_inventory(work / "inventory", hosts=names, units=units)
         probe = write_playbook(work / "probe.yml", "One probe", PROBE_TASKS)
         naive = write_playbook(work / "naive.yml", "Naive facts", NAIVE_TASKS)
-        quiet = ansible_env(work, callback=False)
 
         def run_counted(playbook: Path) -> Callable[[], Sample]:
             def run() -> Sample:
                 before = module_invocations(handle)
-                sample = measure_command(playbook_command(inventory, playbook, forks), quiet, PROJECT_ROOT)
+                sample = measure_run(bench_run(inventory, playbook, work, forks, callback=False))
                 sample.extra["invocations_per_host"] = (module_invocations(handle) - before) / hosts
                 return sample
 
@@ -209,11 +189,10 @@ def bench_fleet(hosts: int, repeat: int, forks: int, say: Callable[[str], None])
             say,
         )
         verify = PROJECT_ROOT / "playbooks" / "verify.yml"
-        loud = ansible_env(work, callback=True)
         callback = alternate(
             Comparison(f"(b) verify.yml, {hosts} hosts", "callback off", "callback on"),
-            lambda: measure_command(playbook_command(inventory, verify, forks), quiet, PROJECT_ROOT),
-            lambda: measure_command(playbook_command(inventory, verify, forks), loud, PROJECT_ROOT),
+            lambda: measure_run(bench_run(inventory, verify, work, forks, callback=False)),
+            lambda: measure_run(bench_run(inventory, verify, work, forks, callback=True)),
             repeat,
             say,
         )

@@ -1,13 +1,12 @@
 """The ``agentroll`` command. Each sub-command is a thin call into the library.
 
-Sub-commands owned elsewhere (``sim``, ``demo``) live in their own modules, each exposing
-``register(subparsers)``; they are picked up by name and skipped while they do not exist yet.
+The ``sim`` and ``demo`` sub-commands live with their code (``agentroll.sim.cli``,
+``agentroll.demo``), each adding itself with ``register(subparsers)``.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import sys
 from collections.abc import Mapping, Sequence
@@ -16,20 +15,19 @@ from typing import Any
 
 from tabulate import tabulate
 
-from agentroll import __version__
+from agentroll import __version__, demo
 from agentroll.i18n import timezone
 from agentroll.inventory import InventoryError, load_inventory
 from agentroll.model import Aspect, HostView, Inventory
 from agentroll.naming import is_correctly_named, standard_names
-from agentroll.report import report_from_store, to_json, write_atomic
+from agentroll.report import report_from_store, write_atomic
+from agentroll.reports import BINARY_FORMATS, FORMATS, render
+from agentroll.rerun import DEFAULT_PLAYBOOK, DEFAULT_ROUNDS, RerunError, rerun
 from agentroll.roster import import_roster
+from agentroll.runner.signals import Terminated, stoppable
+from agentroll.sim import cli as sim_cli
 from agentroll.store import Store, StoreError, default_state_path
 
-#: Modules that add their own sub-commands through ``register(subparsers)``.
-EXTENSION_MODULES = ("agentroll.sim.cli", "agentroll.demo")
-
-REPORT_FORMATS = ("text", "json", "md", "csv", "html", "xlsx", "docx", "units-csv", "reply-html")
-BINARY_FORMATS = frozenset({"xlsx", "docx"})
 FORMAT_BY_SUFFIX = {
     ".txt": "text",
     ".json": "json",
@@ -107,26 +105,6 @@ def _report_format(args: argparse.Namespace) -> str:
     return "text"
 
 
-def render_report(
-    report: dict[str, Any], fmt: str, lang: str, district: str | None = None, tz: str | None = None
-) -> str | bytes:
-    """JSON here; every other format through ``agentroll.reports`` (imported only when needed)."""
-    if fmt == "json":
-        return to_json(report)
-    try:
-        reports = importlib.import_module("agentroll.reports")
-    except ModuleNotFoundError as error:
-        if error.name != "agentroll.reports":
-            raise
-        raise CommandError(
-            f"format '{fmt}' needs agentroll.reports, which is not available; use --format json"
-        ) from None
-    render = getattr(reports, "render", None)
-    if render is None:  # the renderers package is still being written
-        raise CommandError(f"format '{fmt}' is not available yet (no agentroll.reports.render)")
-    return render(report, fmt, lang, district=district, tz=tz)
-
-
 def command_report(args: argparse.Namespace) -> int:
     """``agentroll report``: build the report from the store and render it."""
     fmt = _report_format(args)
@@ -135,7 +113,7 @@ def command_report(args: argparse.Namespace) -> int:
     inventory = _load_inventory(args)
     with _open_store(args.state) as store:
         report = report_from_store(inventory, store, template=args.template)
-    _emit(render_report(report, fmt, args.lang, args.district, args.tz), args.output)
+    _emit(render(report, fmt, args.lang, district=args.district, tz=args.tz), args.output)
     return 0
 
 
@@ -228,6 +206,62 @@ def command_roster_import(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- rerun --------------------------------------------------------------------------------------
+
+
+def command_rerun(args: argparse.Namespace) -> int:
+    """``agentroll rerun``: the stragglers left on stdout; 0 when none is left, 1 when some remain."""
+    extra = args.extra[1:] if args.extra[:1] == ["--"] else args.extra
+    with stoppable():
+        outcome = rerun(
+            args.inventory,
+            playbook=args.playbook,
+            rounds=args.rounds,
+            state=args.state,
+            limit_file=args.limit_file,
+            extra_args=extra,
+            pause=args.pause,
+            template=args.template,
+            say=lambda text: print(f"agentroll rerun: {text}", file=sys.stderr, flush=True),
+        )
+    _emit("".join(f"{host}\n" for host in outcome.remaining), None)
+    return 0 if outcome.converged else 1
+
+
+def _add_rerun(commands: Any) -> None:
+    """The ``rerun`` sub-command."""
+    parser = commands.add_parser(
+        "rerun",
+        help="rerun a playbook on the stragglers until none is left or the rounds run out",
+        description=(
+            "Each round: the stragglers of the report (as 'agentroll stragglers' lists them) into a file, "
+            "then the playbook with --limit @FILE. ansible-playbook's output goes to stderr, the "
+            "stragglers left at the end to stdout. Exit status 0: none left; 1: some remain; "
+            "2: usage, inventory or state error."
+        ),
+    )
+    _add_inventory_and_state(parser)
+    parser.add_argument(
+        "--playbook", default=str(DEFAULT_PLAYBOOK), help=f"playbook to rerun (default {DEFAULT_PLAYBOOK})"
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=DEFAULT_ROUNDS,
+        help=f"at most this many reruns (default {DEFAULT_ROUNDS})",
+    )
+    parser.add_argument("--pause", type=float, default=0.0, help="seconds to wait between rounds")
+    parser.add_argument("--template", default=None, help="standard-name format (Jinja2)")
+    parser.add_argument(
+        "--limit-file",
+        type=Path,
+        default=None,
+        help="where to write the --limit @FILE list (default: $AGENTROLL_REPORT_DIR/rerun-limit.txt)",
+    )
+    parser.add_argument("extra", nargs=argparse.REMAINDER, help="after --: extra ansible-playbook arguments")
+    parser.set_defaults(func=command_rerun)
+
+
 # --- parser and entry point ---------------------------------------------------------------------
 
 
@@ -244,7 +278,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_inventory_and_state(report)
     report.add_argument(
         "--format",
-        choices=REPORT_FORMATS,
+        choices=FORMATS,
         default=None,
         help="output format (default: from the -o suffix, else text)",
     )
@@ -285,28 +319,15 @@ def build_parser() -> argparse.ArgumentParser:
     roster_import.add_argument("--force", action="store_true", help="write into a non-empty directory")
     roster_import.set_defaults(func=command_roster_import)
 
-    for module_name in EXTENSION_MODULES:
-        module = _optional_module(module_name)
-        if module is not None:
-            module.register(commands)
+    _add_rerun(commands)
+    sim_cli.register(commands)
+    demo.register(commands)
     return parser
-
-
-def _optional_module(name: str) -> Any:
-    """Import an extension module; None only when that module (or its package) does not exist."""
-    try:
-        return importlib.import_module(name)
-    except ModuleNotFoundError as error:
-        missing = error.name or ""
-        # A missing dependency *inside* an existing extension is a real error and must surface.
-        if missing == name or (name.startswith(missing + ".") and missing != "agentroll"):
-            return None
-        raise
 
 
 def _user_errors() -> tuple[type[BaseException], ...]:
     """Errors that are the user's to fix: reported in one line each, without a traceback."""
-    return (CommandError, InventoryError, StoreError, ValueError, OSError)
+    return (CommandError, InventoryError, StoreError, RerunError, ValueError, OSError)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -321,6 +342,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("agentroll: interrupted", file=sys.stderr)
         return 130
+    except Terminated:
+        print("agentroll: terminated", file=sys.stderr)
+        return 143
 
 
 def _print_error(error: BaseException) -> None:

@@ -1,7 +1,8 @@
 """``agentroll demo`` as the operator runs it: the real command in a subprocess, its own state and reports.
 
-The state database is seeded with an earlier demo that left the switched-off PCs with the agent, so
-the test also shows that "before" counts this demo's runs only (62/190 = 32.6 %, not 68/190).
+The demo runs once for the module, on an empty state database named by AGENTROLL_STATE; a database
+that already holds runs is refused before the fleet starts (so "before" is always this demo's own
+dry run: 62/190 = 32.6 %).
 """
 
 from __future__ import annotations
@@ -15,13 +16,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import docx
+import jsonschema
+import openpyxl
 import pytest
 import yaml
 
-from agentroll.demo import REPORT_FILES
+from agentroll.demo.settings import DISTRICT
+from agentroll.demo.summary import REPORT_FILES
 from agentroll.inventory import load_inventory
 from agentroll.model import Aspect
 from agentroll.report import SCHEMA_PATH
+from agentroll.reports import BINARY_FORMATS, render
 from agentroll.store import Store
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -60,7 +66,7 @@ def _switched_off_hosts() -> list[str]:
 
 
 def _seed_earlier_demo(state: Path) -> None:
-    """An earlier demo in the same database: it saw the agent on the PCs that are off this time."""
+    """An earlier demo's database: it saw the agent on the PCs that are off this time."""
     with Store(state) as store:
         run = store.start_run("site.yml", inventory=str(INVENTORY))
         for host in _switched_off_hosts():
@@ -73,7 +79,6 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoRun]:
     """Run ``agentroll demo`` once for every test of this module."""
     work = tmp_path_factory.mktemp("demo")
     state, reports = work / "state.sqlite", work / "reports"
-    _seed_earlier_demo(state)
     env = {**os.environ, "AGENTROLL_STATE": str(state), "AGENTROLL_REPORT_DIR": str(reports)}
     done = subprocess.run(
         [str(AGENTROLL), "demo"],
@@ -93,9 +98,37 @@ def test_demo_succeeds(demo: DemoRun) -> None:
 
 
 def test_before_is_the_letter_62_of_190(demo: DemoRun) -> None:
-    # The seeded earlier demo would make it 68/190 if "before" looked beyond this demo's runs.
     assert "coverage before: 62/190 = 32.6 %" in demo.stdout
     assert "Coverage before: 62/190 = 32.6 %" in demo.stdout
+
+
+def test_after_is_175_of_190(demo: DemoRun) -> None:
+    assert "Coverage after:  175/190 = 92.1 %  (+113 PCs with the agent)" in demo.stdout
+
+
+def test_progress_speaks_in_steps_not_task_names(demo: DemoRun) -> None:
+    assert re.search(r"^  preflight: 192/192 hosts in .* · probe 192/192$", demo.stdout, re.M)
+    site = next(line for line in demo.stdout.splitlines() if line.startswith("  site: 192/192 hosts in"))
+    assert re.search(r" · probe 192/192 · installing \d+/\d+ · renaming \d+/\d+ · rebooting \d+/\d+", site)
+    assert "Validating arguments" not in demo.output and "TASK [" not in demo.stdout
+
+
+def test_a_state_database_with_earlier_runs_is_refused_untouched(tmp_path: Path) -> None:
+    state = tmp_path / "earlier.sqlite"
+    _seed_earlier_demo(state)
+    env = {**os.environ, "AGENTROLL_STATE": str(state), "AGENTROLL_REPORT_DIR": str(tmp_path / "reports")}
+    done = subprocess.run(
+        [str(AGENTROLL), "demo"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 1
+    assert done.stderr.strip() == (
+        f"agentroll demo: error: AGENTROLL_STATE names {state}, which holds 1 run(s) already; the demo "
+        "starts from an empty state database: name a new file, or unset AGENTROLL_STATE (the demo then "
+        "uses state/demo.sqlite, started afresh)"
+    )
+    with Store(state) as store:
+        assert [run.playbook for run in store.runs()] == ["site.yml"]
+    assert not (tmp_path / "reports").exists()
 
 
 def test_dry_run_summary_and_reallocation_are_shown(demo: DemoRun) -> None:
@@ -115,10 +148,14 @@ def test_final_coverage_is_higher_and_printed(demo: DemoRun) -> None:
     assert totals["states"]["unreachable"] == 0
 
 
-def test_every_report_file_is_written(demo: DemoRun) -> None:
-    for name, _, _ in REPORT_FILES:
-        path = demo.reports / name
-        assert path.is_file() and path.stat().st_size > 0, name
+def test_every_report_file_is_the_final_report_rendered(demo: DemoRun) -> None:
+    report = demo.final_report()
+    for name, fmt, lang in REPORT_FILES:
+        if fmt not in BINARY_FORMATS:
+            expected = str(render(report, fmt, lang, district=DISTRICT)).encode("utf-8")
+            assert (demo.reports / name).read_bytes() == expected, name
+    stragglers = (demo.reports / "stragglers.txt").read_text(encoding="utf-8")
+    assert stragglers.split() == report["stragglers"]
     assert not list(demo.reports.glob(".*.tmp")), "a temporary file of an atomic write was left behind"
     assert sorted(path.name for path in (demo.reports / "logs").glob("*.log"))[:2] == [
         "01-preflight.log",
@@ -127,17 +164,14 @@ def test_every_report_file_is_written(demo: DemoRun) -> None:
 
 
 def test_json_report_follows_the_schema(demo: DemoRun) -> None:
-    jsonschema = pytest.importorskip("jsonschema")
     schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
     jsonschema.validate(demo.final_report(), schema)
 
 
 def test_workbooks_and_reply_open(demo: DemoRun) -> None:
-    openpyxl = pytest.importorskip("openpyxl")
-    docx = pytest.importorskip("docx")
     for name in ("coverage.xlsx", "coverage.vi.xlsx"):
         workbook = openpyxl.load_workbook(demo.reports / name)
-        assert workbook.sheetnames, name
+        assert len(workbook.sheetnames) >= 2, name
     reply = docx.Document(str(demo.reports / "reply.vi.docx"))
     assert any("Kon Plông" in paragraph.text for paragraph in reply.paragraphs)
 

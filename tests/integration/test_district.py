@@ -8,13 +8,13 @@ against what those runs left behind: the reports, the state store, the output an
     deploy.yml               installs where licensed; 3010 → reboot_pending; 1603 → failed (code)
     site.yml                 renames mayphuong, reboots, verifies: compliant
     site.yml again           0 changed
-    faults cleared, agentroll.rerun (stragglers → --limit @FILE)   converges, district-wide report
+    faults cleared, agentroll.rerun through agentroll.runner (stragglers → --limit @FILE)   converges
 """
 
 from __future__ import annotations
 
+import io
 import sqlite3
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,7 +22,8 @@ from typing import Any
 import pytest
 
 from agentroll.rerun import rerun
-from agentroll.sim.testing import ansible_env, running_fleet
+from agentroll.runner import PlaybookRun, RunResult, run_playbook
+from agentroll.sim.testing import running_fleet
 from tests.integration.support import (
     INSTALL_ARGUMENTS,
     REGISTRATION_KEY,
@@ -112,7 +113,8 @@ def district(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any
             rounds=2,
             state=district.state,
             limit_file=workdir / "limit.txt",
-            runner=lambda command: _run_in_env(command, district),
+            env=district.env,
+            run_round=lambda run: _run_round(run, district),
             say=messages.append,
         )
         steps["rerun_messages"] = messages
@@ -123,24 +125,14 @@ def district(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any
         yield steps
 
 
-def _run_in_env(command: list[str], district: District) -> int:
-    """The rerun loop's runner: the real ansible-playbook with the test's store and reports."""
-    import subprocess
-
-    from agentroll.sim.testing import PROJECT_ROOT
-
-    started = time.monotonic()
-    done = subprocess.run(
-        command,
-        cwd=PROJECT_ROOT,
-        env=ansible_env(PROJECT_ROOT, district.env),
-        capture_output=True,
-        text=True,
-        check=False,
+def _run_round(run: PlaybookRun, district: District) -> RunResult:
+    """A rerun round through the real runner, its output kept for the secret scan."""
+    output = io.StringIO()
+    result = run_playbook(run, echo=output)
+    district.runs.append(
+        Run(["rerun", run.limit or ""], result.rc, output.getvalue(), "", result.seconds, None)
     )
-    seconds = time.monotonic() - started
-    district.runs.append(Run(command[3:], done.returncode, done.stdout, done.stderr, seconds, None))
-    return done.returncode
+    return result
 
 
 def _state(run: Run, host: str) -> str:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ from agentroll.report import SCHEMA_PATH
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "inventory" / "example"
 AGENTROLL = REPO / ".venv" / "bin" / "agentroll"
+RUN_FIRST = "run a playbook first, or give --state"
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -124,9 +125,7 @@ def test_report_reads_agentroll_state_by_default(
 def test_report_text_goes_through_the_renderers(
     capsys: pytest.CaptureFixture[str], tiny_inventory_dir: Path, tiny_store_path: Path
 ) -> None:
-    status, out, err = run(capsys, "report", "-i", str(tiny_inventory_dir), "--state", str(tiny_store_path))
-    if status == 2 and "not available" in err:
-        pytest.skip("agentroll.reports.render is not there yet")
+    status, out, _ = run(capsys, "report", "-i", str(tiny_inventory_dir), "--state", str(tiny_store_path))
     assert status == 0
     assert "Văn phòng UBND" in out and "44.4" in out
 
@@ -283,27 +282,38 @@ def test_unwritable_output_is_a_one_line_error(capsys: pytest.CaptureFixture[str
     assert status == 2 and err.startswith("agentroll: error: ") and err.count("\n") == 1
 
 
-def test_extension_modules_are_optional_but_their_own_errors_surface(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+def test_every_sub_command_is_there() -> None:
+    parser = cli.build_parser()
+    commands = next(action for action in parser._actions if isinstance(action, argparse._SubParsersAction))
+    assert set(commands.choices) == {"report", "stragglers", "names", "roster", "rerun", "sim", "demo"}
+
+
+def test_rerun_without_a_state_database_is_a_one_line_error(
+    capsys: pytest.CaptureFixture[str], tiny_inventory_dir: Path, tmp_path: Path
 ) -> None:
-    (tmp_path / "agentroll_ext_ok.py").write_text(
-        textwrap.dedent("""
-        def register(subparsers):
-            parser = subparsers.add_parser("hello")
-            parser.set_defaults(func=lambda args: print("hello from an extension") or 0)
-    """),
-        encoding="utf-8",
-    )
-    broken = tmp_path / "agentroll_ext_broken.py"
-    broken.write_text("import agentroll_no_such_dependency\n", encoding="utf-8")
-    monkeypatch.syspath_prepend(str(tmp_path))
-    extensions = ("agentroll_ext_missing", "agentroll.no_such.cli", "agentroll_ext_ok")
-    monkeypatch.setattr(cli, "EXTENSION_MODULES", extensions)
-    status, out, _ = run(capsys, "hello")
-    assert (status, out) == (0, "hello from an extension\n")
-    monkeypatch.setattr(cli, "EXTENSION_MODULES", ("agentroll_ext_broken",))
-    with pytest.raises(ModuleNotFoundError, match="agentroll_no_such_dependency"):
-        cli.build_parser()
+    missing = tmp_path / "nowhere.sqlite"
+    status, out, err = run(capsys, "rerun", "-i", str(tiny_inventory_dir), "--state", str(missing))
+    assert (status, out) == (2, "")
+    assert err == f"agentroll: error: state database {missing} does not exist: {RUN_FIRST}\n"
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--rounds", "0"], "rounds must be at least 1"),
+        (["-i", "nowhere"], "inventory 'nowhere' does not exist"),
+    ],
+)
+def test_rerun_usage_errors_are_one_line_with_status_2(
+    capsys: pytest.CaptureFixture[str],
+    tiny_inventory_dir: Path,
+    tiny_store_path: Path,
+    argv: list[str],
+    message: str,
+) -> None:
+    base = ["rerun", "-i", str(tiny_inventory_dir), "--state", str(tiny_store_path)]
+    status, out, err = run(capsys, *base, *argv)
+    assert (status, out, err) == (2, "", f"agentroll: error: {message}\n")
 
 
 def test_installed_command_and_python_dash_m(tmp_path: Path) -> None:

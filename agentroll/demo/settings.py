@@ -1,0 +1,99 @@
+"""Where the demo reads and writes, and how it runs Ansible."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+DEMO_INVENTORY = Path("inventory") / "demo"
+DEMO_STATE = Path("state") / "demo.sqlite"
+DEMO_REPORT_DIR = Path("reports") / "demo"
+DISTRICT = "Kon Plông"
+MAX_ROUNDS = 3
+#: The controller's CPU is the bottleneck (each WinRM module invocation costs it ~85 ms), so more
+#: forks than this buy nothing while tasks run; but win_reboot holds a fork idle for >= 5 s per PC,
+#: and the linear strategy waits for the whole batch, so the reboot task wants many forks.
+DEFAULT_FORKS = 40
+
+
+class DemoError(Exception):
+    """Something stops the demo; the message is one line for the operator."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where the demo reads and writes, and how it runs Ansible."""
+
+    root: Path
+    inventory: Path
+    fleet_file: Path
+    state: Path
+    state_from_env: bool
+    report_dir: Path
+    forks: int
+    rounds: int
+    lang: str
+
+    @property
+    def log_dir(self) -> Path:
+        """Where each phase's ansible-playbook output goes."""
+        return self.report_dir / "logs"
+
+    @property
+    def run_env(self) -> dict[str, str]:
+        """What the demo's playbook runs get in their environment: its state and report folder."""
+        return {
+            "AGENTROLL_STATE": str(self.state),
+            "AGENTROLL_REPORT_DIR": str(self.report_dir),
+            # The callback writes its JSON after each run; the demo renders every format once, at the end.
+            "AGENTROLL_REPORT_FORMATS": "json",
+        }
+
+
+def settings_from_args(args: argparse.Namespace, environ: Mapping[str, str] = os.environ) -> Settings:
+    """Resolve the options and the environment into absolute paths."""
+    root = PROJECT_ROOT
+    explicit_state = environ.get("AGENTROLL_STATE")
+    report_dir = environ.get("AGENTROLL_REPORT_DIR")
+    inventory = (args.inventory or root / DEMO_INVENTORY).resolve()
+    return Settings(
+        root=root,
+        inventory=inventory,
+        fleet_file=(args.fleet or inventory / "fleet.yml").resolve(),
+        state=Path(explicit_state).expanduser().resolve() if explicit_state else root / DEMO_STATE,
+        state_from_env=bool(explicit_state),
+        report_dir=Path(report_dir).expanduser().resolve() if report_dir else root / DEMO_REPORT_DIR,
+        forks=args.forks,
+        rounds=args.rounds,
+        lang=args.lang,
+    )
+
+
+def check_setup(settings: Settings) -> None:
+    """The checkout has been set up (collections) and holds the demo's files."""
+    collections = settings.root / "collections" / "ansible_collections"
+    missing = [
+        path
+        for path in (
+            collections / "ansible" / "windows",
+            collections / "agentroll" / "toolkit" / "plugins" / "callback" / "coverage.py",
+        )
+        if not path.exists()
+    ]
+    if missing:
+        raise DemoError(f"missing set-up ({shown(missing[0])}): run scripts/bootstrap (or make setup) first")
+    for path in (settings.inventory, settings.fleet_file, settings.root / "playbooks" / "site.yml"):
+        if not path.exists():
+            raise DemoError(f"{shown(path)} does not exist")
+
+
+def shown(path: Path) -> str:
+    """A path relative to the current directory when it is inside it (shorter to read and to copy)."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
