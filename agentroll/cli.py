@@ -22,7 +22,8 @@ from agentroll.model import Aspect, HostView, Inventory
 from agentroll.naming import is_correctly_named, standard_names
 from agentroll.report import report_from_store, to_json, write_atomic
 from agentroll.roster import import_roster
-from agentroll.store import Store, StoreError, default_state_path
+from agentroll.store import Store, StoreError, default_state_path, open_store
+from agentroll.store.location import MEMORY, configured_state_location
 
 #: Modules that add their own sub-commands through ``register(subparsers)``.
 EXTENSION_MODULES = ("agentroll.sim.cli", "agentroll.demo")
@@ -53,13 +54,16 @@ def _load_inventory(args: argparse.Namespace) -> Inventory:
     return load_inventory(args.inventory)
 
 
-def _open_store(path: Path | None) -> Store:
-    """The state store to read; a database that does not exist yet reads as empty, and is not created."""
-    state = path or default_state_path()
-    if not state.exists():
-        # Reading must not leave an empty database (and its directory) behind.
-        return Store(":memory:")
-    return Store(state)
+def _open_store(location: str | None) -> Store:
+    """The state store to read, opened read-only (it may sit where this user cannot write).
+
+    A store named by ``--state`` or ``$AGENTROLL_STATE`` must exist; the default one may not exist
+    yet (nothing has run on this machine: every PC is unknown), and reading does not create it.
+    """
+    named = location or configured_state_location()
+    if named is None and not default_state_path().exists():
+        return open_store(MEMORY)
+    return open_store(named, readonly=True)
 
 
 def _emit(text: str | bytes, output: Path | None) -> None:
@@ -79,9 +83,9 @@ def _add_inventory_and_state(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-i", "--inventory", required=True, type=Path, help="inventory file or directory")
     parser.add_argument(
         "--state",
-        type=Path,
         default=None,
-        help="state database (default: $AGENTROLL_STATE, else $XDG_STATE_HOME/agentroll/state.sqlite)",
+        help="state store: a SQLite file, sqlite:///PATH or postgresql://… "
+        "(default: $AGENTROLL_STATE, else $XDG_STATE_HOME/agentroll/state.sqlite)",
     )
 
 

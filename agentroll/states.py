@@ -9,6 +9,7 @@ installed: reboot pending → reboot_pending, service not running → agent_unhe
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from agentroll.model import Aspect, Assessment, ContactStatus, HostState, HostView
@@ -17,7 +18,11 @@ from agentroll.naming import is_correctly_named
 
 def is_installed(view: HostView) -> bool:
     """Tell whether the host's latest agent observation says the agent is installed."""
-    agent = view.value(Aspect.AGENT)
+    return agent_installed(view.value(Aspect.AGENT))
+
+
+def agent_installed(agent: Mapping[str, Any] | None) -> bool:
+    """Tell whether an ``agent`` observation's value says the agent is installed."""
     return bool(agent and agent.get("installed"))
 
 
