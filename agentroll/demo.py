@@ -208,12 +208,9 @@ def check_connection(settings: Settings, inventory: Inventory, fleet: Any) -> No
 
 
 def prepare_state(settings: Settings) -> None:
-    """Start the demo's own database afresh, keeping the previous one as ``.previous``.
-
-    A database named by ``AGENTROLL_STATE`` belongs to the operator: it is never moved.
+    """Start the demo's database afresh (also one named by ``AGENTROLL_STATE``), keeping the previous
+    one as ``.previous``: the demo's "before" and "after" are its own runs only.
     """
-    if settings.state_from_env:
-        return
     settings.state.parent.mkdir(parents=True, exist_ok=True)
     previous = settings.state.with_name(settings.state.name + ".previous")
     # SQLite keeps its write-ahead log beside the database; it moves with it.
@@ -223,12 +220,6 @@ def prepare_state(settings: Settings) -> None:
         current = Path(f"{settings.state}{suffix}")
         if current.exists():
             current.rename(f"{previous}{suffix}")
-
-
-def first_run_of_demo(state: Path) -> int:
-    """The id the demo's first run will get: every run before it belongs to someone else."""
-    with Store(state) as store:
-        return store.last_run_id() + 1
 
 
 # --- the fleet ----------------------------------------------------------------------------------
@@ -492,9 +483,9 @@ def _show_log_tail(path: Path, lines: int = LOG_TAIL_LINES) -> None:
 # --- reports ------------------------------------------------------------------------------------
 
 
-def build_report(settings: Settings, inventory: Inventory, since_run: int | None = None) -> Report:
-    """The report, through the one code path; ``since_run`` limits it to the demo's own runs."""
-    with Store(settings.state, since_run=since_run) as store:
+def build_report(settings: Settings, inventory: Inventory) -> Report:
+    """The report, through the one code path."""
+    with Store(settings.state) as store:
         return report_from_store(inventory, store)
 
 
@@ -589,7 +580,6 @@ def run_demo(settings: Settings, out: TextIO = sys.stdout) -> Outcome:
     with running_fleet(fleet) as demo_fleet:
         # Only now that the fleet's addresses are ours is the previous demo's state set aside.
         prepare_state(settings)
-        first_run = first_run_of_demo(settings.state)
         say(
             f"agentroll demo: {len(inventory.hosts)} PCs of {len(inventory.units)} units, "
             f"{sum(unit.licenses for unit in inventory.units)} licenses; forks {settings.forks}"
@@ -600,12 +590,12 @@ def run_demo(settings: Settings, out: TextIO = sys.stdout) -> Outcome:
             f"({len(demo_fleet.switched_off)} switched off)"
         )
         phases = [dry_run(settings, inventory, out)]
-        before = build_report(settings, inventory, since_run=first_run)
+        before = build_report(settings, inventory)
         show_dry_run(before, say)
-        phases.append(deploy(settings, inventory, first_run, out))
+        phases.append(deploy(settings, inventory, out))
         say(f"\n[4/4] switching {len(demo_fleet.switched_off)} PCs back on, then rerunning on the stragglers")
         demo_fleet.switch_on(demo_fleet.switched_off)
-        phases += rerun_stragglers(settings, inventory, first_run, len(phases) + 1, out)
+        phases += rerun_stragglers(settings, inventory, len(phases) + 1, out)
     after = build_report(settings, inventory)
     reports = write_reports(settings, after)
     return Outcome(before, after, time.monotonic() - started, phases, reports)
@@ -641,18 +631,16 @@ def show_dry_run(before: Report, say: Callable[[str], None]) -> None:
     say(f"  coverage before: {coverage_line(before)}")
 
 
-def deploy(settings: Settings, inventory: Inventory, first_run: int, out: TextIO) -> PhaseResult:
+def deploy(settings: Settings, inventory: Inventory, out: TextIO) -> PhaseResult:
     """Step 3: playbooks/site.yml on every PC."""
     say = _printer(out)
     say("\n[3/4] install, rename, reboot, verify: playbooks/site.yml")
     result = run_phase(settings, Phase(2, "site", "site.yml", len(inventory.hosts)), out)
-    say(f"  coverage now: {coverage_line(build_report(settings, inventory, since_run=first_run))}")
+    say(f"  coverage now: {coverage_line(build_report(settings, inventory))}")
     return result
 
 
-def rerun_stragglers(
-    settings: Settings, inventory: Inventory, first_run: int, number: int, out: TextIO
-) -> list[PhaseResult]:
+def rerun_stragglers(settings: Settings, inventory: Inventory, number: int, out: TextIO) -> list[PhaseResult]:
     """Rerun site.yml on the stragglers with the operator's loop (``agentroll.rerun``), showing progress.
 
     It stops when none is left, when a round changed nothing, or when the rounds run out.
@@ -665,7 +653,7 @@ def rerun_stragglers(
         hosts = limit_file.read_text(encoding="utf-8").split()
         phase = Phase(number + len(results), f"rerun-{len(results) + 1}", "site.yml", len(hosts))
         results.append(run_phase(settings, phase, out, command))
-        say(f"    coverage {coverage_line(build_report(settings, inventory, since_run=first_run))}")
+        say(f"    coverage {coverage_line(build_report(settings, inventory))}")
         return results[-1].exit_code
 
     # `agentroll stragglers` reports the file it wrote on stderr; the demo says it in its own words.

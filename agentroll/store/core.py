@@ -21,13 +21,13 @@ from typing import Any
 
 from agentroll.model import Aspect, HostView, Observation, Run
 from agentroll.store.backend import Backend, IntegrityViolation, StoreError
-from agentroll.store.identity import controller_name, current_operator, process_alive
+from agentroll.store.identity import controller_name, current_operator, still_running
 from agentroll.store.location import POSTGRESQL, Location, LocationError, parse_location
 from agentroll.store.schema import MIGRATIONS, SCHEMA_VERSION
 from agentroll.store.secrets import scrub
 
-#: A run still marked running whose process cannot be checked (another controller, or a pid that
-#: may have been reused) is taken as interrupted after this long without recording anything.
+#: A run still marked running by another controller (whose processes cannot be checked from here)
+#: is taken as interrupted after this long without recording anything.
 SILENT_RUN_LIMIT = timedelta(hours=12)
 
 _OBSERVATION_COLUMNS = 5
@@ -91,7 +91,7 @@ class Store:
         # One connection may be shared by the threads of a callback; every call takes this lock.
         self._lock = threading.RLock()
         self._reading = False
-        self._silent_runs: dict[int, datetime] = {}
+        self._interrupted_runs: dict[int, datetime] = {}
         self._backend = _connect(self.location, readonly)
         try:
             self._bring_schema_up()
@@ -204,9 +204,9 @@ class Store:
         rows = self._query(f"SELECT {_RUN_COLUMNS} FROM runs ORDER BY id")
         runs = []
         for run_id, started, finished, playbook, limit, check_mode, status, operator, controller, pid in rows:
-            silent_since = self._silent_runs.get(run_id) if status == "running" else None
-            if silent_since is not None:
-                status, finished = "interrupted", _to_text(silent_since)
+            ended = self._interrupted_runs.get(run_id) if status == "running" else None
+            if ended is not None:
+                status, finished = "interrupted", _to_text(ended)
             runs.append(
                 Run(
                     id=run_id,
@@ -235,9 +235,10 @@ class Store:
     def _find_interrupted_runs(self) -> None:
         """Runs still marked running whose process is gone: marked interrupted (only noted if read-only).
 
-        Gone means: started on this controller by a process that no longer exists, or (another
-        controller, or a pid that may have been reused) nothing recorded for ``SILENT_RUN_LIMIT``.
-        The run then ends at its last sign of life.
+        Gone means: on this controller, the process that started the run no longer exists (or its pid
+        now belongs to a younger process); on another controller (whose processes cannot be seen
+        from here), nothing recorded for ``SILENT_RUN_LIMIT``. The run then ends at its last sign of
+        life.
         """
         here, now = controller_name(), utc_now()
         rows = self._query(
@@ -247,17 +248,20 @@ class Store:
         )
         for run_id, controller, pid, started_at, last_observed in rows:
             last_seen = _from_text(max(started_at, last_observed or started_at))
-            vanished = controller == here and pid is not None and not process_alive(pid)
-            if vanished or now - last_seen > SILENT_RUN_LIMIT:
-                self._silent_runs[run_id] = last_seen
+            if controller == here and pid is not None:
+                gone = not still_running(pid, _from_text(started_at))
+            else:
+                gone = now - last_seen > SILENT_RUN_LIMIT
+            if gone:
+                self._interrupted_runs[run_id] = last_seen
         if self.readonly:
             return
-        for run_id, last_seen in self._silent_runs.items():
+        for run_id, last_seen in self._interrupted_runs.items():
             self._write(
                 "UPDATE runs SET status = 'interrupted', finished_at = ? WHERE id = ? AND status = 'running'",
                 (_to_text(last_seen), run_id),
             )
-        self._silent_runs.clear()
+        self._interrupted_runs.clear()
 
     # -- observations ---------------------------------------------------------------------------
 

@@ -13,9 +13,12 @@ import getpass
 import os
 import socket
 from collections.abc import Mapping
-from pathlib import PurePath
+from datetime import UTC, datetime, timedelta
+from pathlib import Path, PurePath
 
 MAX_OPERATOR_LENGTH = 200
+#: The clocks compared to tell a reused pid (boot time in whole seconds, ticks) are this coarse.
+PROCESS_CLOCK_SLACK = timedelta(seconds=2)
 
 
 def current_operator(environ: Mapping[str, str] | None = None) -> str:
@@ -57,6 +60,27 @@ def process_alive(pid: int) -> bool:
     except OSError:
         return True
     return True
+
+
+def still_running(pid: int, since: datetime) -> bool:
+    """True while the process that started a run at ``since`` lives: its pid exists and (where the
+    system says when a process started) it is not a younger process that was given the same pid."""
+    if not process_alive(pid):
+        return False
+    started = process_started_at(pid)
+    return started is None or started <= since + PROCESS_CLOCK_SLACK
+
+
+def process_started_at(pid: int) -> datetime | None:
+    """When a process started (from Linux's /proc), or None where that cannot be known."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
+        boot = next(line for line in Path("/proc/stat").read_text().splitlines() if line.startswith("btime "))
+        # The fields after the parenthesised command name start at field 3; starttime is field 22.
+        ticks = int(stat[stat.rindex(")") + 2 :].split()[19])
+        return datetime.fromtimestamp(int(boot.split()[1]) + ticks / os.sysconf("SC_CLK_TCK"), UTC)
+    except (OSError, ValueError, IndexError, StopIteration):
+        return None
 
 
 def _one_line(text: str) -> str:

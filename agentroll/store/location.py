@@ -10,7 +10,7 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit
 
 SQLITE = "sqlite"
 POSTGRESQL = "postgresql"
@@ -96,14 +96,16 @@ def _sqlite_url(text: str) -> Location:
 def mask_password(url: str) -> str:
     """The URL with any password (in the user part or a ``password=`` parameter) replaced by ***."""
     parts = urlsplit(url)
-    netloc = parts.netloc
-    if "@" in netloc:
-        credentials, host = netloc.rsplit("@", 1)
+    masked = url
+    if "@" in parts.netloc:
+        credentials, host = parts.netloc.rsplit("@", 1)
         if ":" in credentials:
-            netloc = f"{credentials.split(':', 1)[0]}:{_MASK}@{host}"
-    query = parts.query
-    if query:
-        pairs = parse_qsl(query, keep_blank_values=True)
-        if any(key == "password" for key, _ in pairs):
-            query = urlencode([(key, _MASK if key == "password" else value) for key, value in pairs])
-    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+            user = credentials.split(":", 1)[0]
+            masked = masked.replace(f"//{parts.netloc}", f"//{user}:{_MASK}@{host}", 1)
+    if parts.query:
+        pieces = [
+            f"password={_MASK}" if piece.split("=", 1)[0] == "password" else piece
+            for piece in parts.query.split("&")
+        ]
+        masked = masked.replace(f"?{parts.query}", "?" + "&".join(pieces), 1)
+    return masked

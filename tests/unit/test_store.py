@@ -15,35 +15,10 @@ import pytest
 from agentroll.model import Aspect
 from agentroll.store import SCHEMA_VERSION, Store, StoreError, is_secret_key, open_store, scrub
 from agentroll.store.location import parse_location
+from tests.unit.store_support import everything_stored, raw_query
 
 T0 = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
 INSTALLED = {"installed": True, "version": "7.1"}
-
-
-def everything_stored(location: str) -> str:
-    """Every byte the store keeps: the SQLite files (WAL included), or every row of every table."""
-    parsed = parse_location(location)
-    if parsed.path is not None:
-        files = sorted(parsed.path.parent.glob(parsed.path.name + "*"))
-        return "".join(path.read_bytes().decode("utf-8", errors="replace") for path in files)
-    import psycopg
-
-    with psycopg.connect(location) as connection:
-        rows = [*connection.execute("SELECT * FROM runs"), *connection.execute("SELECT * FROM observations")]
-    return "\n".join(str(row) for row in rows)
-
-
-def raw_execute(location: str, sql: str, parameters: tuple[object, ...] = ()) -> None:
-    """Change a store behind agentroll's back, as another program (or a newer agentroll) would."""
-    parsed = parse_location(location)
-    if parsed.path is not None:
-        with sqlite3.connect(parsed.path) as db:
-            db.execute(sql, parameters)
-        return
-    import psycopg
-
-    with psycopg.connect(location) as db:
-        db.execute(sql.replace("?", "%s"), parameters)
 
 
 def test_run_and_observation_round_trip(store_location: str) -> None:
@@ -156,7 +131,7 @@ def test_an_aspect_of_a_newer_agentroll_is_not_interpreted_but_its_run_counts(st
         store.record(first, "pc-1", [(Aspect.AGENT, INSTALLED)], T0)
         second = store.start_run("b.yml", started_at=T0 + timedelta(hours=1))
     newer = (second, "pc-1", "mood", '{"happy": true}', (T0 + timedelta(hours=1)).isoformat())
-    raw_execute(
+    raw_query(
         store_location,
         "INSERT INTO observations (run_id, host, aspect, value_json, observed_at) VALUES (?, ?, ?, ?, ?)",
         newer,
@@ -312,7 +287,7 @@ def test_a_failed_record_call_writes_nothing(store_location: str) -> None:
 
 def test_newer_schema_is_refused_in_one_line(store_location: str) -> None:
     open_store(store_location).close()
-    raw_execute(store_location, "INSERT INTO schema_version (version) VALUES (99)")
+    raw_query(store_location, "INSERT INTO schema_version (version) VALUES (99)")
     location = parse_location(store_location)
     for readonly in (False, True):
         with pytest.raises(StoreError) as caught:
