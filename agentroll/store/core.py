@@ -34,6 +34,17 @@ _OBSERVATION_COLUMNS = 5
 _RUN_COLUMNS = (
     "id, started_at, finished_at, playbook, limit_expr, check_mode, status, operator, controller, pid"
 )
+# The callback records every result through here: lookups and one encoder made once, not per call.
+_ASPECT_NAMES = {aspect.value: aspect.value for aspect in Aspect}  # a StrEnum member finds its value
+_to_json = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode
+# Reading: stored values are compact JSON written by _to_json, so the raw decoder (no whitespace
+# handling around it) reads them; the report reads tens of thousands at a time.
+_ASPECTS = {aspect.value: aspect for aspect in Aspect}
+_decode_raw = json.JSONDecoder().raw_decode
+
+
+def _from_json(text: str) -> Any:
+    return _decode_raw(text)[0]
 
 
 def utc_now() -> datetime:
@@ -241,18 +252,17 @@ class Store:
         life.
         """
         here, now = controller_name(), utc_now()
-        rows = self._query(
-            "SELECT id, controller, pid, started_at,"
-            " (SELECT max(o.observed_at) FROM observations AS o WHERE o.run_id = runs.id)"
-            " FROM runs WHERE status = 'running'"
-        )
-        for run_id, controller, pid, started_at, last_observed in rows:
-            last_seen = _from_text(max(started_at, last_observed or started_at))
-            if controller == here and pid is not None:
-                gone = not still_running(pid, _from_text(started_at))
-            else:
-                gone = now - last_seen > SILENT_RUN_LIMIT
-            if gone:
+        running = self._query("SELECT id, controller, pid, started_at FROM runs WHERE status = 'running'")
+        for run_id, controller, pid, started_at in running:
+            ours = controller == here and pid is not None
+            if ours and still_running(pid, _from_text(started_at)):
+                continue
+            # Its newest observation, found from the end of the table (no index by run: see schema).
+            newest = self._query(
+                "SELECT observed_at FROM observations WHERE run_id = ? ORDER BY id DESC LIMIT 1", (run_id,)
+            )
+            last_seen = _from_text(max(started_at, newest[0][0] if newest else started_at))
+            if ours or now - last_seen > SILENT_RUN_LIMIT:
                 self._interrupted_runs[run_id] = last_seen
         if self.readonly:
             return
@@ -277,11 +287,13 @@ class Store:
         parameters: list[Any] = []
         for aspect, value in observations:
             try:
-                aspect_name = Aspect(aspect).value
-            except ValueError:
-                raise ValueError(f"host '{host}': unknown observation aspect {aspect!r}") from None
+                aspect_name = _ASPECT_NAMES.get(aspect)
+            except TypeError:  # unhashable: not an aspect either
+                aspect_name = None
+            if aspect_name is None:
+                raise ValueError(f"host '{host}': unknown observation aspect {aspect!r}")
             try:
-                value_json = json.dumps(scrub(value), ensure_ascii=False, sort_keys=True)
+                value_json = _to_json(scrub(value))
             except (TypeError, ValueError) as error:
                 raise ValueError(
                     f"host '{host}', aspect '{aspect_name}': value is not JSON: {error}"
@@ -311,15 +323,14 @@ class Store:
             if wanted is not None and host not in wanted:
                 continue
             last_run[host] = max(last_run.get(host, 0), aspect_last_run)
-            try:
-                aspect_key = Aspect(aspect)
-            except ValueError:
+            aspect_key = _ASPECTS.get(aspect)
+            if aspect_key is None:
                 continue  # an aspect written by a newer agentroll: not ours to interpret
             moment = moments.get(observed_at)
             if moment is None:
                 moment = moments[observed_at] = _from_text(observed_at)
             latest.setdefault(host, {})[aspect_key] = Observation(
-                host=host, aspect=aspect_key, value=json.loads(value_json), observed_at=moment, run_id=run_id
+                host=host, aspect=aspect_key, value=_from_json(value_json), observed_at=moment, run_id=run_id
             )
         return {
             host: HostView(host=host, latest=aspects, last_run_id=last_run[host])
@@ -336,7 +347,7 @@ class Store:
         wanted = None if hosts is None else set(hosts)
         rows = self._query(
             "SELECT host, run_id, value_json FROM observations WHERE aspect = ?"
-            " ORDER BY host, observed_at, id",
+            " ORDER BY host, aspect, observed_at, id",  # aspect is fixed: the index order, no sort
             (Aspect(aspect).value,),
         )
         parsed: dict[str, Mapping[str, Any]] = {}
@@ -346,7 +357,7 @@ class Store:
                 continue
             value = parsed.get(value_json)
             if value is None:
-                value = parsed[value_json] = json.loads(value_json)
+                value = parsed[value_json] = _from_json(value_json)
             series.setdefault(host, []).append((run_id, value))
         return series
 

@@ -20,10 +20,10 @@ CONNECT_TIMEOUT_S = 10
 
 _LATEST = """
 SELECT p.host, p.aspect, p.last_run, l.value_json, l.observed_at, l.run_id
-FROM (SELECT aspect, host, max(run_id) AS last_run FROM observations {where} GROUP BY aspect, host) AS p
+FROM (SELECT host, aspect, max(run_id) AS last_run FROM observations {where} GROUP BY host, aspect) AS p
 CROSS JOIN LATERAL (
     SELECT i.value_json, i.observed_at, i.run_id FROM observations AS i
-    WHERE i.aspect = p.aspect AND i.host = p.host {also}
+    WHERE i.host = p.host AND i.aspect = p.aspect {also}
     ORDER BY i.observed_at DESC, i.id DESC LIMIT 1
 ) AS l
 """
@@ -50,6 +50,7 @@ class PostgresBackend:
             settings = conninfo_to_dict(url)
             timeout = {} if "connect_timeout" in settings else {"connect_timeout": CONNECT_TIMEOUT_S}
             self._db = psycopg.connect(url, autocommit=True, **timeout)
+            self._cursor = self._db.cursor()  # one cursor for every statement: cheaper per result
         except psycopg.Error as error:
             raise StoreError(f"state store {shown}: cannot connect: {_first_line(error)}") from None
         if readonly:
@@ -71,8 +72,8 @@ class PostgresBackend:
     def _run(self, sql: str, parameters: Sequence[Any], *, fetch: bool) -> list[Row]:
         errors = self._psycopg.errors
         try:
-            cursor = self._db.execute(self._spelled(sql), tuple(parameters))
-            return cursor.fetchall() if fetch else []
+            self._cursor.execute(self._spelled(sql), parameters)
+            return self._cursor.fetchall() if fetch else []
         except errors.IntegrityError as error:
             raise IntegrityViolation(f"state store {self.shown}: {_first_line(error)}") from None
         except self._psycopg.Error as error:

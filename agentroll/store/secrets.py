@@ -26,7 +26,16 @@ def is_secret_key(key: str) -> bool:
 def scrub(value: Any) -> Any:
     """Drop every mapping key that looks like a secret, at any depth."""
     if isinstance(value, Mapping):
-        return {str(k): scrub(v) for k, v in value.items() if not is_secret_key(str(k))}
+        kept = {}
+        for key, item in value.items():
+            name = key if type(key) is str else str(key)
+            if not is_secret_key(name):
+                kept[name] = item if isinstance(item, _SCALARS) else scrub(item)
+        return kept
     if isinstance(value, (list, tuple)):
-        return [scrub(item) for item in value]
+        return [item if isinstance(item, _SCALARS) else scrub(item) for item in value]
     return value
+
+
+# Values that hold no keys: kept as they are without a call (most of a result's values).
+_SCALARS = (str, int, float, type(None))

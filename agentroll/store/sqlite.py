@@ -26,10 +26,10 @@ BUSY_TIMEOUT_MS = 30_000
 
 _LATEST = """
 SELECT p.host, p.aspect, p.last_run, o.value_json, o.observed_at, o.run_id
-FROM (SELECT aspect, host, max(run_id) AS last_run FROM observations {where} GROUP BY aspect, host) AS p
+FROM (SELECT host, aspect, max(run_id) AS last_run FROM observations {where} GROUP BY host, aspect) AS p
 JOIN observations AS o ON o.id = (
     SELECT i.id FROM observations AS i
-    WHERE i.aspect = p.aspect AND i.host = p.host {also}
+    WHERE i.host = p.host AND i.aspect = p.aspect {also}
     ORDER BY i.observed_at DESC, i.id DESC LIMIT 1
 )
 """
