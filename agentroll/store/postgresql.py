@@ -1,9 +1,8 @@
 """The shared backend: a PostgreSQL database reached with psycopg 3, for several controllers at once.
 
 The connection is in autocommit mode, so one statement is one transaction (one round trip per
-recorded result); schema changes run under a transaction-scoped advisory lock. Durability is the
-server's: a committed result is on its disk (``synchronous_commit``, on by default) before the call
-returns. A read-only store sets ``default_transaction_read_only``.
+recorded result); schema changes run under a transaction-scoped advisory lock. Writers set
+``synchronous_commit = off`` (see ``__init__``); a read-only store sets ``default_transaction_read_only``.
 """
 
 from __future__ import annotations
@@ -55,6 +54,12 @@ class PostgresBackend:
             raise StoreError(f"state store {shown}: cannot connect: {_first_line(error)}") from None
         if readonly:
             self.execute("SET default_transaction_read_only = on")
+        else:
+            # The same promise as SQLite's WAL with synchronous=NORMAL: a committed result survives
+            # the controller being killed (it is on the server); a crash of the database server
+            # itself may lose the last fraction of a second of commits, never corrupt anything.
+            # The callback then waits for one round trip per result, not for a disk flush.
+            self.execute("SET synchronous_commit = off")
 
     def _spelled(self, sql: str) -> str:
         """Portable ``?`` placeholders in psycopg's ``%s`` spelling (converted once per statement)."""
