@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 from agentroll.model import Aspect
-from agentroll.store import SCHEMA_VERSION, open_store
+from agentroll.store import SCHEMA_VERSION, StoreError, mask_password, open_store
 from agentroll.store.schema import COLUMN_TYPES, MIGRATIONS
+from agentroll.store.scratch import PostgresUnavailable, ScratchPostgres
 from tests.unit.store_support import raw_query
 
 #: A state file written by agentroll 0.1.0's store (schema version 1): run 1 (preflight, finished)
@@ -101,3 +102,29 @@ def test_a_first_release_store_opened_read_only_is_read_upgraded_and_left_untouc
     with sqlite3.connect(first_release_store) as db:
         assert db.execute("SELECT max(version) FROM schema_version").fetchone() == (1,)
         assert db.execute("SELECT status FROM runs WHERE id = 2").fetchone() == ("running",)
+
+
+def test_an_older_postgresql_store_is_not_upgraded_by_a_reader(postgres: ScratchPostgres) -> None:
+    url = postgres.fresh_store("first_release_shape")
+    for statement in MIGRATIONS[0].sql("postgresql"):
+        raw_query(url, statement)
+    raw_query(url, "INSERT INTO schema_version (version) VALUES (1)")
+    with pytest.raises(StoreError) as caught:
+        open_store(url, readonly=True)
+    assert str(caught.value) == (
+        f"state store {mask_password(url)} has an older schema and is opened read-only: "
+        "open it once for writing (any playbook run does) to upgrade it"
+    )
+    with open_store(url) as store:
+        assert store.schema_version() == SCHEMA_VERSION
+
+
+def test_a_scratch_cluster_that_cannot_start_says_why() -> None:
+    cluster = ScratchPostgres()
+    try:
+        cluster.start()
+        with pytest.raises(PostgresUnavailable, match=r"^initdb failed: "):
+            cluster.start()  # its data directory exists now
+    finally:
+        cluster.stop()
+    assert not cluster.directory.exists()
