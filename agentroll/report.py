@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import bisect
 import json
-import math
 import os
 import tempfile
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -50,10 +49,13 @@ def build_report(
     """
     hosts = [_host_entry(host, views.get(host.name), names, generated_at) for host in inventory.hosts]
     hosts.sort(key=lambda entry: (entry["unit"], entry["host"]))
-    usable = {unit.code: _count(hosts, unit.code, _is_usable) for unit in inventory.units}
+    by_unit: dict[str, list[dict[str, Any]]] = {unit.code: [] for unit in inventory.units}
+    for entry in hosts:
+        by_unit.setdefault(entry["unit"], []).append(entry)
+    usable = {unit.code: sum(map(_is_usable, by_unit[unit.code])) for unit in inventory.units}
     unused = coverage.unused_licenses(inventory, usable)
     units = [
-        _unit_entry(unit, hosts, usable[unit.code], unused.get(unit.code, 0), generated_at)
+        _unit_entry(unit, by_unit[unit.code], usable[unit.code], unused.get(unit.code, 0), generated_at)
         for unit in inventory.units
     ]
     total_licenses = sum(unit.licenses for unit in inventory.units)
@@ -147,18 +149,10 @@ def _is_straggler(entry: Mapping[str, Any]) -> bool:
     return entry["state"] in STRAGGLER_STATES and entry["license"] != "waiting"
 
 
-def _count(
-    hosts: Sequence[Mapping[str, Any]], unit_code: str, predicate: Callable[[Mapping[str, Any]], bool]
-) -> int:
-    """How many hosts of unit ``unit_code`` satisfy ``predicate``."""
-    return sum(1 for entry in hosts if entry["unit"] == unit_code and predicate(entry))
-
-
 def _unit_entry(
-    unit: Unit, hosts: Sequence[Mapping[str, Any]], usable: int, unused: int, generated_at: datetime
+    unit: Unit, mine: Sequence[Mapping[str, Any]], usable: int, unused: int, generated_at: datetime
 ) -> dict[str, Any]:
-    """One unit's row: its hosts' arithmetic, license balance and deadline risk."""
-    mine = [entry for entry in hosts if entry["unit"] == unit.code]
+    """One unit's row from its own hosts' rows: arithmetic, license balance and deadline risk."""
     installed = sum(1 for entry in mine if entry["_installed"])
     days_left = _days_left(unit.deadline, generated_at)
     return {
@@ -222,21 +216,25 @@ def installed_after_each_run(
     """
     ids = sorted(set(run_ids))
     changes = [0] * (len(ids) + 1)
+    verdicts: dict[int, bool] = {}  # equal values are one object: judge each once
     for timeline in agent_timelines.values():
-        newer_runs_from = math.inf
+        newer_runs_from: int | None = None
         for run_id, value in reversed(timeline):
-            if run_id >= newer_runs_from:
+            if newer_runs_from is not None and run_id >= newer_runs_from:
                 continue  # a newer observation of an earlier (or the same) run hides it everywhere
-            if states.agent_installed(value):
-                start = bisect.bisect_left(ids, run_id)
-                end = len(ids) if newer_runs_from == math.inf else bisect.bisect_left(ids, newer_runs_from)
-                changes[start] += 1
-                changes[end] -= 1
+            installed = verdicts.get(id(value))
+            if installed is None:
+                installed = verdicts[id(value)] = states.agent_installed(value)
+            if installed:
+                changes[bisect.bisect_left(ids, run_id)] += 1
+                changes[
+                    len(ids) if newer_runs_from is None else bisect.bisect_left(ids, newer_runs_from)
+                ] -= 1
             newer_runs_from = run_id
-    installed, counted = 0, {}
+    installed_count, counted = 0, {}
     for index, run_id in enumerate(ids):
-        installed += changes[index]
-        counted[run_id] = installed
+        installed_count += changes[index]
+        counted[run_id] = installed_count
     return counted
 
 

@@ -319,22 +319,28 @@ class Store:
         latest: dict[str, dict[Aspect, Observation]] = {}
         last_run: dict[str, int] = {}
         moments: dict[str, datetime] = {}  # one record() call shares one moment among its rows
+        current_host, aspects = None, None  # rows come grouped by host: look each one up once
         for host, aspect, aspect_last_run, value_json, observed_at, run_id in rows:
-            if wanted is not None and host not in wanted:
+            if host != current_host:
+                current_host = host
+                aspects = None if wanted is not None and host not in wanted else latest.setdefault(host, {})
+            if aspects is None:
                 continue
-            last_run[host] = max(last_run.get(host, 0), aspect_last_run)
+            if aspect_last_run > last_run.get(host, 0):
+                last_run[host] = aspect_last_run
             aspect_key = _ASPECTS.get(aspect)
             if aspect_key is None:
                 continue  # an aspect written by a newer agentroll: not ours to interpret
             moment = moments.get(observed_at)
             if moment is None:
                 moment = moments[observed_at] = _from_text(observed_at)
-            latest.setdefault(host, {})[aspect_key] = Observation(
+            aspects[aspect_key] = Observation(
                 host=host, aspect=aspect_key, value=_from_json(value_json), observed_at=moment, run_id=run_id
             )
         return {
             host: HostView(host=host, latest=aspects, last_run_id=last_run[host])
             for host, aspects in sorted(latest.items())
+            if aspects
         }
 
     def timelines(
@@ -352,13 +358,17 @@ class Store:
         )
         parsed: dict[str, Mapping[str, Any]] = {}
         series: dict[str, list[tuple[int, Mapping[str, Any]]]] = {}
+        current_host, timeline = None, None  # the rows come ordered by host
         for host, run_id, value_json in rows:
-            if wanted is not None and host not in wanted:
+            if host != current_host:
+                current_host = host
+                timeline = None if wanted is not None and host not in wanted else series.setdefault(host, [])
+            if timeline is None:
                 continue
             value = parsed.get(value_json)
             if value is None:
                 value = parsed[value_json] = _from_json(value_json)
-            series.setdefault(host, []).append((run_id, value))
+            timeline.append((run_id, value))
         return series
 
     @contextmanager
