@@ -7,8 +7,8 @@ simulated fleet, so that a busy machine slows both sides alike; the table shows 
     (setup + win_stat + win_service_info + win_package in check mode), on ~40 simulated hosts: wall
     time, controller CPU (the children's rusage: ansible-playbook and its forks) and invocations;
 (b) the coverage callback disabled vs enabled on the same playbook (playbooks/verify.yml);
-(c) the report of a synthetic 2,000-host district built from its store, and the store's write rate
-    with one transaction per host (as the callback writes) vs one transaction per observation.
+(c) and (d), the store's: what recording one result costs, and the report of 10,000 PCs x 20 runs
+    (``agentroll.benchmarks.store``).
 
     .venv/bin/python -m agentroll.bench [--hosts 40] [--repeat 3] [--forks 20]
 """
@@ -25,17 +25,14 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import yaml
 from tabulate import tabulate
 
-from agentroll.model import Aspect, Host, Inventory, Unit
-from agentroll.report import report_from_store
+from agentroll.benchmarks import store as store_benchmarks
 from agentroll.runner import PlaybookRun, run_playbook
-from agentroll.store import Store
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 AGENT = {
@@ -58,8 +55,6 @@ NAIVE_TASKS: list[dict[str, Any]] = [
 PROBE_TASKS: list[dict[str, Any]] = [
     {"name": "Probe the PC", "agentroll.toolkit.win_agentroll_probe": dict(AGENT)},
 ]
-SYNTHETIC_HOSTS = 2000
-SYNTHETIC_UNITS = 40
 
 
 @dataclass
@@ -199,135 +194,6 @@ def bench_fleet(hosts: int, repeat: int, forks: int, say: Callable[[str], None])
     return [facts, callback]
 
 
-# --- (c) the store and the report at district scale ---------------------------------------------
-
-
-def synthetic_inventory(hosts: int = SYNTHETIC_HOSTS, units: int = SYNTHETIC_UNITS) -> Inventory:
-    """A district of ``units`` units sharing ``hosts`` PCs, licenses a little short of the PCs."""
-    per_unit = hosts // units
-    unit_list = tuple(
-        Unit(code=f"U{number:03d}", name=f"Đơn vị {number}", licenses=per_unit - 2, group=f"u{number:03d}")
-        for number in range(units)
-    )
-    host_list = tuple(
-        Host(
-            name=f"u{index // per_unit:03d}-{index % per_unit:03d}",
-            unit=f"U{index // per_unit:03d}",
-            address=f"10.{index // 250}.{index % 250}.1",
-        )
-        for index in range(per_unit * units)
-    )
-    return Inventory(units=unit_list, hosts=host_list)
-
-
-def host_observations(index: int) -> list[tuple[Aspect, dict[str, Any]]]:
-    """What one preflight + deploy says about one PC: the seven aspects."""
-    installed = index % 3 != 0
-    return [
-        (Aspect.CONTACT, {"status": "ok", "reason": None}),
-        (
-            Aspect.FACTS,
-            {
-                "os_caption": "Microsoft Windows 10 Pro",
-                "os_build": 19045,
-                "os_family": "windows10",
-                "product_type": "workstation",
-                "architecture": "x64",
-                "ram_mb": 8192,
-                "system_drive": "C:",
-                "system_size_mb": 256000,
-                "system_free_mb": 120000,
-                "powershell_version": "5.1.19041.4648",
-            },
-        ),
-        (
-            Aspect.ELIGIBILITY,
-            {"eligible": index % 17 != 0, "reasons": [] if index % 17 else ["RAM 1024 MB < 2048 MB"]},
-        ),
-        (Aspect.LICENSE, {"granted": True, "reason": None}),
-        (
-            Aspect.AGENT,
-            {
-                "installed": installed,
-                "version": "1.0.0" if installed else None,
-                "service_name": "AgentrollSample" if installed else None,
-                "service_state": "running" if installed else None,
-                "start_mode": "auto" if installed else None,
-            },
-        ),
-        (Aspect.NAME, {"computer_name": f"PC{index:04d}", "pending_name": None}),
-        (Aspect.REBOOT, {"pending": False, "reason": None}),
-    ]
-
-
-def write_batched(store: Store, hosts: Sequence[Host], run_id: int) -> int:
-    """One transaction per host (how the callback writes); returns the observations written."""
-    count = 0
-    for index, host in enumerate(hosts):
-        rows = host_observations(index)
-        store.record(run_id, host.name, rows)
-        count += len(rows)
-    return count
-
-
-def write_single(store: Store, hosts: Sequence[Host], run_id: int) -> int:
-    """One transaction per observation; returns the observations written."""
-    count = 0
-    for index, host in enumerate(hosts):
-        for row in host_observations(index):
-            store.record(run_id, host.name, [row])
-            count += 1
-    return count
-
-
-Writer = Callable[[Store, Sequence[Host], int], int]
-
-
-def _write_rate(writer: Writer, hosts: Sequence[Host], path: Path) -> Sample:
-    """Observations per second of ``writer`` into a fresh store."""
-    with Store(path) as store:
-        run_id = store.start_run("bench.yml")
-        started = time.perf_counter()
-        count = writer(store, hosts, run_id)
-        seconds = time.perf_counter() - started
-    return Sample(wall=seconds, extra={"rate": count / seconds})
-
-
-def bench_store(repeat: int, say: Callable[[str], None]) -> tuple[Comparison, Comparison]:
-    """(c) write rate batched vs single, and the report of a 2,000-host district."""
-    inventory = synthetic_inventory()
-    writes = Comparison(
-        f"(c) store writes, {len(inventory.hosts)} hosts", "1 transaction/host", "1 transaction/observation"
-    )
-    report = Comparison(f"(c) report, {len(inventory.hosts)} hosts, 2 runs", "build", "")
-    with tempfile.TemporaryDirectory(prefix="agentroll-bench-store-") as scratch:
-        work = Path(scratch)
-        for number in range(1, repeat + 1):
-            writes.a.append(_write_rate(write_batched, inventory.hosts, work / f"batched-{number}.sqlite"))
-            writes.b.append(_write_rate(write_single, inventory.hosts, work / f"single-{number}.sqlite"))
-            say(
-                f"  {writes.title}: round {number}/{repeat} ({writes.a[-1].extra['rate']:.0f} vs "
-                f"{writes.b[-1].extra['rate']:.0f} observations/s)"
-            )
-        district = work / "batched-1.sqlite"
-        with Store(district) as store:
-            # A second run (the verify) so the history series has two points, as after site.yml.
-            run_id = store.start_run("verify.yml")
-            for index, host in enumerate(inventory.hosts):
-                store.record(run_id, host.name, host_observations(index)[4:])
-            store.finish_run(run_id, "ok")
-        for number in range(1, repeat + 1):
-            with Store(district) as store:
-                started = time.perf_counter()
-                built = report_from_store(inventory, store, now=datetime.now(UTC))
-                report.a.append(Sample(wall=time.perf_counter() - started))
-            say(
-                f"  {report.title}: round {number}/{repeat} ({report.a[-1].wall:.2f} s, "
-                f"{built['totals']['coverage_pct']} % coverage)"
-            )
-    return writes, report
-
-
 # --- the table ----------------------------------------------------------------------------------
 
 
@@ -361,8 +227,6 @@ def _pair_spread(comparison: Comparison, pick: Callable[[Sample], float]) -> str
 def _quantities(comparison: Comparison) -> list[tuple[str, Callable[[Sample], float], str]]:
     """What to show for a comparison, from what its samples hold."""
     sample = comparison.a[0]
-    if "rate" in sample.extra:
-        return [("write rate", lambda s: s.extra["rate"], "obs/s")]
     quantities: list[tuple[str, Callable[[Sample], float], str]] = [("wall time", lambda s: s.wall, "s")]
     if sample.cpu:
         quantities.append(("controller CPU", lambda s: s.cpu, "s"))
@@ -392,14 +256,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     say(f"agentroll bench: {os.cpu_count()} CPUs; A B A B ... x{args.repeat}; medians below")
     comparisons = bench_fleet(args.hosts, args.repeat, args.forks, say)
-    comparisons += bench_store(args.repeat, say)
     headers = ["benchmark", "quantity", "A (median)", "B (median)", "B/A", "B/A per pair"]
     print(tabulate(table_rows(comparisons), headers=headers, tablefmt="simple", disable_numparse=True))
-    print(
-        f"\n(b) B/A near 1.00: the coverage callback costs nothing noticeable. "
-        f"(c) both write the same {SYNTHETIC_HOSTS} hosts x 7 observations into a fresh store. "
-        f"Total {time.perf_counter() - started:.0f} s; load average {os.getloadavg()[0]:.1f} at the end."
-    )
+    print("\n(b) B/A near 1.00: the coverage callback costs nothing noticeable.\n")
+    print(store_benchmarks.run(store_benchmarks.HOSTS, store_benchmarks.RUNS, args.repeat, say))
+    print(f"\nTotal {time.perf_counter() - started:.0f} s; load average {os.getloadavg()[0]:.1f} at the end.")
     return 0
 
 

@@ -26,7 +26,8 @@ from agentroll.rerun import DEFAULT_PLAYBOOK, DEFAULT_ROUNDS, RerunError, rerun
 from agentroll.roster import import_roster
 from agentroll.runner.signals import Terminated, stoppable
 from agentroll.sim import cli as sim_cli
-from agentroll.store import Store, StoreError, default_state_path
+from agentroll.store import Store, StoreError, default_state_path, open_store
+from agentroll.store.location import MEMORY, configured_state_location
 
 FORMAT_BY_SUFFIX = {
     ".txt": "text",
@@ -52,13 +53,16 @@ def _load_inventory(args: argparse.Namespace) -> Inventory:
     return load_inventory(args.inventory)
 
 
-def _open_store(path: Path | None) -> Store:
-    """The state store to read; a database that does not exist yet reads as empty, and is not created."""
-    state = path or default_state_path()
-    if not state.exists():
-        # Reading must not leave an empty database (and its directory) behind.
-        return Store(":memory:")
-    return Store(state)
+def _open_store(location: str | None) -> Store:
+    """The state store to read, opened read-only (it may sit where this user cannot write).
+
+    A store named by ``--state`` or ``$AGENTROLL_STATE`` must exist; the default one may not exist
+    yet (nothing has run on this machine: every PC is unknown), and reading does not create it.
+    """
+    named = location or configured_state_location()
+    if named is None and not default_state_path().exists():
+        return open_store(MEMORY)
+    return open_store(named, readonly=True)
 
 
 def _emit(text: str | bytes, output: Path | None) -> None:
@@ -78,9 +82,9 @@ def _add_inventory_and_state(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-i", "--inventory", required=True, type=Path, help="inventory file or directory")
     parser.add_argument(
         "--state",
-        type=Path,
         default=None,
-        help="state database (default: $AGENTROLL_STATE, else $XDG_STATE_HOME/agentroll/state.sqlite)",
+        help="state store: a SQLite file, sqlite:///PATH or postgresql://… "
+        "(default: $AGENTROLL_STATE, else $XDG_STATE_HOME/agentroll/state.sqlite)",
     )
 
 

@@ -133,6 +133,10 @@ class Run:
     limit: str | None = None
     check_mode: bool = False
     status: str = "running"
+    #: Who ran it (see ``agentroll.store.identity``), on which controller, as which process.
+    operator: str | None = None
+    controller: str | None = None
+    pid: int | None = None
 
 
 @dataclass(frozen=True)

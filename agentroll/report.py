@@ -8,11 +8,12 @@ The result is plain JSON-ready data following ``agentroll/schemas/coverage-1.jso
 
 from __future__ import annotations
 
+import bisect
 import json
 import os
 import tempfile
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -40,23 +41,27 @@ def build_report(
     names: Mapping[str, str],
     generated_at: datetime,
     runs: Sequence[Run] = (),
-    history_views: Mapping[int, Mapping[str, HostView]] | None = None,
+    installed_by_run: Mapping[int, int] | None = None,
 ) -> Report:
     """Build the ``agentroll.coverage/1`` report.
 
     ``views`` maps host names to their current view (hosts absent are ``unknown``); ``names`` maps
-    host names to standard names; ``history_views`` maps a run id to the views as they stood after
-    that run, for the ``history`` series (runs without an entry are left out of it).
+    host names to standard names; ``installed_by_run`` maps a run id to how many of the inventory's
+    hosts had the agent as things stood after that run (``installed_after_each_run``), for the
+    ``history`` series (runs without an entry are left out of it).
     """
     zone_name = inventory.timezone or DEFAULT_TIMEZONE
     # Deadlines are the district's dates: count days from the report's local date.
     today = generated_at.astimezone(timezone(zone_name)).date()
     hosts = [_host_entry(host, views.get(host.name), names, generated_at) for host in inventory.hosts]
     hosts.sort(key=lambda entry: (entry["unit"], entry["host"]))
-    usable = {unit.code: _count(hosts, unit.code, _is_usable) for unit in inventory.units}
+    by_unit: dict[str, list[dict[str, Any]]] = {unit.code: [] for unit in inventory.units}
+    for entry in hosts:
+        by_unit.setdefault(entry["unit"], []).append(entry)
+    usable = {unit.code: sum(map(_is_usable, by_unit[unit.code])) for unit in inventory.units}
     unused = coverage.unused_licenses(inventory, usable)
     units = [
-        _unit_entry(unit, hosts, usable[unit.code], unused.get(unit.code, 0), today)
+        _unit_entry(unit, by_unit[unit.code], usable[unit.code], unused.get(unit.code, 0), today)
         for unit in inventory.units
     ]
     total_licenses = sum(unit.licenses for unit in inventory.units)
@@ -82,7 +87,7 @@ def build_report(
         "hosts": [_public(entry) for entry in hosts],
         "reallocation": [move.as_dict() for move in coverage.advise_reallocation(inventory, usable)],
         "stragglers": sorted(entry["host"] for entry in hosts if _is_straggler(entry)),
-        "history": _history(inventory, runs, history_views or {}, total_licenses),
+        "history": _history(runs, installed_by_run or {}, total_licenses),
     }
     return report
 
@@ -153,18 +158,10 @@ def _is_straggler(entry: Mapping[str, Any]) -> bool:
     return entry["state"] in STRAGGLER_STATES and entry["license"] != "waiting"
 
 
-def _count(
-    hosts: Sequence[Mapping[str, Any]], unit_code: str, predicate: Callable[[Mapping[str, Any]], bool]
-) -> int:
-    """How many hosts of unit ``unit_code`` satisfy ``predicate``."""
-    return sum(1 for entry in hosts if entry["unit"] == unit_code and predicate(entry))
-
-
 def _unit_entry(
-    unit: Unit, hosts: Sequence[Mapping[str, Any]], usable: int, unused: int, today: date
+    unit: Unit, mine: Sequence[Mapping[str, Any]], usable: int, unused: int, today: date
 ) -> dict[str, Any]:
-    """One unit's row: its hosts' arithmetic, license balance and deadline risk."""
-    mine = [entry for entry in hosts if entry["unit"] == unit.code]
+    """One unit's row from its own hosts' rows: arithmetic, license balance and deadline risk."""
     installed = sum(1 for entry in mine if entry["_installed"])
     days_left = _days_left(unit.deadline, today)
     return {
@@ -192,20 +189,14 @@ def _state_counts(host_states: Iterable[str]) -> dict[str, int]:
 
 
 def _history(
-    inventory: Inventory,
-    runs: Sequence[Run],
-    history_views: Mapping[int, Mapping[str, HostView]],
-    total_licenses: int,
+    runs: Sequence[Run], installed_by_run: Mapping[int, int], total_licenses: int
 ) -> list[dict[str, Any]]:
     """Coverage as it stood after each run, oldest first."""
     series = []
     for run in sorted(runs, key=lambda run: run.id):
-        views = history_views.get(run.id)
-        if views is None:
+        installed = installed_by_run.get(run.id)
+        if installed is None:
             continue
-        installed = sum(
-            1 for host in inventory.hosts if host.name in views and states.is_installed(views[host.name])
-        )
         series.append(
             {
                 "run_id": run.id,
@@ -214,11 +205,46 @@ def _history(
                 "finished_at": _iso(run.finished_at) if run.finished_at else None,
                 "status": run.status,
                 "check_mode": run.check_mode,
+                "operator": run.operator,
                 "installed": installed,
                 "coverage_pct": coverage.coverage_pct(installed, total_licenses),
             }
         )
     return series
+
+
+def installed_after_each_run(
+    run_ids: Iterable[int], agent_timelines: Mapping[str, Sequence[tuple[int, Mapping[str, Any]]]]
+) -> dict[int, int]:
+    """How many hosts had the agent as things stood after each run, from every host's agent timeline.
+
+    After run R a host's agent is its latest agent observation (by time) among those of runs up to
+    R. Walking a host's timeline (``(run_id, value)`` in observation order) from the newest back,
+    each observation is that latest for the runs from its own up to, not including, the smallest
+    run of the newer ones: one pass over the timelines, whatever the number of runs.
+    """
+    ids = sorted(set(run_ids))
+    changes = [0] * (len(ids) + 1)
+    verdicts: dict[int, bool] = {}  # equal values are one object: judge each once
+    for timeline in agent_timelines.values():
+        newer_runs_from: int | None = None
+        for run_id, value in reversed(timeline):
+            if newer_runs_from is not None and run_id >= newer_runs_from:
+                continue  # a newer observation of an earlier (or the same) run hides it everywhere
+            installed = verdicts.get(id(value))
+            if installed is None:
+                installed = verdicts[id(value)] = states.agent_installed(value)
+            if installed:
+                changes[bisect.bisect_left(ids, run_id)] += 1
+                changes[
+                    len(ids) if newer_runs_from is None else bisect.bisect_left(ids, newer_runs_from)
+                ] -= 1
+            newer_runs_from = run_id
+    installed_count, counted = 0, {}
+    for index, run_id in enumerate(ids):
+        installed_count += changes[index]
+        counted[run_id] = installed_count
+    return counted
 
 
 def _iso(moment: datetime) -> str:
@@ -246,16 +272,23 @@ def _age_days(observed_at: datetime, generated_at: datetime) -> int:
 def report_from_store(
     inventory: Inventory, store: Store, *, now: datetime | None = None, template: str | None = None
 ) -> Report:
-    """Build the report from the state store: current views, standard names and per-run history."""
+    """Build the report from the state store: current views, standard names and per-run history.
+
+    Three reads of one consistent state, however many runs the store holds: the runs, every host's
+    latest observations, and every host's agent timeline for the history.
+    """
     host_names = [host.name for host in inventory.hosts]
-    runs = store.runs()
+    with store.reading():
+        runs = store.runs()
+        views = store.views(host_names)
+        agent_timelines = store.timelines(Aspect.AGENT, host_names)
     return build_report(
         inventory,
-        store.views(host_names),
+        views,
         names=naming.standard_names(inventory, template),
         generated_at=now or datetime.now(UTC),
         runs=runs,
-        history_views={run.id: store.views(host_names, as_of_run=run.id) for run in runs},
+        installed_by_run=installed_after_each_run((run.id for run in runs), agent_timelines),
     )
 
 

@@ -20,7 +20,7 @@ from agentroll.inventory import load_inventory
 from agentroll.model import Inventory
 from agentroll.report import report_from_store, write_atomic
 from agentroll.runner import PlaybookRun, RunResult, run_playbook
-from agentroll.store import Store, default_state_path
+from agentroll.store import StoreError, default_state_location, open_store
 
 DEFAULT_PLAYBOOK = Path("playbooks") / "site.yml"
 DEFAULT_ROUNDS = 3
@@ -44,9 +44,9 @@ class RerunOutcome:
         return not self.remaining
 
 
-def stragglers(inventory: Inventory, state: Path, template: str | None = None) -> list[str]:
-    """The hosts a rerun should target, as the report names them."""
-    with Store(state) as store:
+def stragglers(inventory: Inventory, state: str, template: str | None = None) -> list[str]:
+    """The hosts a rerun should target, as the report names them (``state``: a path or a URL)."""
+    with open_store(state, readonly=True) as store:
         return list(report_from_store(inventory, store, template=template)["stragglers"])
 
 
@@ -60,7 +60,7 @@ def rerun(
     *,
     playbook: str | Path = DEFAULT_PLAYBOOK,
     rounds: int = DEFAULT_ROUNDS,
-    state: Path | None = None,
+    state: str | Path | None = None,
     limit_file: Path | None = None,
     extra_args: Sequence[str] = (),
     forks: int | None = None,
@@ -73,7 +73,8 @@ def rerun(
 ) -> RerunOutcome:
     """Run ``playbook`` on the stragglers up to ``rounds`` times; stop as soon as none is left.
 
-    ``state`` is the state database (default: ``$AGENTROLL_STATE``, else the default location);
+    ``state`` is the state store, a path or a URL (default: ``$AGENTROLL_STATE``, else the default
+    location);
     it is handed to the runs in their environment, with ``env``. With ``stop_when_unchanged``, the
     loop also stops when a round left exactly the stragglers it started with. ``run_round`` runs
     one round (default: the runner, ansible-playbook's output on stderr).
@@ -81,15 +82,18 @@ def rerun(
     if rounds < 1:
         raise ValueError("rounds must be at least 1")
     district = load_inventory(inventory)
-    state = state or default_state_path()
-    if not state.exists():
-        raise RerunError(f"state database {state} does not exist: run a playbook first, or give --state")
-    run_env = {**(env or {}), "AGENTROLL_STATE": str(state)}
+    location = str(state) if state is not None else default_state_location()
+    try:
+        with open_store(location, readonly=True):
+            pass
+    except StoreError as error:
+        raise RerunError(f"{error}: run a playbook first, or give --state") from None
+    run_env = {**(env or {}), "AGENTROLL_STATE": location}
     report_dir = run_env.get("AGENTROLL_REPORT_DIR") or os.environ.get("AGENTROLL_REPORT_DIR") or "reports"
     limit_file = limit_file or Path(report_dir) / "rerun-limit.txt"
     outcome = RerunOutcome()
     for number in range(1, rounds + 1):
-        hosts = stragglers(district, state, template)
+        hosts = stragglers(district, location, template)
         if not hosts:
             say(f"no straggler left after {number - 1} round(s)")
             return outcome
@@ -116,6 +120,6 @@ def rerun(
         say(f"round {number} ended with exit code {result.rc}")
         if pause and number < rounds:
             time.sleep(pause)
-    outcome.remaining = stragglers(district, state, template)
+    outcome.remaining = stragglers(district, location, template)
     say(f"{len(outcome.remaining)} straggler(s) left after {rounds} round(s)")
     return outcome

@@ -23,7 +23,11 @@ _JOINED_CAUSES = "; "
 
 def is_installed(view: HostView) -> bool:
     """Tell whether the host's latest agent observation says the agent is installed."""
-    agent = view.value(Aspect.AGENT)
+    return agent_installed(view.value(Aspect.AGENT))
+
+
+def agent_installed(agent: Mapping[str, Any] | None) -> bool:
+    """Tell whether an ``agent`` observation's value says the agent is installed."""
     return bool(agent and agent.get("installed"))
 
 

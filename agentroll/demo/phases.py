@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import TextIO
 
 from agentroll.demo.settings import DemoError, Settings, shown
+from agentroll.demo.state import runs_recorded
 from agentroll.runner import PlaybookRun, ProgressLine, RunResult, Snapshot, run_playbook
 from agentroll.runner.display import duration
-from agentroll.store import Store
 
 LOG_TAIL_LINES = 20
 EXIT_MEANINGS = {0: "all ok", 2: "some hosts failed", 4: "some hosts unreachable"}
@@ -43,7 +43,7 @@ def run_phase(settings: Settings, number: int, name: str, run: PlaybookRun, out:
     """
     log = settings.log_dir / f"{number:02d}-{name}.log"
     line = ProgressLine(out)
-    recorded_before = _runs_recorded(settings.state)
+    recorded_before = runs_recorded(settings.state)
 
     def show(snapshot: Snapshot) -> None:
         step = f"{snapshot.current} · " if snapshot.current else ""
@@ -57,18 +57,12 @@ def run_phase(settings: Settings, number: int, name: str, run: PlaybookRun, out:
         f"  {name}: {processed}/{run.hosts} hosts in {duration(result.seconds)} "
         f"(exit {result.rc}: {meaning}){steps}"
     )
-    recorded = _runs_recorded(settings.state) > recorded_before
+    recorded = runs_recorded(settings.state) > recorded_before
     if not result.completed or not recorded:
         _show_log_tail(log)
         why = f"exit code {result.rc}" if recorded else "no run was recorded in the state store"
         raise DemoError(f"{name} failed ({why}); full log: {shown(log)}")
     return PhaseResult(number, name, result)
-
-
-def _runs_recorded(state: Path) -> int:
-    """How many runs the coverage callback has recorded in the demo's database."""
-    with Store(state) as store:
-        return len(store.runs())
 
 
 def _show_log_tail(path: Path, lines: int = LOG_TAIL_LINES) -> None:

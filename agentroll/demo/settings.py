@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from agentroll.store.location import parse_location
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEMO_INVENTORY = Path("inventory") / "demo"
 DEMO_STATE = Path("state") / "demo.sqlite"
@@ -31,7 +33,8 @@ class Settings:
     root: Path
     inventory: Path
     fleet_file: Path
-    state: Path
+    #: The state store: a path or a URL (``$AGENTROLL_STATE``), else the demo's own SQLite file.
+    state: str
     state_from_env: bool
     report_dir: Path
     forks: int
@@ -47,7 +50,7 @@ class Settings:
     def run_env(self) -> dict[str, str]:
         """What the demo's playbook runs get in their environment: its state and report folder."""
         return {
-            "AGENTROLL_STATE": str(self.state),
+            "AGENTROLL_STATE": self.state,
             "AGENTROLL_REPORT_DIR": str(self.report_dir),
             # The callback writes its JSON after each run; the demo renders every format once, at the end.
             "AGENTROLL_REPORT_FORMATS": "json",
@@ -64,7 +67,7 @@ def settings_from_args(args: argparse.Namespace, environ: Mapping[str, str] = os
         root=root,
         inventory=inventory,
         fleet_file=(args.fleet or inventory / "fleet.yml").resolve(),
-        state=Path(explicit_state).expanduser().resolve() if explicit_state else root / DEMO_STATE,
+        state=_absolute_location(explicit_state) if explicit_state else str(root / DEMO_STATE),
         state_from_env=bool(explicit_state),
         report_dir=Path(report_dir).expanduser().resolve() if report_dir else root / DEMO_REPORT_DIR,
         forks=args.forks,
@@ -89,6 +92,20 @@ def check_setup(settings: Settings) -> None:
     for path in (settings.inventory, settings.fleet_file, settings.root / "playbooks" / "site.yml"):
         if not path.exists():
             raise DemoError(f"{shown(path)} does not exist")
+
+
+def _absolute_location(location: str) -> str:
+    """A state store path made absolute (the playbook runs work elsewhere); a URL as it is."""
+    parsed = parse_location(location)
+    if parsed.path is not None and parsed.url is None and not location.startswith("sqlite:"):
+        return str(parsed.path.resolve())
+    return location
+
+
+def shown_state(settings: Settings) -> str:
+    """The state store as messages show it: a path relative to here, or a URL without its password."""
+    parsed = parse_location(settings.state)
+    return shown(parsed.path) if parsed.path is not None else parsed.shown
 
 
 def shown(path: Path) -> str:

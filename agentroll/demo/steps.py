@@ -8,7 +8,7 @@ from typing import TextIO
 
 from agentroll.demo.fleet import load_demo, running_fleet
 from agentroll.demo.phases import PhaseResult, playbook_run, run_phase
-from agentroll.demo.settings import DemoError, Settings, shown
+from agentroll.demo.settings import DemoError, Settings, shown, shown_state
 from agentroll.demo.state import check_state_is_empty, start_afresh
 from agentroll.demo.summary import (
     Outcome,
@@ -37,7 +37,7 @@ def run_demo(settings: Settings, out: TextIO = sys.stdout) -> Outcome:
             f"agentroll demo: {len(inventory.hosts)} PCs of {len(inventory.units)} units, "
             f"{sum(unit.licenses for unit in inventory.units)} licenses; forks {settings.forks}"
         )
-        say(f"  state: {shown(settings.state)}   reports and logs: {shown(settings.report_dir)}")
+        say(f"  state: {shown_state(settings)}   reports and logs: {shown(settings.report_dir)}")
         say(
             f"\n[1/4] simulated fleet up: {len(fleet.addresses())} Windows PCs on WinRM "
             f"({len(demo_fleet.switched_off)} switched off)"

@@ -9,13 +9,13 @@ from pathlib import Path
 from typing import TextIO
 
 from agentroll.demo.phases import PhaseResult
-from agentroll.demo.settings import DISTRICT, Settings, shown
+from agentroll.demo.settings import DISTRICT, Settings, shown, shown_state
 from agentroll.model import Inventory
 from agentroll.reasons import Reason
 from agentroll.report import Report, report_from_store, write_atomic
 from agentroll.reports import render
 from agentroll.runner.display import duration
-from agentroll.store import Store
+from agentroll.store import open_store
 
 #: Report files: (file name, format, language). Written atomically, each one.
 REPORT_FILES: tuple[tuple[str, str, str], ...] = (
@@ -47,7 +47,7 @@ class Outcome:
 
 def build_report(settings: Settings, inventory: Inventory) -> Report:
     """The report of the demo's database, through the one code path."""
-    with Store(settings.state) as store:
+    with open_store(settings.state, readonly=True) as store:
         return report_from_store(inventory, store)
 
 
@@ -157,7 +157,7 @@ def view_command(settings: Settings) -> str:
     command = f"{agentroll} report -i {shown(settings.inventory)}"
     if settings.state_from_env:
         return command
-    return f"AGENTROLL_STATE={shown(settings.state)} {command}"
+    return f"AGENTROLL_STATE={shown_state(settings)} {command}"
 
 
 def printer(out: TextIO) -> Callable[[str], None]:

@@ -22,7 +22,7 @@ try:
     from agentroll.naming import NamingError
     from agentroll.plan import build_plan
     from agentroll.reports.dry_run import render_dry_run
-    from agentroll.store import Store, StoreError, default_state_path
+    from agentroll.store import StoreError, default_state_location, open_store
 except ImportError as import_error:  # run() says what to install; loading must not crash the play
     AGENTROLL_IMPORT_ERROR: ImportError | None = import_error
 else:
@@ -52,7 +52,7 @@ class ActionModule(ActionBase):
                 "probe_var": {"type": "str", "default": "agentroll_preflight_probe"},
                 "requirements": {"type": "dict", "required": True},
                 "template": {"type": "str"},
-                "state": {"type": "path"},
+                "state": {"type": "str"},
                 "inventory": {"type": "path"},
             }
         )
@@ -68,9 +68,9 @@ class ActionModule(ActionBase):
 
         play_hosts = [str(h) for h in task_vars.get("ansible_play_hosts_all") or ()]
         probes = _probes(task_vars, play_hosts, args["probe_var"])
-        state_path = args["state"] or _state_path()
+        state = args["state"] or _state_location()
         try:
-            with Store(state_path) as store:
+            with open_store(state) as store:
                 others = [h.name for h in inventory.hosts if h.name not in probes]
                 views = store.views(others) if others else {}
         except StoreError as error:
@@ -102,7 +102,7 @@ def _inventory_source(task_vars: Mapping[str, Any]) -> str:
     raise AnsibleActionFail("no inventory file or directory among this run's sources; pass 'inventory'")
 
 
-def _state_path() -> str:
+def _state_location() -> str:
     """The coverage callback's state option if Ansible knows it, else $AGENTROLL_STATE / the default."""
     try:
         from ansible import constants
@@ -112,7 +112,7 @@ def _state_path() -> str:
         )
     except Exception:  # the callback's options are not registered in this process
         configured = None
-    return str(configured) if configured else str(default_state_path())
+    return str(configured) if configured else default_state_location()
 
 
 def _probes(task_vars: Mapping[str, Any], hosts: Sequence[str], probe_var: str) -> dict[str, dict[str, Any]]:

@@ -26,8 +26,8 @@ type: aggregate
 short_description: Record each PC's outcome in the agentroll state store and write the coverage report
 version_added: 0.1.0
 description:
-  - Appends every host's outcome to the agentroll state store (SQLite) as it arrives, in one
-    transaction per result, so that Ctrl-C or SIGTERM loses nothing already seen.
+  - Appends every host's outcome to the agentroll state store (SQLite or PostgreSQL) as it arrives,
+    in one transaction per result, so that Ctrl-C or SIGTERM loses nothing already seen.
   - Probe results become facts, agent, name, reboot and contact observations; the plan becomes
     eligibility and license observations; install, service, rename and reboot results update the
     agent, name and reboot observations; an unreachable host is recorded with the cause (connection
@@ -44,8 +44,10 @@ requirements:
   - the agentroll Python package (installed by scripts/bootstrap)
 options:
   state:
-    description: The state database. Empty means C($AGENTROLL_STATE) or the default location.
-    type: path
+    description:
+      - The state store, a SQLite file (a path or C(sqlite:///PATH)) or a C(postgresql://) URL.
+        Empty means C($AGENTROLL_STATE) or the default SQLite file.
+    type: str
     env:
       - name: AGENTROLL_STATE
     ini:
@@ -223,12 +225,11 @@ class CallbackModule(CallbackBase):
         self._safely("opening the state store", self._open)
 
     def _open(self) -> None:
-        from agentroll.store import Store, default_state_path
+        from agentroll.store import open_store
 
         cli = context.CLIARGS
         self._check_mode = bool(cli.get("check", False))
-        state = self.get_option("state") or default_state_path()
-        self._store = Store(state)
+        self._store = open_store(self.get_option("state") or None)
         self._inventory_sources = [str(s) for s in (cli.get("inventory") or ()) if s]
 
     def _ensure_run(self) -> int | None:

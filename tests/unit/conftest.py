@@ -80,6 +80,8 @@ TINY_DISTRICT: dict[str, Any] = {
 TINY_GENERATED_AT = datetime(2026, 12, 5, 8, 0, tzinfo=UTC)
 TINY_RUN1_AT = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 TINY_RUN2_AT = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
+#: Who ran the tiny district's two runs: an IT officer, then an AWX job.
+TINY_OPERATORS = ("Phạm Văn Thắng", "AWX job 7 (https://awx.konplong.example)")
 
 RUNNING_AGENT = {"installed": True, "version": "7.1", "service_state": "running", "start_mode": "auto"}
 NO_AGENT = {"installed": False, "version": None, "service_state": None, "start_mode": None}
@@ -140,7 +142,9 @@ def record_tiny_history(store: Store) -> tuple[int, int]:
     license, vp-05 unknown, tp-01 unreachable (agent seen installed in run 1), tp-02 failed,
     xa-01 unmanageable, xa-02 agent_unhealthy.
     """
-    run1 = store.start_run("preflight.yml", inventory="tiny", started_at=TINY_RUN1_AT)
+    run1 = store.start_run(
+        "preflight.yml", inventory="tiny", started_at=TINY_RUN1_AT, operator=TINY_OPERATORS[0]
+    )
     at1 = TINY_RUN1_AT + timedelta(minutes=5)
     store.record(run1, "vp-01", [(Aspect.CONTACT, CONTACT_OK), (Aspect.AGENT, NO_AGENT)], at1)
     store.record(
@@ -162,7 +166,9 @@ def record_tiny_history(store: Store) -> tuple[int, int]:
     store.record(run1, "xa-02", [(Aspect.CONTACT, CONTACT_OK), (Aspect.AGENT, RUNNING_AGENT)], at1)
     store.finish_run(run1, "ok", finished_at=at1 + timedelta(minutes=1))
 
-    run2 = store.start_run("deploy.yml", inventory="tiny", limit="units", started_at=TINY_RUN2_AT)
+    run2 = store.start_run(
+        "deploy.yml", inventory="tiny", limit="units", started_at=TINY_RUN2_AT, operator=TINY_OPERATORS[1]
+    )
     at2 = TINY_RUN2_AT + timedelta(minutes=10)
     store.record(
         run2,
@@ -233,18 +239,21 @@ def record_tiny_history(store: Store) -> tuple[int, int]:
 
 
 @pytest.fixture
-def tiny_store(tmp_path: Path) -> Iterator[Store]:
-    """A state store holding the tiny district's two runs (see ``record_tiny_history``)."""
-    store = Store(tmp_path / "state.sqlite")
+def tiny_store(store_location: str) -> Iterator[Store]:
+    """A state store holding the tiny district's two runs (see ``record_tiny_history``), on each backend."""
+    store = Store(store_location)
     record_tiny_history(store)
     yield store
     store.close()
 
 
 @pytest.fixture
-def tiny_store_path(tiny_store: Store) -> Path:
-    """The path of ``tiny_store``'s database, for commands that open it themselves."""
-    return tiny_store.path
+def tiny_store_path(tmp_path: Path) -> Path:
+    """A SQLite file holding the tiny district's two runs, for commands that open it themselves."""
+    path = tmp_path / "tiny-state.sqlite"
+    with Store(path) as store:
+        record_tiny_history(store)
+    return path
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ import pytest
 
 from agentroll import cli
 from agentroll.report import SCHEMA_PATH
+from agentroll.store import Store
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "inventory" / "example"
@@ -27,9 +28,20 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     return status, captured.out, captured.err
 
 
-def test_names_on_the_example_with_an_empty_store(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    state = tmp_path / "never-created.sqlite"
-    status, out, _ = run(capsys, "names", "-i", str(EXAMPLE), "--state", str(state), "--json")
+def empty_store(tmp_path: Path) -> str:
+    """A state store that exists and holds nothing yet."""
+    path = tmp_path / "empty-state.sqlite"
+    Store(path).close()
+    return str(path)
+
+
+def test_names_on_the_example_before_anything_ran(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("AGENTROLL_STATE")
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg"))
+    state = tmp_path / "xdg" / "agentroll" / "state.sqlite"
+    status, out, _ = run(capsys, "names", "-i", str(EXAMPLE), "--json")
     assert status == 0
     rows = json.loads(out)
     assert len(rows) == 8
@@ -77,7 +89,7 @@ def test_names_with_a_template(capsys: pytest.CaptureFixture[str], tmp_path: Pat
         "-i",
         str(EXAMPLE),
         "--state",
-        str(tmp_path / "s"),
+        empty_store(tmp_path),
         "--json",
         "--template",
         "PC-{{ unit_code }}-{{ short }}",
@@ -89,7 +101,7 @@ def test_names_with_a_template(capsys: pytest.CaptureFixture[str], tmp_path: Pat
 def test_report_json_on_the_example_is_all_unknown(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    state = str(tmp_path / "s")
+    state = empty_store(tmp_path)
     status, out, _ = run(capsys, "report", "-i", str(EXAMPLE), "--state", state, "--format", "json")
     assert status == 0
     report = json.loads(out)
@@ -182,7 +194,7 @@ def test_roster_import_and_errors(capsys: pytest.CaptureFixture[str], tmp_path: 
     assert err == (
         f"agentroll: error: {output}: directory is not empty; use --force to overwrite its inventory files\n"
     )
-    status, out, _ = run(capsys, "names", "-i", str(output), "--state", str(tmp_path / "s"), "--json")
+    status, out, _ = run(capsys, "names", "-i", str(output), "--state", empty_store(tmp_path), "--json")
     assert status == 0 and len(json.loads(out)) == 8
 
 
@@ -294,7 +306,7 @@ def test_rerun_without_a_state_database_is_a_one_line_error(
     missing = tmp_path / "nowhere.sqlite"
     status, out, err = run(capsys, "rerun", "-i", str(tiny_inventory_dir), "--state", str(missing))
     assert (status, out) == (2, "")
-    assert err == f"agentroll: error: state database {missing} does not exist: {RUN_FIRST}\n"
+    assert err == f"agentroll: error: state store {missing} does not exist: {RUN_FIRST}\n"
 
 
 @pytest.mark.parametrize(
@@ -317,7 +329,7 @@ def test_rerun_usage_errors_are_one_line_with_status_2(
 
 
 def test_installed_command_and_python_dash_m(tmp_path: Path) -> None:
-    env_state = str(tmp_path / "state.sqlite")
+    env_state = empty_store(tmp_path)
     completed = subprocess.run(
         [str(AGENTROLL), "stragglers", "-i", str(EXAMPLE), "--state", env_state],
         capture_output=True,

@@ -133,9 +133,7 @@ def test_a_state_database_that_does_not_exist_is_one_line(tiny_inventory_dir: Pa
     missing = tmp_path / "nowhere.sqlite"
     with pytest.raises(RerunError) as caught:
         run_loop(tiny_inventory_dir, missing, tmp_path, round_)
-    assert (
-        str(caught.value) == f"state database {missing} does not exist: run a playbook first, or give --state"
-    )
+    assert str(caught.value) == f"state store {missing} does not exist: run a playbook first, or give --state"
     assert round_.runs == [] and not missing.exists()
 
 

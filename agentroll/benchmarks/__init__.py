@@ -1,0 +1,1 @@
+"""Benchmarks of ``make bench`` that live apart from ``agentroll.bench`` (the store's, for now)."""

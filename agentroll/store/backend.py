@@ -1,0 +1,51 @@
+"""What the store needs from a database: the seam between ``Store`` and its SQLite and PostgreSQL backends.
+
+``Store`` writes portable SQL with ``?`` placeholders; a backend runs it, spells the few statements
+that differ, takes the right locks and turns its driver's errors into ``StoreError``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from typing import Any, Protocol
+
+Row = tuple[Any, ...]
+
+
+class StoreError(Exception):
+    """The state store cannot be opened or used; the message names it (a URL's password masked)."""
+
+
+class IntegrityViolation(StoreError):
+    """A write broke a constraint of the schema (e.g. an observation for a run that does not exist)."""
+
+
+class Backend(Protocol):
+    """One connection to one state database."""
+
+    dialect: str
+
+    def execute(self, sql: str, parameters: Sequence[Any] = ()) -> None:
+        """Run one statement (atomic on its own outside a transaction)."""
+
+    def query(self, sql: str, parameters: Sequence[Any] = ()) -> list[Row]:
+        """Run one statement and return every row."""
+
+    def write_transaction(self) -> AbstractContextManager[None]:
+        """A transaction that holds the database's write lock from its start (schema changes, runs)."""
+
+    def read_transaction(self) -> AbstractContextManager[None]:
+        """A transaction in which several reads see one consistent state."""
+
+    def table_exists(self, name: str) -> bool:
+        """True when the table exists."""
+
+    def latest_sql(self, as_of_run: bool) -> str:
+        """Every (aspect, host) with its last run and latest observation; ``?`` bounds the run if asked."""
+
+    def private_copy(self) -> Backend:
+        """A private, writable copy of the database, for reading an older schema from a read-only store."""
+
+    def close(self) -> None:
+        """Close the connection."""
