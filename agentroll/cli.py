@@ -28,6 +28,7 @@ from agentroll.runner.signals import Terminated, stoppable
 from agentroll.sim import cli as sim_cli
 from agentroll.store import Store, StoreError, default_state_path, open_store
 from agentroll.store.location import MEMORY, configured_state_location
+from agentroll.watch import DEFAULT_EVERY, WAKE_PLAYBOOK, WatchError, parse_every, watch
 
 FORMAT_BY_SUFFIX = {
     ".txt": "text",
@@ -266,6 +267,75 @@ def _add_rerun(commands: Any) -> None:
     parser.set_defaults(func=command_rerun)
 
 
+# --- watch --------------------------------------------------------------------------------------
+
+
+def command_watch(args: argparse.Namespace) -> int:
+    """``agentroll watch``: 0 when no straggler is left, 1 when the deadline passed with some left."""
+    extra = args.extra[1:] if args.extra[:1] == ["--"] else args.extra
+    with stoppable():
+        outcome = watch(
+            args.inventory,
+            every=args.every,
+            until=args.until,
+            state=args.state,
+            playbook=args.playbook,
+            wake_playbook=args.wake_playbook,
+            extra_args=extra,
+            template=args.template,
+        )
+    _emit("".join(f"{host}\n" for host in outcome.remaining), None)
+    return 0 if outcome.status == "done" else 1
+
+
+def _every(text: str) -> float:
+    """``--every``, refused in one line when it is no duration."""
+    try:
+        return parse_every(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _add_watch(commands: Any) -> None:
+    """The ``watch`` sub-command."""
+    parser = commands.add_parser(
+        "watch",
+        help="wake, probe and deploy to the stragglers round after round until none is left or the deadline",
+        description=(
+            "Each round: the stragglers of the report; playbooks/wake.yml on them (a Wake-on-LAN magic "
+            "packet to each that does not answer, then a bounded wait); the playbook on those that "
+            "answered; one attempt per straggler recorded in the store. Stopped, it is continued by the "
+            "next 'agentroll watch' of the inventory. Progress goes to stderr, the stragglers left to "
+            "stdout. Exit status 0: none left; 1: the deadline passed with some left; 2: usage, "
+            "inventory or state error (another process watching this inventory, say); 130: stopped."
+        ),
+    )
+    _add_inventory_and_state(parser)
+    parser.add_argument(
+        "--every",
+        type=_every,
+        default=DEFAULT_EVERY,
+        metavar="DURATION",
+        help="time from one round's start to the next, e.g. 10m, 90s, 1h (default 10m)",
+    )
+    parser.add_argument(
+        "--until",
+        default=None,
+        metavar="DATE",
+        help="stop after this date (end of day) or date and time, local time (default: the inventory's "
+        "deadline; a continued watch keeps its own)",
+    )
+    parser.add_argument(
+        "--playbook", default=str(DEFAULT_PLAYBOOK), help=f"deployment playbook (default {DEFAULT_PLAYBOOK})"
+    )
+    parser.add_argument(
+        "--wake-playbook", default=str(WAKE_PLAYBOOK), help=f"wake playbook (default {WAKE_PLAYBOOK})"
+    )
+    parser.add_argument("--template", default=None, help="standard-name format (Jinja2)")
+    parser.add_argument("extra", nargs=argparse.REMAINDER, help="after --: extra ansible-playbook arguments")
+    parser.set_defaults(func=command_watch)
+
+
 # --- parser and entry point ---------------------------------------------------------------------
 
 
@@ -324,6 +394,7 @@ def build_parser() -> argparse.ArgumentParser:
     roster_import.set_defaults(func=command_roster_import)
 
     _add_rerun(commands)
+    _add_watch(commands)
     sim_cli.register(commands)
     demo.register(commands)
     return parser
@@ -331,7 +402,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _user_errors() -> tuple[type[BaseException], ...]:
     """Errors that are the user's to fix: reported in one line each, without a traceback."""
-    return (CommandError, InventoryError, StoreError, RerunError, ValueError, OSError)
+    return (CommandError, InventoryError, StoreError, RerunError, WatchError, ValueError, OSError)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -53,6 +53,8 @@ class Aspect(StrEnum):
     NAME = "name"
     REBOOT = "reboot"
     FAILURE = "failure"
+    #: A Wake-on-LAN magic packet the controller sent the PC, and whether the PC answered after it.
+    WAKE = "wake"
 
 
 class ContactStatus(StrEnum):

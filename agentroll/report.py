@@ -141,11 +141,13 @@ def _host_entry(
 
 
 def _last_answered(view: HostView) -> str | None:
-    """When the host last answered: its latest observation, not counting a failed contact attempt."""
+    """When the host last answered: its latest observation, not counting a failed contact attempt
+    nor a magic packet sent to it (the controller's doing, not the PC's)."""
     answered = [
         observation.observed_at
         for observation in view.latest.values()
-        if not (observation.aspect == Aspect.CONTACT and observation.value.get("status") == "unreachable")
+        if observation.aspect != Aspect.WAKE
+        and not (observation.aspect == Aspect.CONTACT and observation.value.get("status") == "unreachable")
     ]
     return _iso(max(answered)) if answered else None
 

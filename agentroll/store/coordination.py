@@ -197,12 +197,20 @@ class CoordinationTables:
     # -- watches --------------------------------------------------------------------------------
 
     def open_watch(
-        self, inventory: str, *, until: datetime | None, every_seconds: float, pid: int, now: datetime
+        self,
+        inventory: str,
+        *,
+        until: datetime | None,
+        every_seconds: float,
+        pid: int,
+        now: datetime,
+        default_until: datetime | None = None,
     ) -> tuple[Watch, bool]:
         """Start watching ``inventory``, or continue its open watch; return it and whether it was continued.
 
-        ``until`` None keeps a continued watch's deadline (a new watch needs one). Raises
-        ``WatchBusy`` when a live process watches the inventory already.
+        The deadline is ``until``, else a continued watch's own, else ``default_until`` (a new watch
+        without any raises ValueError). Raises ``WatchBusy`` when a live process watches the
+        inventory already.
         """
         with self.writing():
             rows = self._query(
@@ -213,7 +221,7 @@ class CoordinationTables:
             previous = _watch(rows[0]) if rows else None
             if previous is not None and previous.status == "running" and previous.holder.alive(now):
                 raise WatchBusy(f"{inventory} is already watched by {previous.holder.describe()}")
-            deadline = until or (previous.until if previous is not None else None)
+            deadline = until or (previous.until if previous is not None else default_until)
             if deadline is None:
                 raise ValueError("a new watch needs a deadline")
             expires = now + timedelta(seconds=every_seconds) + WATCH_GRACE
