@@ -21,6 +21,7 @@ from typing import Any
 
 import yaml
 
+from agentroll.mac import normalize_mac
 from agentroll.sim.clock import Clock, RealClock
 from agentroll.sim.handlers import run_invocation
 from agentroll.sim.host import (
@@ -34,7 +35,6 @@ from agentroll.sim.host import (
     Service,
     SimHost,
     default_mac,
-    normalize_mac,
 )
 from agentroll.sim.types import CommandResult, ConnectionPolicy
 

@@ -252,14 +252,6 @@ class PowerSchedule:
     switched_off: bool = False
 
 
-def normalize_mac(mac: str) -> str:
-    """Return a MAC address as ``00-1A-2B-3C-4D-5E`` (any of ``-``, ``:``, ``.`` or none as separator)."""
-    digits = "".join(ch for ch in mac if ch not in "-:. ").upper()
-    if len(digits) != 12 or any(ch not in "0123456789ABCDEF" for ch in digits):
-        raise ValueError(f"{mac!r} is not a MAC address (like 00-1A-2B-3C-4D-5E)")
-    return "-".join(digits[index : index + 2] for index in range(0, 12, 2))
-
-
 def default_mac(address: str) -> str:
     """A locally administered MAC derived from an IPv4 address: 127.20.3.5 → ``02-00-7F-14-03-05``."""
     octets = [int(part) for part in address.split(".")]

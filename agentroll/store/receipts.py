@@ -59,13 +59,14 @@ class ReceiptTables:
 
     def import_receipts(
         self, receipts: Sequence[ReceiptRecord], *, inventory: str | None, now: datetime
-    ) -> int | None:
-        """Record the receipts not imported yet as one run; return its id (None when all were known)."""
+    ) -> tuple[int | None, list[ReceiptRecord]]:
+        """Record the receipts not imported yet as one run; return its id (None when all were known)
+        and the receipts it recorded."""
         with self.writing():
             known = self.known_receipts(receipt.receipt_id for receipt in receipts)
             fresh = [receipt for receipt in receipts if receipt.receipt_id not in known]
             if not fresh:
-                return None
+                return None, []
             run_id = self.start_run(OFFLINE_KIT_RUN, inventory=inventory, started_at=now)
             for receipt in sorted(fresh, key=lambda receipt: receipt.written_at):
                 self.record(run_id, receipt.host, receipt.observations, observed_at=receipt.written_at)
@@ -74,4 +75,4 @@ class ReceiptTables:
                     (receipt.receipt_id, run_id, receipt.host, to_text(receipt.written_at)),
                 )
             self.finish_run(run_id, "ok", finished_at=now)
-        return run_id
+        return run_id, fresh

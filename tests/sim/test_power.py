@@ -8,9 +8,10 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
+from agentroll.mac import normalize_mac
 from agentroll.sim.clock import FakeClock
 from agentroll.sim.fleet import DEFAULT_WAKE_ON_LAN_PORT, Fleet, FleetFileError
-from agentroll.sim.host import default_mac, normalize_mac
+from agentroll.sim.host import default_mac
 from agentroll.sim.testing import FleetHandle, fleet_spec, running_fleet
 from agentroll.sim.wol import magic_packet_macs, subnet_broadcast
 
