@@ -41,7 +41,9 @@ class ActionModule(ActionBase):
                 missing_package_message,
             )
 
-            raise AnsibleActionFail(missing_package_message("agentroll.toolkit.lease", AGENTROLL_IMPORT_ERROR))
+            raise AnsibleActionFail(
+                missing_package_message("agentroll.toolkit.lease", AGENTROLL_IMPORT_ERROR)
+            )
         task_vars = task_vars or {}
         result = super().run(tmp, task_vars)
         _, args = self.validate_argument_spec(
@@ -70,7 +72,8 @@ class ActionModule(ActionBase):
         except StoreError as error:
             raise AnsibleActionFail(str(error)) from None
         refused = {
-            host: f"{lease.purpose} holds it: {lease.holder.describe()}" for host, lease in sorted(held.items())
+            host: f"{lease.purpose} holds it: {lease.holder.describe()}"
+            for host, lease in sorted(held.items())
         }
         result.update(
             changed=False,
