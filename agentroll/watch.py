@@ -176,14 +176,14 @@ def watch(
     outcome = WatchOutcome(current.id)
     rounds = _Rounds(inventory, location, run_env, playbook, wake_playbook, limit_dir, extra_args, forks, run)
     try:
+        hosts = stragglers(district, location, template)
         while True:
             started = now()
-            if started >= current.until:
-                outcome.status = "deadline"
-                break
-            hosts = stragglers(district, location, template)
             if not hosts:
                 outcome.status = "done"
+                break
+            if started >= current.until:
+                outcome.status = "deadline"
                 break
             number = current.rounds + len(outcome.rounds) + 1
             say(f"agentroll watch: round {number}: {len(hosts)} straggler(s): {_listing(hosts)}")
@@ -192,16 +192,17 @@ def watch(
                 store.record_round(current.id, _attempts(this_round), now=started)
             outcome.rounds.append(this_round)
             say(_summary(this_round))
+            hosts = stragglers(district, location, template)
             next_round = started + timedelta(seconds=every)
             wait = (min(next_round, current.until) - now()).total_seconds()
-            if wait > 0:
+            if hosts and wait > 0:
                 say(f"agentroll watch: next round at {_local(next_round, district.timezone)}")
                 sleep(wait)
     except BaseException:
         _finish(location, current.id, "stopped", now())
         say("agentroll watch: stopped; run it again to continue this watch")
         raise
-    outcome.remaining = stragglers(district, location, template)
+    outcome.remaining = list(hosts)
     _finish(location, current.id, outcome.status, now())
     if outcome.status == "done":
         say("agentroll watch: no straggler left")
