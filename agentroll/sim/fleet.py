@@ -87,6 +87,8 @@ class Fleet:
     ) -> None:
         self.tls = tls
         self.clock: Clock = clock or RealClock()
+        #: When the fleet started: the origin of the hosts' ``online`` schedules.
+        self.started_at = self.clock.now()
         #: The UDP port every host's network card listens on for its magic packet.
         self.wake_on_lan_port = wake_on_lan_port
         self._hosts: dict[str, SimHost] = {}

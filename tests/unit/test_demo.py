@@ -24,7 +24,7 @@ DEMO = REPO / "inventory" / "demo"
 
 
 def settings(tmp_path: Path, *, state: Path | None = None, inventory: Path = DEMO) -> Settings:
-    args = argparse.Namespace(inventory=inventory, fleet=None, forks=40, rounds=3, lang="en")
+    args = argparse.Namespace(inventory=inventory, fleet=None, forks=40, lang="en")
     environ = {"AGENTROLL_REPORT_DIR": str(tmp_path / "reports")}
     if state is not None:
         environ["AGENTROLL_STATE"] = str(state)
