@@ -84,10 +84,9 @@ def watch_stragglers(
 ) -> list[PhaseResult]:
     """``agentroll watch`` on the stragglers until ``until``: each round wakes, then deploys."""
     say = printer(out)
-    local_until = until.astimezone().strftime("%H:%M:%S")
     say(
-        f"\n[4/5] the watch until {local_until}, every {WATCH_EVERY:.0f} s: Wake-on-LAN, then "
-        "playbooks/site.yml on the PCs that answered"
+        f"\n[4/5] the watch, every {WATCH_EVERY:.0f} s until the laptops switched on later have been caught: "
+        "Wake-on-LAN, then playbooks/site.yml on the PCs that answered"
     )
     phases: list[PhaseResult] = []
 

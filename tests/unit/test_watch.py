@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 import yaml
 
+from agentroll.cli import main
 from agentroll.inventory import load_inventory
 from agentroll.model import Aspect
 from agentroll.runner import PlaybookRun, RunResult
@@ -267,3 +268,16 @@ def test_the_inventorys_deadline_is_its_latest(tmp_path: Path) -> None:
         2026, 12, 15, 17, 0, tzinfo=UTC
     )
     assert inventory_deadline(load_inventory(write_inventory(tmp_path / "b", deadline=None))) is None
+
+
+def test_the_command_line_refuses_a_bad_interval_or_deadline_in_one_line(
+    inventory: Path, state: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        main(["watch", "-i", str(inventory), "--state", state, "--every", "soon"])
+    assert stopped.value.code == 2
+    assert "--every 'soon': give a duration such as 10m, 90s or 1h" in capsys.readouterr().err
+    assert main(["watch", "-i", str(inventory), "--state", state, "--until", "Friday"]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == [
+        "agentroll: error: --until 'Friday': give a date (2026-12-15) or a date and time (2026-12-15T17:00)"
+    ]
