@@ -25,9 +25,11 @@ from agentroll.reports.tables import Report, Table
 FONT_NAME = "Times New Roman"
 BODY_SIZE = Pt(13)
 TABLE_SIZE = Pt(12)
-#: Column widths (cm) of the PC table and the reallocation table, fitted to 16 cm of text width.
-PC_WIDTHS = (1.1, 3.6, 3.6, 3.2, 4.5)
-MOVE_WIDTHS = (1.1, 6.4, 6.4, 2.1)
+#: Column widths (cm) of the tables, each adding up to the 16 cm of text width: "No." narrow, the
+#: reasons ("what falls short") widest.
+PC_WIDTHS = (1.1, 3.4, 3.2, 2.9, 5.4)
+MOVE_WIDTHS = (1.1, 6.1, 6.1, 2.7)
+WAITING_WIDTHS = (1.1, 5.5, 5.0, 4.4)
 
 
 def _setup(document: DocumentType) -> None:
@@ -94,6 +96,11 @@ def _data_table(document: DocumentType, table: Table, widths: tuple[float, ...])
     grid = document.add_table(rows=1, cols=len(table.headers))
     grid.style = "Table Grid"
     grid.alignment = WD_TABLE_ALIGNMENT.CENTER
+    # Fixed widths: Word reads each cell's width, LibreOffice the table grid; set both, and keep
+    # either from re-spreading the columns evenly.
+    grid.autofit = False
+    for column, width in zip(grid.columns, widths, strict=True):
+        column.width = Cm(width)
     for cell, header, width in zip(grid.rows[0].cells, table.headers, widths, strict=True):
         cell.width = Cm(width)
         cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
@@ -112,8 +119,8 @@ def _body(document: DocumentType, reply: Reply) -> None:
     _line(document, "")
     _line(document, reply.title, bold=True, size=Pt(14))
     _line(document, reply.recipient)
-    intro = _line(document, reply.intro, align=WD_ALIGN_PARAGRAPH.JUSTIFY)
-    intro.paragraph_format.first_line_indent = Cm(1)
+    for paragraph in reply.intro:
+        _body_paragraph(document, paragraph)
     _line(document, reply.ineligible_heading, bold=True, align=WD_ALIGN_PARAGRAPH.LEFT)
     if reply.ineligible.rows:
         _data_table(document, reply.ineligible, PC_WIDTHS)
@@ -124,8 +131,20 @@ def _body(document: DocumentType, reply: Reply) -> None:
         _data_table(document, reply.reallocation, MOVE_WIDTHS)
     else:
         _line(document, reply.no_reallocation, italic=True, align=WD_ALIGN_PARAGRAPH.LEFT)
-    closing = _line(document, reply.closing, align=WD_ALIGN_PARAGRAPH.JUSTIFY)
-    closing.paragraph_format.first_line_indent = Cm(1)
+    if reply.returnable:
+        _body_paragraph(document, reply.returnable)
+    _line(document, reply.waiting_heading, bold=True, align=WD_ALIGN_PARAGRAPH.LEFT)
+    if reply.waiting.rows:
+        _data_table(document, reply.waiting, WAITING_WIDTHS)
+    else:
+        _line(document, reply.none_waiting, italic=True, align=WD_ALIGN_PARAGRAPH.LEFT)
+    _body_paragraph(document, reply.closing)
+
+
+def _body_paragraph(document: DocumentType, text: str) -> None:
+    """A justified paragraph of the body, its first line indented."""
+    paragraph = _line(document, text, align=WD_ALIGN_PARAGRAPH.JUSTIFY)
+    paragraph.paragraph_format.first_line_indent = Cm(1)
 
 
 def _signature_block(document: DocumentType, reply: Reply) -> None:
@@ -137,8 +156,15 @@ def _signature_block(document: DocumentType, reply: Reply) -> None:
     _line(left, reply.recipients_heading, bold=True, italic=True, align=WD_ALIGN_PARAGRAPH.LEFT, size=Pt(12))
     for recipient in reply.recipients:
         _line(left, f"- {recipient}", align=WD_ALIGN_PARAGRAPH.LEFT, size=Pt(11))
-    _line(right, reply.signer_title, bold=True)
-    _line(right, reply.signer_note, italic=True)
+    for line in reply.signer_title:
+        _line(right, line, bold=True)
+    if reply.signer_note:
+        _line(right, reply.signer_note, italic=True)
+    # Room for the signature (and the seal), then the name.
+    for _ in range(4):
+        _line(right, "")
+    if reply.signer_name:
+        _line(right, reply.signer_name, bold=True)
 
 
 def reply_document(reply: Reply) -> DocumentType:

@@ -69,12 +69,35 @@ def test_pc_table_lists_ineligible_and_unmanageable_pcs(
     assert rows["tckh-04"][4] == "PowerShell phiên bản 2.0, yêu cầu tối thiểu 5.1"
 
 
-def test_reallocation_table_and_signature(reply_vi: tuple[list[str], list[list[list[str]]]]) -> None:
-    _, grids = reply_vi
-    assert grids[2][1] == ["1", "UBND xã Đắk Long", "Văn phòng HĐND và UBND huyện", "1"]
-    recipients, signer = grids[3][0]
+def test_reallocation_table_returned_licenses_and_signature(
+    reply_vi: tuple[list[str], list[list[list[str]]]],
+) -> None:
+    paragraphs, grids = reply_vi
+    assert grids[2][1:] == [
+        ["1", "UBND xã Đắk Long", "Văn phòng HĐND và UBND huyện", "1"],
+        ["2", "Phòng Tài chính - Kế hoạch", "Trả lại UBND huyện", "1"],
+        ["3", "UBND thị trấn Măng Đen", "Trả lại UBND huyện", "2"],
+        ["4", "UBND xã Đắk Long", "Trả lại UBND huyện", "2"],
+    ]
+    # What happens to the licenses no unit needs, said in the letter.
+    assert (
+        "5 bản quyền hiện chưa đơn vị nào sử dụng được xin trả lại Ủy ban nhân dân huyện Kon Plông để "
+        "phân bổ lại cho các máy tính đủ điều kiện cài đặt."
+    ) in paragraphs
+    recipients, signer = grids[4][0]
     assert "Nơi nhận:" in recipients
-    assert "NGƯỜI LẬP BÁO CÁO" in signer
+    # No signer configured: a dotted title and the note, never "NGƯỜI LẬP BÁO CÁO".
+    assert signer.startswith("……………\n(Ký, ghi rõ họ tên)")
+    assert "NGƯỜI LẬP BÁO CÁO" not in signer
+
+
+def test_pcs_waiting_for_a_license_are_listed(reply_vi: tuple[list[str], list[list[list[str]]]]) -> None:
+    paragraphs, grids = reply_vi
+    assert "3. Danh sách máy tính đủ điều kiện đang chờ bản quyền" in paragraphs
+    assert grids[3] == [
+        ["STT", "Đơn vị", "Máy tính", "Người sử dụng"],
+        ["1", "Văn phòng HĐND và UBND huyện", "vp-06 (maytuan)", "Ngô Văn Hùng"],
+    ]
 
 
 def test_without_district_the_place_is_left_blank(report: dict[str, Any]) -> None:
