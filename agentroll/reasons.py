@@ -21,6 +21,7 @@ finds it), its translation to ``agentroll/locale/*/LC_MESSAGES/agentroll.po``, a
 from __future__ import annotations
 
 import gettext
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -249,17 +250,25 @@ KNOWN_SENTENCES: dict[str, Reason] = {
 _CODE_OF_SENTENCE: dict[str, str] = {
     template: code for code, template in TEMPLATES.items() if code != TEXT and "{" not in template
 }
+#: Sentences with a number that the agent role and the callback write as text: the exit code of an
+#: installer that failed (``installer exit code 1603``).
+_NUMBERED_SENTENCES: tuple[tuple[re.Pattern[str], str, str], ...] = (
+    (re.compile(r"installer exit code (-?\d+)"), "installer_exit_code", "exit_code"),
+)
 
 
 def meaning(reason: Reason) -> Reason:
-    """A ``text`` reason read as the reason it means, when its sentence is a known one or exactly the
-    English of a code without values (``connection refused``, written by an older agentroll); any
-    other reason as it is."""
+    """A ``text`` reason read as the reason it means, when its sentence is a known one, an installer's
+    exit code, or exactly the English of a code without values (``connection refused``, written by an
+    older agentroll); any other reason as it is."""
     if reason.code != TEXT:
         return reason
     sentence = str(reason.values.get("text", "")).strip()
     if sentence in KNOWN_SENTENCES:
         return KNOWN_SENTENCES[sentence]
+    for pattern, code, name in _NUMBERED_SENTENCES:
+        if found := pattern.fullmatch(sentence):
+            return Reason(code, {name: int(found.group(1))})
     code = _CODE_OF_SENTENCE.get(sentence)
     return Reason(code) if code else reason
 

@@ -150,11 +150,14 @@ def _last_answered(view: HostView) -> str | None:
 
 
 def _license_status(view: HostView) -> str | None:
-    """The latest license decision: ``granted``, ``waiting`` or None when none was made."""
+    """The latest license decision: ``granted``, ``waiting`` (refused, with the reason why: the unit's
+    licenses are taken), or None when none was made or the PC needs none (it cannot take the agent)."""
     value = view.value(Aspect.LICENSE)
     if value is None or "granted" not in value:
         return None
-    return "granted" if value["granted"] else "waiting"
+    if value["granted"]:
+        return "granted"
+    return "waiting" if value.get("reason") else None
 
 
 def _public(entry: Mapping[str, Any]) -> dict[str, Any]:

@@ -257,6 +257,8 @@ def test_sentences_other_programs_write_are_read_as_what_they_mean() -> None:
 
 def test_a_sentence_that_is_the_english_of_a_code_means_that_code() -> None:
     assert meaning(text("connection refused")) == Reason("connection_refused")
+    # The agent role words a failed installer so: its exit code is read back as a number.
+    assert meaning(text("installer exit code 1603")) == Reason("installer_exit_code", {"exit_code": 1603})
     assert meaning(text("connection timed out")) == text("connection timed out")
     assert meaning(Reason("ram", {"measured": 1, "required": 2})) == Reason(
         "ram", {"measured": 1, "required": 2}

@@ -75,7 +75,9 @@ def test_units_at_risk_and_days_left_are_shown(report: dict[str, Any]) -> None:
 
 def test_empty_history_and_no_deadline(report: dict[str, Any]) -> None:
     undated = [dict(unit, deadline=None, days_left=None) for unit in report["units"]]
-    bare = dict(report, history=[], deadline=None, days_left=None, reallocation=[], returnable=[], units=undated)
+    bare = dict(
+        report, history=[], deadline=None, days_left=None, reallocation=[], returnable=[], units=undated
+    )
     page = render(bare, "html")
     assert "No run recorded yet." in page
     assert "No deadline set" in page
@@ -87,7 +89,9 @@ def test_without_a_district_deadline_the_nearest_unit_deadline_is_shown(report: 
     """Only units have deadlines: the headline names the nearest one to come, not "No deadline set"."""
     unit_deadlines = dict(report, deadline=None, days_left=None)
     assert "Nearest unit deadline 2026-12-03 (DAKLONG): 4 days left" in render(unit_deadlines, "html")
-    assert "Thời hạn gần nhất (đơn vị DAKLONG): 03/12/2026, còn 4 ngày" in render(unit_deadlines, "html", "vi")
+    assert "Thời hạn gần nhất (đơn vị DAKLONG): 03/12/2026, còn 4 ngày" in render(
+        unit_deadlines, "html", "vi"
+    )
     all_passed = [dict(unit, deadline="2026-11-25", days_left=-4) for unit in report["units"]]
     passed = dict(unit_deadlines, units=all_passed)
     assert "Nearest unit deadline 2026-11-25 (DAKLONG): passed 4 days ago" in render(passed, "text")

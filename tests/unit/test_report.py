@@ -87,7 +87,12 @@ def test_eligible_unknown_usable_and_the_license_advice(report: dict[str, Any]) 
     assert report["returnable"] == [{"unit": "TP", "licenses": 1}, {"unit": "XA", "licenses": 1}]
     assert {code: unit["unused_licenses"] for code, unit in units.items()} == {"VP": 0, "TP": 1, "XA": 1}
     totals = report["totals"]
-    assert (totals["eligible"], totals["unknown"], totals["usable"], totals["unused_licenses"]) == (7, 1, 8, 2)
+    assert (totals["eligible"], totals["unknown"], totals["usable"], totals["unused_licenses"]) == (
+        7,
+        1,
+        8,
+        2,
+    )
 
 
 def test_deadlines_and_risk(report: dict[str, Any]) -> None:
