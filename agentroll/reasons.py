@@ -135,7 +135,7 @@ TEMPLATES: dict[str, str] = {
     "fix_system_disk": N_("free {missing} MB on the system drive"),
     "fix_os": N_("upgrade Windows to {supported}"),
     "fix_os_build": N_("update Windows to build {required} or later"),
-    "fix_architecture": N_("replace it with a {required} PC"),
+    "fix_architecture": N_("replace it with a PC of architecture {required}"),
     "fix_powershell": N_("install PowerShell {required} (Windows Management Framework)"),
     "fix_unknown_fact": N_("find out why its {fact} cannot be read (see the run's warnings)"),
 }

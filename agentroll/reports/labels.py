@@ -52,6 +52,7 @@ COLUMNS: dict[str, str] = {
 
 SHEETS: dict[str, str] = {
     "units": NP_("sheet", "Units"),
+    "chart": NP_("sheet", "Chart"),
     "hosts": NP_("sheet", "PCs"),
     "reallocation": NP_("sheet", "Reallocation"),
     "history": NP_("sheet", "History"),

@@ -99,7 +99,7 @@ def reallocation_table(report: Report, catalog: Catalog) -> Table:
         (names.get(move["from"], move["from"]), names.get(move["to"], move["to"]), move["licenses"])
         for move in report.get("reallocation") or ()
     ]
-    district = catalog.gettext("the district (returned)")
+    district = catalog.gettext("returned to the district")
     returns = [
         (names.get(entry["unit"], entry["unit"]), district, entry["licenses"])
         for entry in report.get("returnable") or ()

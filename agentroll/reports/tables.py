@@ -393,7 +393,7 @@ def reallocation_table(report: Report, catalog: Catalog) -> Table:
         [unit_label(report, move["from"]), unit_label(report, move["to"]), move["licenses"]]
         for move in report.get("reallocation") or ()
     ]
-    district = catalog.gettext("the district (returned)")
+    district = catalog.gettext("returned to the district")
     rows.extend(
         [unit_label(report, entry["unit"]), district, entry["licenses"]]
         for entry in report.get("returnable") or ()
@@ -407,7 +407,7 @@ def at_risk_units(report: Report) -> list[Mapping[str, Any]]:
 
 
 def unit_progress(unit: Mapping[str, Any], catalog: Catalog) -> str:
-    """``5/7 installed (71.4 %), 3 PCs still to finish`` (the second part from minor 2 reports on)."""
+    """``5/7 installed (71.4 %), 3 PC(s) still to finish`` (the second part from minor 2 reports on)."""
     _ = catalog.gettext
     done = _("{installed}/{licenses} installed ({pct})").format(
         installed=unit["installed"],
@@ -416,6 +416,8 @@ def unit_progress(unit: Mapping[str, Any], catalog: Catalog) -> str:
     )
     if unit.get("remaining") is None:
         return done
+    if unit["remaining"] == 0:
+        return _("{done}, nothing left to do").format(done=done)
     return _("{done}, {remaining} PC(s) still to finish").format(done=done, remaining=unit["remaining"])
 
 

@@ -1,4 +1,4 @@
-"""The workbook: sheets Units (with a chart), PCs, Reallocation, History, and one sheet per unit.
+"""The workbook: sheets Units, Chart, PCs, Reallocation, History, and one sheet per unit.
 
 Values are the report's own (coverage 32.6 stays 32.6, shown with one decimal), so a workbook read
 back equals the JSON; dates and times are real date cells in local time, shown the language's way
@@ -20,6 +20,7 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.cell.cell import Cell
 from openpyxl.chart import BarChart, Reference
+from openpyxl.chart.data_source import AxDataSource, StrRef
 from openpyxl.chart.label import DataLabelList
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
@@ -134,12 +135,12 @@ def _units_sheet(sheet: Worksheet, report: Report, catalog: Catalog) -> None:
     for row_number, unit in enumerate(report["units"], start=2):
         if unit.get("will_miss_deadline"):
             sheet.cell(row=row_number, column=will_miss).font = AT_RISK_FONT
-    if report["units"]:
-        _coverage_chart(sheet, report, catalog, anchor_row=sheet.max_row + 3)
 
 
-def _coverage_chart(sheet: Worksheet, report: Report, catalog: Catalog, anchor_row: int) -> None:
-    """A native bar chart of coverage per unit, from the sheet's own cells, below the table."""
+def _coverage_chart(workbook: Workbook, units: Worksheet, report: Report, catalog: Catalog) -> None:
+    """A native bar chart of coverage per unit, drawn from the Units sheet's cells, on a sheet of its
+    own right after it, sized to one landscape A4 page. (A chart sheet would be the Excel way, but
+    LibreOffice prints one blank.)"""
     last = len(report["units"]) + 1
     code = tables.UNIT_COLUMNS.index("code") + 1
     coverage = tables.UNIT_COLUMNS.index("coverage") + 1
@@ -147,18 +148,32 @@ def _coverage_chart(sheet: Worksheet, report: Report, catalog: Catalog, anchor_r
     chart.type = "bar"
     chart.title = catalog.gettext("Coverage per unit (% of licenses)")
     chart.legend = None
-    chart.add_data(Reference(sheet, min_col=coverage, min_row=1, max_row=last), titles_from_data=True)
-    chart.set_categories(Reference(sheet, min_col=code, min_row=2, max_row=last))
+    chart.add_data(Reference(units, min_col=coverage, min_row=1, max_row=last), titles_from_data=True)
+    # The unit codes are text: a string reference (openpyxl's set_categories makes a numeric one).
+    codes = Reference(units, min_col=code, min_row=2, max_row=last)
+    chart.series[0].cat = AxDataSource(strRef=StrRef(f=str(codes)))
     chart.y_axis.scaling.min, chart.y_axis.scaling.max = 0, 100
     chart.y_axis.majorUnit = 25
     chart.y_axis.number_format = "0"
     # Units read top-down in sheet order.
     chart.x_axis.scaling.orientation = "maxMin"
     chart.x_axis.delete = chart.y_axis.delete = False
-    chart.dataLabels = DataLabelList(showVal=True)
-    chart.width = 24
-    chart.height = max(7.5, 0.55 * len(report["units"]) + 2.5)
-    sheet.add_chart(chart, f"A{anchor_row}")
+    # The value only: left unset, LibreOffice also prints the series and category names.
+    chart.dataLabels = DataLabelList(
+        numFmt="0.0",
+        showVal=True,
+        showCatName=False,
+        showSerName=False,
+        showLegendKey=False,
+        showPercent=False,
+    )
+    # 26 x 15 cm: within the printable area of a landscape A4 page with the margins of _page_setup.
+    chart.width, chart.height = 26, 15
+    sheet = workbook.create_sheet(labels.sheet(catalog, "chart"), index=workbook.index(units) + 1)
+    _page_setup(sheet)
+    sheet.page_setup.fitToHeight = 1
+    sheet.print_options.gridLines = False
+    sheet.add_chart(chart, "A1")
 
 
 def _reallocation_table(report: Report, catalog: Catalog) -> Table:
@@ -168,7 +183,7 @@ def _reallocation_table(report: Report, catalog: Catalog) -> Table:
         [move["from"], names.get(move["from"], ""), move["to"], names.get(move["to"], ""), move["licenses"]]
         for move in report.get("reallocation") or ()
     ]
-    district = catalog.gettext("the district (returned)")
+    district = catalog.gettext("returned to the district")
     rows.extend(
         [entry["unit"], names.get(entry["unit"], ""), "", district, entry["licenses"]]
         for entry in report.get("returnable") or ()
@@ -214,6 +229,8 @@ def render_xlsx(report: Report, catalog: Catalog) -> bytes:
     units = workbook.active
     units.title = labels.sheet(catalog, "units")
     _units_sheet(units, report, catalog)
+    if report["units"]:
+        _coverage_chart(workbook, units, report, catalog)
     hosts = tables.hosts_table(report, catalog)
     _write_table(workbook.create_sheet(labels.sheet(catalog, "hosts")), hosts, catalog)
     moves = _reallocation_table(report, catalog)
