@@ -186,7 +186,7 @@ UNIT_COLUMNS = (
 
 
 def units_table(report: Report, catalog: Catalog, with_total: bool = True) -> Table:
-    """One row per unit, in inventory order, and a total row."""
+    """One row per unit, in inventory order, and a total row (not in the view of one unit)."""
     rows = [
         [
             unit["code"],
@@ -206,7 +206,7 @@ def units_table(report: Report, catalog: Catalog, with_total: bool = True) -> Ta
         ]
         for unit in report["units"]
     ]
-    if with_total:
+    if with_total and not report.get("unit"):
         totals = report["totals"]
         rows.append(
             [
@@ -345,13 +345,13 @@ def unit_hosts_table(report: Report, catalog: Catalog, code: str) -> Table:
 
 
 def next_step_groups(report: Report, catalog: Catalog) -> list[tuple[str, list[str]]]:
-    """The PCs not finished (stragglers and PCs waiting for a license) grouped by what to do next,
-    in words; the groups in order of their first PC, the PCs in report order."""
-    wanted = set(report.get("stragglers") or ()) | {host["host"] for host in waiting_hosts(report)}
+    """Every PC with something left to do, grouped by what to do next, in words; the groups in order
+    of their first PC, the PCs in report order."""
     groups: dict[str, list[str]] = {}
     for host in report["hosts"]:
-        if host["host"] in wanted:
-            groups.setdefault(labels.host_next_step(catalog, host), []).append(host["host"])
+        step = labels.host_next_step(catalog, host)
+        if step:
+            groups.setdefault(step, []).append(host["host"])
     return list(groups.items())
 
 

@@ -51,7 +51,7 @@ def _cannot_take_agent(report: Report, catalog: Catalog) -> str:
 
 
 def _next_steps(report: Report, catalog: Catalog) -> str:
-    """The PCs not finished, grouped by what to do next: the action, how many, which."""
+    """Every PC with something left to do, grouped by what to do next: the action, how many, which."""
     _ = catalog.gettext
     groups = tables.next_step_groups(report, catalog)
     if not groups:
@@ -88,6 +88,6 @@ def render_text(report: Report, catalog: Catalog) -> str:
         _section(
             _("PCs that cannot take the agent or cannot be managed"), _cannot_take_agent(report, catalog)
         ),
-        _section(_("What to do next (PCs not finished)"), _next_steps(report, catalog)),
+        _section(_("What to do next"), _next_steps(report, catalog)),
     ]
     return "\n".join(sections)

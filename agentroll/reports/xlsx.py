@@ -129,8 +129,9 @@ def _units_sheet(sheet: Worksheet, report: Report, catalog: Catalog) -> None:
     coverage = tables.UNIT_COLUMNS.index("coverage")
     # The total row stays out of the filter: filtering or sorting units must not move it.
     _write_table(sheet, table, catalog, percent_columns=[coverage], filtered_rows=len(report["units"]))
-    for cell in sheet[sheet.max_row]:
-        cell.font = TOTAL_FONT
+    if len(table.rows) > len(report["units"]):
+        for cell in sheet[sheet.max_row]:
+            cell.font = TOTAL_FONT
     will_miss = tables.UNIT_COLUMNS.index("will_miss") + 1
     for row_number, unit in enumerate(report["units"], start=2):
         if unit.get("will_miss_deadline"):
