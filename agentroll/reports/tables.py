@@ -7,7 +7,7 @@ with ``display``, in the catalogue's language and time zone.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -437,7 +437,9 @@ def at_risk_line(unit: Mapping[str, Any], catalog: Catalog) -> str:
     return f"{unit_progress(unit, catalog)}; {when}"
 
 
-def at_risk_list(report: Report, catalog: Catalog, code_format: str = "{}", escape: Any = str) -> str:
+def at_risk_list(
+    report: Report, catalog: Catalog, code_format: str = "{}", escape: Callable[[str], str] = str
+) -> str:
     """The at-risk units as a bulleted list (``code_format`` dresses the code, ``escape`` the texts
     taken from the inventory), or a sentence saying there is none."""
     units = at_risk_units(report)
