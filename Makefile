@@ -12,7 +12,7 @@ demo: setup
 	$(VENV)/bin/agentroll demo
 
 test:
-	@scripts/bootstrap --with-browser
+	@scripts/bootstrap --for-tests
 	$(VENV)/bin/python -m pytest -n 2 --dist loadscope
 
 lint: setup

@@ -23,7 +23,7 @@ from agentroll.model import Aspect, HostView, Inventory
 from agentroll.naming import is_correctly_named, standard_names
 from agentroll.receipts import ReceiptError, import_receipts
 from agentroll.receipts import summary as receipts_summary
-from agentroll.report import report_from_store, write_atomic
+from agentroll.report import report_from_store, unit_report, write_atomic
 from agentroll.reports import BINARY_FORMATS, FORMATS, render
 from agentroll.rerun import DEFAULT_PLAYBOOK, DEFAULT_ROUNDS, RerunError, rerun
 from agentroll.roster import import_roster
@@ -121,6 +121,8 @@ def command_report(args: argparse.Namespace) -> int:
     inventory = _load_inventory(args)
     with _open_store(args.state) as store:
         report = report_from_store(inventory, store, template=args.template)
+    if args.unit is not None:
+        report = unit_report(report, args.unit)
     _emit(render(report, fmt, args.lang, district=args.district, tz=args.tz), args.output)
     return 0
 
@@ -432,7 +434,17 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--lang", choices=("en", "vi"), default="en", help="language of human formats")
     report.add_argument("-o", "--output", type=Path, default=None, help="write here instead of stdout")
     report.add_argument("--template", default=None, help="standard-name format (Jinja2)")
-    report.add_argument("--district", default=None, help="issuer of the written reply (docx, reply-html)")
+    report.add_argument(
+        "--unit",
+        metavar="CODE",
+        default=None,
+        help="the report of one unit (its PCs, what to do next, the advice that concerns it)",
+    )
+    report.add_argument(
+        "--district",
+        default=None,
+        help="the district of the written reply (docx, reply-html), if not agentroll_district",
+    )
     report.add_argument(
         "--tz",
         type=_time_zone,

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from enum import StrEnum
 
 from agentroll.model import Inventory
 
@@ -56,55 +58,109 @@ def license_grants(
     return grants
 
 
-def _free_and_demand(
-    inventory: Inventory, usable: Mapping[str, int]
-) -> tuple[dict[str, int], dict[str, int]]:
-    """Per unit code: licenses beyond its usable PCs, and usable PCs beyond its licenses.
+class Knowledge(StrEnum):
+    """What is known of one PC's ability to use a license where it is (the reallocation contract)."""
 
-    A unit missing from ``usable`` has no usable PC known.
+    #: Probed and meeting the requirements, or already running the agent.
+    ELIGIBLE = "eligible"
+    #: Not known yet: never probed, unreachable or failed before the probe.
+    UNKNOWN = "unknown"
+    #: Known not to: below the requirements, or a PC that cannot be managed remotely.
+    INELIGIBLE = "ineligible"
+
+
+def knowledge(*, installed: bool, eligible: bool | None, unmanageable: bool) -> Knowledge:
+    """Classify a PC for the reallocation: ``eligible`` is its latest eligibility (None: never judged).
+
+    A PC that runs the agent uses its license whatever else is known; one that cannot be managed
+    cannot take it, whatever an older probe said.
     """
-    free: dict[str, int] = {}
-    demand: dict[str, int] = {}
+    if installed:
+        return Knowledge.ELIGIBLE
+    if unmanageable:
+        return Knowledge.INELIGIBLE
+    if eligible is None:
+        return Knowledge.UNKNOWN
+    return Knowledge.ELIGIBLE if eligible else Knowledge.INELIGIBLE
+
+
+@dataclass(frozen=True)
+class UnitDemand:
+    """One unit's PCs as the reallocation counts them."""
+
+    eligible: int = 0
+    unknown: int = 0
+
+    def need(self, licenses: int) -> int:
+        """Licenses the unit lacks for its known-eligible PCs: max(0, eligible - licenses)."""
+        return max(0, self.eligible - licenses)
+
+    def spare(self, licenses: int) -> int:
+        """Licenses it can give: max(0, licenses - eligible - unknown); PCs not reached yet keep theirs."""
+        return max(0, licenses - self.eligible - self.unknown)
+
+
+def unit_demand(inventory: Inventory, knowledge_of: Mapping[str, Knowledge]) -> dict[str, UnitDemand]:
+    """Per unit code, its eligible and unknown PCs; a host missing from ``knowledge_of`` is unknown."""
+    counts = {unit.code: Counter[Knowledge]() for unit in inventory.units}
+    for host in inventory.hosts:
+        if host.unit in counts:
+            counts[host.unit][knowledge_of.get(host.name, Knowledge.UNKNOWN)] += 1
+    return {
+        code: UnitDemand(eligible=count[Knowledge.ELIGIBLE], unknown=count[Knowledge.UNKNOWN])
+        for code, count in counts.items()
+    }
+
+
+@dataclass(frozen=True)
+class Advice:
+    """The license advice of a district: moves between units, and licenses to return to the district."""
+
+    moves: tuple[Move, ...]
+    #: Unit code → spare licenses no unit needs, in inventory order (units with > 0 only).
+    returnable: dict[str, int]
+
+    def returnable_as_list(self) -> list[dict[str, str | int]]:
+        """The report's form: ``[{"unit": code, "licenses": n}, ...]``."""
+        return [{"unit": code, "licenses": count} for code, count in self.returnable.items()]
+
+
+def advise_reallocation(inventory: Inventory, demand: Mapping[str, UnitDemand]) -> Advice:
+    """The reallocation advice of ``shared/design.md``, the one function every caller uses.
+
+    Per unit: need = max(0, eligible - licenses), spare = max(0, licenses - eligible - unknown). The
+    advice moves min(Σ spare, Σ need) licenses, the largest donor to the largest recipient first,
+    ties by unit code; spare that nobody needs is returnable to the district. Applying the moves and
+    advising again on the same PCs yields no move: a recipient gets at most its need (so it has no
+    spare afterwards) and a donor gives at most its spare (so it needs none). A unit missing from
+    ``demand`` has no PC known.
+    """
+    spare: dict[str, int] = {}
+    need: dict[str, int] = {}
     for unit in inventory.units:
-        balance = unit.licenses - usable.get(unit.code, 0)
-        if balance > 0:
-            free[unit.code] = balance
-        elif balance < 0:
-            demand[unit.code] = -balance
-    return free, demand
+        counts = demand.get(unit.code, UnitDemand())
+        if counts.spare(unit.licenses):
+            spare[unit.code] = counts.spare(unit.licenses)
+        if counts.need(unit.licenses):
+            need[unit.code] = counts.need(unit.licenses)
+    moves = _greedy_moves(spare, need)
+    return Advice(moves=tuple(moves), returnable={code: left for code, left in spare.items() if left})
 
 
-def _greedy_moves(free: dict[str, int], demand: dict[str, int]) -> list[Move]:
+def _greedy_moves(spare: dict[str, int], need: dict[str, int]) -> list[Move]:
     """Match the largest donors with the largest recipients (ties by code); consumes both dicts."""
-    donors = sorted(free, key=lambda code: (-free[code], code))
-    recipients = sorted(demand, key=lambda code: (-demand[code], code))
+    donors = sorted(spare, key=lambda code: (-spare[code], code))
+    recipients = sorted(need, key=lambda code: (-need[code], code))
     moves: list[Move] = []
     donor_index = recipient_index = 0
     while donor_index < len(donors) and recipient_index < len(recipients):
         donor, recipient = donors[donor_index], recipients[recipient_index]
-        amount = min(free[donor], demand[recipient])
+        amount = min(spare[donor], need[recipient])
         moves.append(Move(source=donor, target=recipient, licenses=amount))
-        free[donor] -= amount
-        demand[recipient] -= amount
-        if free[donor] == 0:
+        spare[donor] -= amount
+        need[recipient] -= amount
+        if spare[donor] == 0:
             donor_index += 1
-        if demand[recipient] == 0:
+        if need[recipient] == 0:
             recipient_index += 1
     return moves
-
-
-def advise_reallocation(inventory: Inventory, usable: Mapping[str, int]) -> list[Move]:
-    """Advise license moves from units with more licenses than usable PCs to units short of them.
-
-    ``usable`` is, per unit code, the number of PCs that can run the agent. Deterministic; never
-    takes more than a unit has free nor gives more than a unit lacks.
-    """
-    free, demand = _free_and_demand(inventory, usable)
-    return _greedy_moves(free, demand)
-
-
-def unused_licenses(inventory: Inventory, usable: Mapping[str, int]) -> dict[str, int]:
-    """Per unit code, the free licenses nobody takes even after the advised moves (units with > 0)."""
-    free, demand = _free_and_demand(inventory, usable)
-    _greedy_moves(free, demand)
-    return {code: left for code, left in free.items() if left > 0}

@@ -86,6 +86,26 @@ class Host:
     mac: str | None = None
 
 
+#: Days before a deadline from which an unfinished unit is at risk, unless the inventory says otherwise.
+DEFAULT_DEADLINE_WARNING_DAYS = 7
+
+
+@dataclass(frozen=True)
+class Letter:
+    """How the written reply is headed and signed; None leaves a dotted blank to fill in by hand."""
+
+    #: The district, e.g. ``Kon Plông`` (``agentroll_district``).
+    district: str | None = None
+    #: The body that writes the reply, e.g. ``Phòng Văn hóa và Thông tin`` (``agentroll_reply_issuer``).
+    issuer: str | None = None
+    #: The document it answers, e.g. ``Công văn số 245/UBND-VP ngày 05/11/2026 của UBND huyện Kon Plông``
+    #: (``agentroll_reply_reference``).
+    reference: str | None = None
+    #: The signer's title (``agentroll_reply_signer_title``; lines separated by newlines) and name.
+    signer_title: str | None = None
+    signer_name: str | None = None
+
+
 @dataclass(frozen=True)
 class Inventory:
     """The validated units and hosts of a district; hosts outside the ``units`` tree are not here."""
@@ -96,6 +116,10 @@ class Inventory:
     name_template: str | None = None
     #: IANA time zone of the human reports (``agentroll_timezone``); None: the default.
     timezone: str | None = None
+    #: An unfinished unit is at risk from this many days before its deadline on
+    #: (``agentroll_deadline_warning_days``).
+    deadline_warning_days: int = DEFAULT_DEADLINE_WARNING_DAYS
+    letter: Letter = field(default_factory=Letter)
 
     def unit(self, code: str) -> Unit:
         for unit in self.units:

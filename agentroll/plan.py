@@ -7,10 +7,10 @@ stored view, so that licenses already held elsewhere in a unit still count on a 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from agentroll.coverage import Move, advise_reallocation, license_grants
+from agentroll.coverage import Knowledge, Move, advise_reallocation, knowledge, license_grants, unit_demand
 from agentroll.eligibility import Eligibility, Requirements, evaluate
 from agentroll.model import Aspect, ContactStatus, Host, HostView, Inventory
 from agentroll.naming import is_correctly_named, standard_names
@@ -37,14 +37,16 @@ class HostPlan:
 
 @dataclass(frozen=True)
 class Plan:
-    """The plan of every inventory host plus the advised license moves between units."""
+    """The plan of every inventory host, the advised license moves between units, and the licenses
+    no unit needs (unit code → count, returnable to the district)."""
 
     hosts: dict[str, HostPlan]
     reallocation: tuple[Move, ...]
+    returnable: Mapping[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form: hosts keyed by name as plain dicts (reasons in their JSON form), moves as
-        ``{from, to, licenses}``."""
+        ``{from, to, licenses}``, returnable licenses as ``{unit, licenses}``."""
         hosts = {}
         for name, host_plan in self.hosts.items():
             plain = asdict(host_plan)
@@ -52,7 +54,11 @@ class Plan:
             license_reason = host_plan.license_reason
             plain["license_reason"] = license_reason.as_value() if license_reason else None
             hosts[name] = plain
-        return {"hosts": hosts, "reallocation": [move.as_dict() for move in self.reallocation]}
+        return {
+            "hosts": hosts,
+            "reallocation": [move.as_dict() for move in self.reallocation],
+            "returnable": [{"unit": code, "licenses": count} for code, count in self.returnable.items()],
+        }
 
 
 @dataclass(frozen=True)
@@ -83,15 +89,10 @@ class _Known:
         return self.eligibility is not None and self.eligibility.eligible
 
     @property
-    def usable(self) -> bool:
-        """Can this PC use a license? Only hosts known to be ineligible or unmanageable cannot.
-
-        A PC that already runs the agent uses its license whatever the requirements say.
-        """
-        if self.installed:
-            return True
-        known_ineligible = self.eligibility is not None and not self.eligibility.eligible
-        return not (known_ineligible or self.unmanageable)
+    def knowledge(self) -> Knowledge:
+        """What the reallocation counts this PC as: eligible, not known yet, or unable to use a license."""
+        eligible = None if self.eligibility is None else self.eligibility.eligible
+        return knowledge(installed=self.installed, eligible=eligible, unmanageable=self.unmanageable)
 
 
 def _from_probe(probe: Mapping[str, Any], requirements: Requirements) -> _Known:
@@ -183,8 +184,9 @@ def build_plan(
             install=this.known_eligible and granted and not this.installed,
             license_reason=_license_reason(host, this, granted, inventory, holders),
         )
-    reallocation = advise_reallocation(inventory, _usable_per_unit(inventory, known))
-    return Plan(hosts=hosts, reallocation=tuple(reallocation))
+    demand = unit_demand(inventory, {name: this.knowledge for name, this in known.items()})
+    advice = advise_reallocation(inventory, demand)
+    return Plan(hosts=hosts, reallocation=advice.moves, returnable=advice.returnable)
 
 
 def _probe_succeeded(probe: Mapping[str, Any] | None) -> bool:
@@ -201,11 +203,3 @@ def _unit_counts(inventory: Inventory, known: Mapping[str, _Known]) -> tuple[dic
         with_agent[host.unit] = with_agent.get(host.unit, 0) + int(this.installed)
         candidates[host.unit] = candidates.get(host.unit, 0) + int(this.installed or this.known_eligible)
     return with_agent, candidates
-
-
-def _usable_per_unit(inventory: Inventory, known: Mapping[str, _Known]) -> dict[str, int]:
-    """Per unit code, the PCs that could run the agent: all but those known not to."""
-    usable = {unit.code: 0 for unit in inventory.units}
-    for host in inventory.hosts:
-        usable[host.unit] = usable.get(host.unit, 0) + int(known[host.name].usable)
-    return usable

@@ -9,8 +9,9 @@ value may itself be a reason (``step_failed`` carries the error), a list (shown 
 or a key that ``LABELS`` names in words (steps, facts).
 
 A reason recorded by an older agentroll, or by a producer that only has a sentence, reads back as
-the code ``text`` and is shown as it was written; when the sentence is exactly a message of the
-catalogue (``connection refused``, ``computer rename``, ``KNOWN_SENTENCES``) it is shown translated.
+the code ``text`` and is shown as it was written; when the sentence is exactly the English of a code
+without values (``connection refused``, ``computer rename``) or one of ``KNOWN_SENTENCES``,
+``meaning`` reads it as that code, and it is shown (and acted on) as such.
 
 Adding a reason: add its code and English template here (marked ``N_`` so that the extractor
 finds it), its translation to ``agentroll/locale/*/LC_MESSAGES/agentroll.po``, and produce
@@ -20,6 +21,7 @@ finds it), its translation to ``agentroll/locale/*/LC_MESSAGES/agentroll.po``, a
 from __future__ import annotations
 
 import gettext
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -76,13 +78,69 @@ TEMPLATES: dict[str, str] = {
     "credentials_rejected": N_("credentials rejected"),
     "connection_dropped": N_("connection dropped"),
     "host_not_found": N_("host not found"),
-    "powershell_too_old": N_("Ansible requires PowerShell v{required}"),
+    "certificate_untrusted": N_("certificate not trusted"),
+    "certificate_name_mismatch": N_("certificate name mismatch"),
+    "wol_no_answer": N_("Wake-on-LAN sent, no answer"),
+    "powershell_too_old": N_("PowerShell older than {required}: cannot be managed remotely"),
     "details_hidden": N_("failed (details hidden: the task handles secrets)"),
+    # What to do next about a PC (agentroll.next_steps): its state and causes, turned into an action.
+    "next_first_run": N_("not contacted yet: the next run checks it"),
+    "next_install": N_("the next run installs the agent"),
+    "next_wait_license": N_("waiting for a license: {unit} has none left (see the license advice)"),
+    "next_start_service": N_(
+        "the next run starts the agent's service; if it stops again, reinstall the agent"
+    ),
+    "next_rename": N_("the next run renames it to its standard name"),
+    "next_reboot_rename": N_("restart it to finish the rename"),
+    "next_reboot": N_("restart it; the next run checks it"),
+    "next_fix_or_release": N_("to take the agent: {fixes}; otherwise its license can go to another unit"),
+    "next_release": N_("its license can go to another unit"),
+    "next_enable_remote_management": N_(
+        "enable WinRM and PowerShell 5.1 on it (guide: docs/onboarding.en.md), or let its license go"
+    ),
+    "next_switch_on_or_enable_winrm": N_(
+        "switch it on; if it is on, enable WinRM (guide: docs/onboarding.en.md)"
+    ),
+    "next_switch_on_or_open_firewall": N_(
+        "switch it on; if it is on, let the controller through its firewall (WinRM, port 5985/5986)"
+    ),
+    "next_check_credentials": N_(
+        "check the WinRM user and password in the inventory's vault, and that the account is an "
+        "administrator of the PC"
+    ),
+    "next_check_network": N_("check its network cable and the WinRM service, then run again"),
+    "next_check_address": N_("check its address or DNS name in the inventory"),
+    "next_trust_certificate": N_(
+        "trust its WinRM certificate on the controller (ansible_winrm_ca_trust_path) or issue it from "
+        "the district's certificate authority"
+    ),
+    "next_fix_certificate_name": N_(
+        "its certificate is for another name: connect by the name it carries, or issue it for this address"
+    ),
+    "next_switch_on_by_hand": N_(
+        "switch it on by hand, and enable Wake-on-LAN in its BIOS and network card settings"
+    ),
+    "next_check_reachable": N_("check that it is on and that WinRM answers, then run again"),
+    "next_installer_failed": N_(
+        "the installer failed with code {exit_code}: read its log on the PC (free space, a pending "
+        "restart, an older agent), then run again"
+    ),
+    "next_installer_busy": N_("another installation was running on it: the next run tries again"),
+    "next_interrupted": N_("interrupted during {step}: the next run checks it"),
+    "next_check_on_site": N_("it did not come back after its restart: check it on site, then run again"),
+    "next_read_log": N_("read the run's log at the {step} step, fix what it says, then run again"),
+    "next_fix_error": N_("fix the error shown, then run again"),
+    # Requirement fixes, listed by next_fix_or_release.
+    "fix_ram": N_("add RAM to at least {required} MB"),
+    "fix_disk": N_("free {missing} MB on {drive}"),
+    "fix_system_disk": N_("free {missing} MB on the system drive"),
+    "fix_os": N_("upgrade Windows to {supported}"),
+    "fix_os_build": N_("update Windows to build {required} or later"),
+    "fix_architecture": N_("replace it with a PC of architecture {required}"),
+    "fix_powershell": N_("install PowerShell {required} (Windows Management Framework)"),
+    "fix_unknown_fact": N_("find out why its {fact} cannot be read (see the run's warnings)"),
 }
 
-#: Sentences other programs write that reach the reports as they are (``text`` reasons), translated
-#: whole. ansible-core's PowerShell bootstrap says this on a PC whose PowerShell is older than 5.1.
-KNOWN_SENTENCES: tuple[str, ...] = (N_("Ansible requires PowerShell v5.1"),)
 
 #: Values that are keys of a vocabulary, shown in words: value name → key → English label. The
 #: value name is the translation context; a key not listed is shown as it is (a task's own name).
@@ -149,6 +207,9 @@ class Reason:
     def render(self, translator: Translator) -> str:
         """The reason in the translator's language; unknown codes or missing values stay readable."""
         if self.code == TEXT:
+            meant = meaning(self)
+            if meant is not self:
+                return meant.render(translator)
             sentence = str(self.values.get("text", ""))
             return translator.gettext(sentence) if sentence else sentence
         shown = {key: _shown(key, value, translator) for key, value in self.values.items()}
@@ -179,6 +240,38 @@ def _shown(key: str, value: Any, translator: Translator) -> str:
     if vocabulary is not None and str(value) in vocabulary:
         return translator.pgettext(key, vocabulary[str(value)])
     return str(value)
+
+
+#: Sentences other programs write that reach the store as they are (``text`` reasons), and the
+#: reason each means. ansible-core's PowerShell bootstrap says this on a PC older than PowerShell 5.1.
+KNOWN_SENTENCES: dict[str, Reason] = {
+    "Ansible requires PowerShell v5.1": Reason("powershell_too_old", {"required": "5.1"}),
+}
+#: Codes whose English needs no value, by that English (``connection refused`` → its code).
+_CODE_OF_SENTENCE: dict[str, str] = {
+    template: code for code, template in TEMPLATES.items() if code != TEXT and "{" not in template
+}
+#: Sentences with a number that the agent role and the callback write as text: the exit code of an
+#: installer that failed (``installer exit code 1603``).
+_NUMBERED_SENTENCES: tuple[tuple[re.Pattern[str], str, str], ...] = (
+    (re.compile(r"installer exit code (-?\d+)"), "installer_exit_code", "exit_code"),
+)
+
+
+def meaning(reason: Reason) -> Reason:
+    """A ``text`` reason read as the reason it means, when its sentence is a known one, an installer's
+    exit code, or exactly the English of a code without values (``connection refused``, written by an
+    older agentroll); any other reason as it is."""
+    if reason.code != TEXT:
+        return reason
+    sentence = str(reason.values.get("text", "")).strip()
+    if sentence in KNOWN_SENTENCES:
+        return KNOWN_SENTENCES[sentence]
+    for pattern, code, name in _NUMBERED_SENTENCES:
+        if found := pattern.fullmatch(sentence):
+            return Reason(code, {name: int(found.group(1))})
+    code = _CODE_OF_SENTENCE.get(sentence)
+    return Reason(code) if code else reason
 
 
 def text(sentence: str) -> Reason:

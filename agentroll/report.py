@@ -9,6 +9,7 @@ The result is plain JSON-ready data following ``agentroll/schemas/coverage-1.jso
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import json
 import os
 import tempfile
@@ -18,20 +19,18 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from agentroll import coverage, naming, states
+from agentroll import coverage, naming, next_steps, states
 from agentroll.i18n import DEFAULT_TIMEZONE, timezone
 from agentroll.model import STRAGGLER_STATES, Aspect, Host, HostState, HostView, Inventory, Run, Unit
 from agentroll.store import Store
 from agentroll.store.coordination import AttemptSummary
 
 SCHEMA_ID = "agentroll.coverage/1"
-#: Additive revisions of the schema (agentroll/schemas/README.md): 1 added ``causes`` and ``timezone``,
-#: 2 ``attempts``.
-SCHEMA_MINOR = 2
+#: Additive revisions of the schema (agentroll/schemas/README.md): 1 added ``causes`` and ``timezone``;
+#: 2 the license advice of the contract (``returnable``, ``unknown``), ``next_step``, the deadline
+#: warning, ``letter`` and the unit view (``unit``); 3 the watch's ``attempts`` per host.
+SCHEMA_MINOR = 3
 SCHEMA_PATH = Path(__file__).parent / "schemas" / "coverage-1.json"
-
-#: States of hosts that can never use a license where they are: their licenses may move elsewhere.
-UNUSABLE_STATES = frozenset({HostState.INELIGIBLE, HostState.UNMANAGEABLE})
 
 Report = dict[str, Any]
 
@@ -66,10 +65,17 @@ def build_report(
     by_unit: dict[str, list[dict[str, Any]]] = {unit.code: [] for unit in inventory.units}
     for entry in hosts:
         by_unit.setdefault(entry["unit"], []).append(entry)
-    usable = {unit.code: sum(map(_is_usable, by_unit[unit.code])) for unit in inventory.units}
-    unused = coverage.unused_licenses(inventory, usable)
+    demand = coverage.unit_demand(inventory, {entry["host"]: entry["_knowledge"] for entry in hosts})
+    advice = coverage.advise_reallocation(inventory, demand)
     units = [
-        _unit_entry(unit, by_unit[unit.code], usable[unit.code], unused.get(unit.code, 0), today)
+        _unit_entry(
+            unit,
+            by_unit[unit.code],
+            demand[unit.code],
+            advice.returnable.get(unit.code, 0),
+            today,
+            inventory.deadline_warning_days,
+        )
         for unit in inventory.units
     ]
     total_licenses = sum(unit.licenses for unit in inventory.units)
@@ -81,23 +87,28 @@ def build_report(
         "timezone": zone_name,
         "deadline": _iso_date(inventory.deadline),
         "days_left": _days_left(inventory.deadline, today),
+        "deadline_warning_days": inventory.deadline_warning_days,
         "totals": {
             "licenses": total_licenses,
             "hosts": len(hosts),
             "installed": total_installed,
             "coverage_pct": coverage.coverage_pct(total_installed, total_licenses),
             "states": _state_counts(entry["state"] for entry in hosts),
-            "eligible": sum(unit["eligible"] for unit in units),
-            "usable": sum(unit["usable"] for unit in units),
-            "unused_licenses": sum(unit["unused_licenses"] for unit in units),
+            **{key: sum(unit[key] for unit in units) for key in UNIT_SUMS},
         },
         "units": units,
         "hosts": [_public(entry) for entry in hosts],
-        "reallocation": [move.as_dict() for move in coverage.advise_reallocation(inventory, usable)],
+        "reallocation": [move.as_dict() for move in advice.moves],
+        "returnable": advice.returnable_as_list(),
         "stragglers": sorted(entry["host"] for entry in hosts if _is_straggler(entry)),
         "history": _history(runs, installed_by_run or {}, total_licenses),
+        "letter": dataclasses.asdict(inventory.letter),
     }
     return report
+
+
+#: Unit counts the totals add up.
+UNIT_SUMS = ("eligible", "unknown", "usable", "unused_licenses", "remaining")
 
 
 def _host_entry(
@@ -117,12 +128,14 @@ def _host_entry(
     eligibility_value = view.value(Aspect.ELIGIBILITY) or {}
     installed = states.is_installed(view)
     agent_observation = view.latest.get(Aspect.AGENT)
+    step = next_steps.next_step(assessment.state, assessment.reasons)
     return {
         "host": host.name,
         "unit": host.unit,
         "state": str(assessment.state),
         "reasons": [reason.english() for reason in assessment.reasons],
         "causes": [reason.as_value() for reason in assessment.reasons],
+        "next_step": step.as_value() if step else None,
         "computer_name": name_value.get("computer_name"),
         "standard_name": standard_name,
         "last_seen": _last_answered(view),
@@ -136,7 +149,12 @@ def _host_entry(
         if attempts is None
         else {"count": attempts.count, "answered": attempts.answered, "since": _iso(attempts.since)},
         "_installed": installed,
-        "_eligible": installed or eligibility_value.get("eligible") is True,
+        "_compliant": assessment.state == HostState.COMPLIANT,
+        "_knowledge": coverage.knowledge(
+            installed=installed,
+            eligible=eligibility_value.get("eligible") if "eligible" in eligibility_value else None,
+            unmanageable=assessment.state == HostState.UNMANAGEABLE,
+        ),
     }
 
 
@@ -153,21 +171,19 @@ def _last_answered(view: HostView) -> str | None:
 
 
 def _license_status(view: HostView) -> str | None:
-    """The latest license decision: ``granted``, ``waiting`` or None when none was made."""
+    """The latest license decision: ``granted``, ``waiting`` (refused, with the reason why: the unit's
+    licenses are taken), or None when none was made or the PC needs none (it cannot take the agent)."""
     value = view.value(Aspect.LICENSE)
     if value is None or "granted" not in value:
         return None
-    return "granted" if value["granted"] else "waiting"
+    if value["granted"]:
+        return "granted"
+    return "waiting" if value.get("reason") else None
 
 
 def _public(entry: Mapping[str, Any]) -> dict[str, Any]:
     """The row without its working (``_``-prefixed) values."""
     return {key: value for key, value in entry.items() if not key.startswith("_")}
-
-
-def _is_usable(entry: Mapping[str, Any]) -> bool:
-    """A host could carry a license unless it is known never to run the agent (or Ansible) as it is."""
-    return entry["state"] not in UNUSABLE_STATES
 
 
 def _is_straggler(entry: Mapping[str, Any]) -> bool:
@@ -176,10 +192,19 @@ def _is_straggler(entry: Mapping[str, Any]) -> bool:
 
 
 def _unit_entry(
-    unit: Unit, mine: Sequence[Mapping[str, Any]], usable: int, unused: int, today: date
+    unit: Unit,
+    mine: Sequence[Mapping[str, Any]],
+    demand: coverage.UnitDemand,
+    returnable: int,
+    today: date,
+    warning_days: int,
 ) -> dict[str, Any]:
     """One unit's row from its own hosts' rows: arithmetic, license balance and deadline risk."""
     installed = sum(1 for entry in mine if entry["_installed"])
+    compliant = sum(1 for entry in mine if entry["_compliant"])
+    usable = demand.eligible + demand.unknown
+    # Finished: every license the unit can use is on a PC that is compliant (agent running, named).
+    remaining = max(0, min(unit.licenses, usable) - compliant)
     days_left = _days_left(unit.deadline, today)
     return {
         "code": unit.code,
@@ -189,13 +214,43 @@ def _unit_entry(
         "installed": installed,
         "coverage_pct": coverage.coverage_pct(installed, unit.licenses),
         "states": _state_counts(entry["state"] for entry in mine),
-        "eligible": sum(1 for entry in mine if entry["_eligible"]),
+        "eligible": demand.eligible,
+        "unknown": demand.unknown,
         "usable": usable,
-        "unused_licenses": unused,
+        "unused_licenses": returnable,
+        "remaining": remaining,
         "deadline": _iso_date(unit.deadline),
         "days_left": days_left,
-        # At risk: a deadline is set and the unit is not yet covered as far as it can be.
-        "will_miss_deadline": days_left is not None and installed < min(unit.licenses, usable),
+        "will_miss_deadline": remaining > 0 and days_left is not None and days_left <= warning_days,
+    }
+
+
+def unit_report(report: Mapping[str, Any], code: str) -> Report:
+    """The report of one unit, for its head: its row as the totals, its PCs, the advice that concerns it.
+
+    A projection of the district report (the advice is the district's, so it is computed district-wide
+    first); the history is left out, since it is the district's. ValueError names the valid codes.
+    """
+    units = [unit for unit in report["units"] if unit["code"] == code]
+    if not units:
+        valid = ", ".join(unit["code"] for unit in report["units"]) or "none"
+        raise ValueError(f"unknown unit {code!r}; valid codes: {valid}")
+    unit = units[0]
+    hosts = [host for host in report["hosts"] if host["unit"] == code]
+    names = {host["host"] for host in hosts}
+    totals_keys = ("licenses", "hosts", "installed", "coverage_pct", "states", *UNIT_SUMS)
+    return {
+        **report,
+        "unit": code,
+        "deadline": unit["deadline"],
+        "days_left": unit["days_left"],
+        "totals": {key: unit[key] for key in totals_keys},
+        "units": [unit],
+        "hosts": hosts,
+        "reallocation": [move for move in report["reallocation"] if code in (move["from"], move["to"])],
+        "returnable": [entry for entry in report.get("returnable", ()) if entry["unit"] == code],
+        "stragglers": [name for name in report["stragglers"] if name in names],
+        "history": [],
     }
 
 

@@ -17,8 +17,11 @@ Which groups are units (walking the tree below ``units`` top-down, in inventory 
   ``units`` belongs to no unit, which is an error (a group holding hosts is a unit, by the first rule).
 
 The deadline (``agentroll_deadline``, ``YYYY-MM-DD``) is taken from the unit, else from the nearest
-grouping group above it, else from ``units``, else from ``all``. The time zone the reports show
-times in (``agentroll_timezone``, an IANA name) is taken from ``units``, else from ``all``.
+grouping group above it, else from ``units``, else from ``all``. The district's settings are taken
+from ``units``, else from ``all``: the time zone the reports show times in (``agentroll_timezone``,
+an IANA name), the days before a deadline from which an unfinished unit is at risk
+(``agentroll_deadline_warning_days``), and the written reply's heading and signature
+(``agentroll_district``, ``agentroll_reply_*``).
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from datetime import date, datetime
 from typing import Any, TypedDict
 
 from agentroll.i18n import timezone
-from agentroll.model import Host, Inventory, Unit
+from agentroll.model import DEFAULT_DEADLINE_WARNING_DAYS, Host, Inventory, Letter, Unit
 
 UNITS_GROUP = "units"
 UNIT_CODE_PATTERN = re.compile(r"[A-Z0-9]{1,8}")
@@ -40,7 +43,22 @@ UNIT_VARS = ("agentroll_unit_code", "agentroll_unit_name", "agentroll_licenses")
 #: The host variables the toolkit reads; the loader copies only these, so that secrets (and inline
 #: vault strings, which ansible-core decrypts lazily) are never touched.
 HOST_VARS = ("ansible_host", "agentroll_owner", "agentroll_standard_name", "agentroll_mac")
-GROUP_VARS = (*UNIT_VARS, "agentroll_deadline", "agentroll_name_template", "agentroll_timezone")
+#: The written reply's heading and signature (``agentroll.model.Letter``), from ``units`` or ``all``.
+LETTER_VARS = {
+    "district": "agentroll_district",
+    "issuer": "agentroll_reply_issuer",
+    "reference": "agentroll_reply_reference",
+    "signer_title": "agentroll_reply_signer_title",
+    "signer_name": "agentroll_reply_signer_name",
+}
+GROUP_VARS = (
+    *UNIT_VARS,
+    "agentroll_deadline",
+    "agentroll_name_template",
+    "agentroll_timezone",
+    "agentroll_deadline_warning_days",
+    *LETTER_VARS.values(),
+)
 
 
 class InventoryError(ValueError):
@@ -85,6 +103,8 @@ def build_inventory(groups: Mapping[str, GroupData], hosts: Mapping[str, HostDat
     top_deadline = _deadline_of((UNITS_GROUP, "all"), groups, errors)
     name_template = _name_template_of((UNITS_GROUP, "all"), groups, errors)
     zone = _timezone_of((UNITS_GROUP, "all"), groups, errors)
+    warning_days = _warning_days_of((UNITS_GROUP, "all"), groups, errors)
+    letter = _letter_of((UNITS_GROUP, "all"), groups, errors)
     if errors:
         raise InventoryError("\n".join(dict.fromkeys(errors)))
     return Inventory(
@@ -93,6 +113,8 @@ def build_inventory(groups: Mapping[str, GroupData], hosts: Mapping[str, HostDat
         deadline=top_deadline,
         name_template=name_template,
         timezone=zone,
+        deadline_warning_days=warning_days,
+        letter=letter,
     )
 
 
@@ -223,6 +245,50 @@ def _timezone_of(source: Iterable[str], groups: Mapping[str, GroupData], errors:
                 return None
             return value.strip()
     return None
+
+
+def _district_value(source: Iterable[str], groups: Mapping[str, GroupData], key: str) -> tuple[str, Any]:
+    """The group (``units``, else ``all``) that sets ``key`` and its value; ("", None) when none does."""
+    for name in source:
+        group_vars = _group(groups, name).get("vars") or {}
+        if key in group_vars:
+            return name, group_vars[key]
+    return "", None
+
+
+def _warning_days_of(source: Iterable[str], groups: Mapping[str, GroupData], errors: list[str]) -> int:
+    """``agentroll_deadline_warning_days``: a whole number of days >= 0, default 7."""
+    group, value = _district_value(source, groups, "agentroll_deadline_warning_days")
+    if value is None:
+        return DEFAULT_DEADLINE_WARNING_DAYS
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        return int(value.strip())
+    errors.append(
+        f"group '{group}': agentroll_deadline_warning_days {value!r} is not a whole number of days (>= 0)"
+    )
+    return DEFAULT_DEADLINE_WARNING_DAYS
+
+
+def _letter_of(source: Sequence[str], groups: Mapping[str, GroupData], errors: list[str]) -> Letter:
+    """The written reply's heading and signature: one line of text each (the title may have several)."""
+    fields: dict[str, str | None] = {}
+    for field_name, key in LETTER_VARS.items():
+        group, value = _district_value(source, groups, key)
+        fields[field_name] = None
+        if value is None or (isinstance(value, str) and not value.strip()):
+            continue
+        if not isinstance(value, str):
+            errors.append(f"group '{group}': {key} {value!r} is not text")
+            continue
+        # A title may run over two lines ("KT. CHỦ TỊCH" / "PHÓ CHỦ TỊCH"); nothing else may.
+        checked = value.strip().replace("\n", " ") if field_name == "signer_title" else value
+        if found := CONTROL_CHARACTER.search(checked):
+            errors.append(f"group '{group}': {key} holds the control character U+{ord(found.group()):04X}")
+            continue
+        fields[field_name] = value.strip()
+    return Letter(**fields)
 
 
 def _deadline_of(source: Iterable[str], groups: Mapping[str, GroupData], errors: list[str]) -> date | None:

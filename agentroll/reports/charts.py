@@ -55,10 +55,32 @@ def _truncate(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+#: Average advance of a character, in em, of the sans-serif fonts the page lists; a little generous,
+#: so that a label estimated with it ends inside the box it is given.
+CHARACTER_WIDTH_EM = 0.62
+
+
+def _text_width(text: str, size: int) -> float:
+    """About how wide ``text`` is drawn at font ``size``."""
+    return len(text) * size * CHARACTER_WIDTH_EM
+
+
 def unit_coverage_chart(units: Sequence[Mapping[str, Any]], catalog: Catalog) -> str:
-    """One horizontal bar per unit (exactly), coverage in % of its licenses, 100 % marked."""
-    label_width, bar_width, row, top = 330, 520, 30, 34
-    width = label_width + bar_width + 90
+    """One horizontal bar per unit (exactly), coverage in % of its licenses, 100 % marked.
+
+    The box is as wide as the labels need: names on the left, and on the right the value after the
+    longest bar (the "100 %" tick included), so that no text is cut at either edge in any language.
+    """
+    name_size, value_size, bar_width, row, top = 14, 13, 520, 30, 34
+    names = [_truncate(f"{unit['code']} · {unit['name']}", 44) for unit in units]
+    values = [
+        f"{catalog.percent(float(unit['coverage_pct']))}  {unit['installed']}/{unit['licenses']}"
+        for unit in units
+    ]
+    label_width = max([_text_width(name, name_size) for name in names] + [120.0]) + 12
+    tick_room = _text_width(catalog.percent(100, 0), 12) / 2
+    value_room = max([_text_width(value, value_size) for value in values] + [tick_room]) + 16
+    width = round(label_width + bar_width + value_room)
     height = top + row * len(units) + 30
     title = catalog.gettext("Coverage per unit (% of licenses)")
     body = [_text(label_width, 18, title, size=15, fill=MUTED)]
@@ -67,20 +89,19 @@ def unit_coverage_chart(units: Sequence[Mapping[str, Any]], catalog: Catalog) ->
         body.append(f'<line x1="{x:.1f}" y1="{top - 6}" x2="{x:.1f}" y2="{height - 24}" stroke="{GRID}"/>')
         tick_label = catalog.percent(tick, 0) if tick == 100 else str(tick)
         body.append(_text(x, height - 8, tick_label, anchor="middle", size=12, fill=MUTED))
-    for index, unit in enumerate(units):
+    for index, (unit, name, value) in enumerate(zip(units, names, values, strict=True)):
         y = top + index * row
         pct = float(unit["coverage_pct"])
         colour = AT_RISK if unit.get("will_miss_deadline") else ON_TRACK
         length = bar_width * min(pct, 100.0) / 100
-        name = _truncate(f"{unit['code']} · {unit['name']}", 44)
-        body.append(_text(label_width - 10, y + 15, name, anchor="end", size=14))
+        body.append(_text(label_width - 10, y + 15, name, anchor="end", size=name_size))
         body.append(
             f'<rect class="bar" data-unit="{escape(unit["code"])}" data-coverage="{pct:.1f}" '
-            f'x="{label_width}" y="{y + 2}" width="{length:.1f}" height="{row - 10}" rx="3" fill="{colour}">'
+            f'x="{label_width:.1f}" y="{y + 2}" width="{length:.1f}" height="{row - 10}" rx="3" '
+            f'fill="{colour}">'
             f"<title>{escape(unit['name'])}: {unit['installed']}/{unit['licenses']}</title></rect>"
         )
-        value = f"{catalog.percent(pct)}  {unit['installed']}/{unit['licenses']}"
-        body.append(_text(label_width + length + 8, y + 15, value, size=13, fill=MUTED))
+        body.append(_text(label_width + length + 8, y + 15, value, size=value_size, fill=MUTED))
     return _svg(width, height, body, title)
 
 

@@ -2,8 +2,9 @@
 
 Numbers are written with a dot whatever the language, because CSV files are read by programs as
 much as by people; dates and times are the language's (local time, dd/mm/yyyy in Vietnamese, as a
-Vietnamese Excel reads them); the Vietnamese files start with a byte-order mark so that Excel,
-which most units open them with, recognises UTF-8 and shows the diacritics.
+Vietnamese Excel reads them). Every file starts with a byte-order mark, so that Excel, which most
+units open them with, recognises UTF-8 and shows the diacritics (an English file holds Vietnamese
+names too). A text that starts like a formula gets a leading quote (``tables.spreadsheet_text``).
 """
 
 from __future__ import annotations
@@ -22,16 +23,17 @@ UTF8_BOM = "\ufeff"
 def _cell(value: Any, catalog: Catalog) -> str:
     if isinstance(value, float):
         return f"{value:.1f}"
+    if isinstance(value, str):
+        return tables.spreadsheet_text(value)
     return tables.display(value, catalog)
 
 
 def _write(table: Table, catalog: Catalog) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(table.headers)
+    writer.writerow([_cell(header, catalog) for header in table.headers])
     writer.writerows([[_cell(value, catalog) for value in row] for row in table.rows])
-    prefix = UTF8_BOM if catalog.lang != "en" else ""
-    return prefix + buffer.getvalue()
+    return UTF8_BOM + buffer.getvalue()
 
 
 def render_hosts_csv(report: Report, catalog: Catalog) -> str:

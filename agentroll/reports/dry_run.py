@@ -1,4 +1,5 @@
-"""The dry run's lines: per PC eligibility, license and rename, then the totals and the reallocation advice.
+"""The dry run's lines: per PC eligibility, license and rename, then the totals and the license advice
+(moves between units, licenses to return to the district).
 
 Rendered from the plan's JSON form (``agentroll.plan.Plan.as_dict``) for the plan action, which
 prints them; a PC the play could not probe is named as such.
@@ -53,6 +54,11 @@ def render_dry_run(
     for move in planned["reallocation"]:
         advice = _("reallocation advice: move {licenses} license(s) from {source} to {target}")
         lines.append(advice.format(licenses=move["licenses"], source=move["from"], target=move["to"]))
-    if not planned["reallocation"]:
+    for entry in planned.get("returnable") or ():
+        returned = _(
+            "reallocation advice: return {licenses} license(s) of {unit} to the district (no unit needs them)"
+        )
+        lines.append(returned.format(licenses=entry["licenses"], unit=entry["unit"]))
+    if not planned["reallocation"] and not planned.get("returnable"):
         lines.append(_("reallocation advice: none"))
     return lines

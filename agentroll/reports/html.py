@@ -9,6 +9,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
 from agentroll.i18n import Catalog, translations
+from agentroll.model import DEFAULT_DEADLINE_WARNING_DAYS
 from agentroll.reports import charts, tables
 from agentroll.reports.tables import Report, Table
 
@@ -21,6 +22,7 @@ HTML_UNIT_COLUMNS = (
     "coverage",
     "usable",
     "unused_licenses",
+    "remaining",
     "days_left",
     "will_miss",
 )
@@ -51,12 +53,28 @@ def table_view(table: Table, catalog: Catalog) -> dict[str, Any]:
     }
 
 
-def _days_left_class(days: int | None) -> str:
+def _days_left_class(days: int | None, warning_days: int) -> str:
     if days is None:
         return ""
     if days < 0:
         return "late"
-    return "soon" if days <= 14 else ""
+    return "soon" if days <= warning_days else ""
+
+
+def _unit_sections(report: Report, catalog: Catalog) -> list[dict[str, Any]]:
+    """One section per unit: its figures in a line and every PC with what to do next."""
+    sections = []
+    for unit in report["units"]:
+        sections.append(
+            {
+                "code": unit["code"],
+                "name": unit["name"],
+                "summary": tables.at_risk_line(unit, catalog),
+                "at_risk": bool(unit.get("will_miss_deadline")),
+                "hosts": table_view(tables.unit_hosts_table(report, catalog, unit["code"]), catalog),
+            }
+        )
+    return sections
 
 
 def context(report: Report, catalog: Catalog) -> dict[str, Any]:
@@ -73,27 +91,27 @@ def context(report: Report, catalog: Catalog) -> dict[str, Any]:
         "installed": totals["installed"],
         "licenses": totals["licenses"],
         "days_left": report.get("days_left"),
-        "days_left_class": _days_left_class(report.get("days_left")),
+        "days_left_class": _days_left_class(
+            report.get("days_left"), report.get("deadline_warning_days", DEFAULT_DEADLINE_WARNING_DAYS)
+        ),
+        "risk_rule": tables.risk_rule(report, catalog),
         "at_risk": [
-            {
-                "code": u["code"],
-                "name": u["name"],
-                "installed": u["installed"],
-                "licenses": u["licenses"],
-                "coverage": catalog.percent(float(u["coverage_pct"])),
-            }
+            {"code": u["code"], "name": u["name"], "line": tables.at_risk_line(u, catalog)}
             for u in tables.at_risk_units(report)
         ],
+        "unit_view": report.get("unit"),
         "units": table_view(units, catalog),
         "unit_chart": Markup(charts.unit_coverage_chart(report["units"], catalog)),
         "states": table_view(tables.states_table(report, catalog), catalog),
         "state_chart": Markup(charts.state_chart(totals["states"], catalog)),
         "reallocation": table_view(tables.reallocation_table(report, catalog), catalog),
+        "waiting": table_view(tables.waiting_table(report, catalog), catalog),
         "ineligible": table_view(tables.problem_hosts_table(report, catalog, ("ineligible",)), catalog),
         "unmanageable": table_view(tables.problem_hosts_table(report, catalog, ("unmanageable",)), catalog),
         "stragglers": table_view(tables.stragglers_table(report, catalog), catalog),
         "history": table_view(tables.history_table(report, catalog), catalog),
         "history_chart": Markup(charts.history_chart(history, catalog)) if history else None,
+        "unit_sections": _unit_sections(report, catalog),
     }
 
 

@@ -1,4 +1,5 @@
-"""The words the reports use for keys of the report JSON: columns, sheets, host states, licenses, reasons.
+"""The words the reports use for keys of the report JSON: columns, sheets, host states, licenses, reasons
+and next steps.
 
 Each vocabulary maps a stable key to its English label, marked for extraction with the context it
 is translated in (a column "PCs" and a sheet "PCs" are different words in Vietnamese).
@@ -10,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from agentroll.i18n import NP_, REASON_SEPARATOR, Catalog
+from agentroll.next_steps import next_step
 from agentroll.reasons import Reason
 
 COLUMNS: dict[str, str] = {
@@ -20,16 +22,19 @@ COLUMNS: dict[str, str] = {
     "installed": NP_("column", "Installed"),
     "coverage": NP_("column", "Coverage (%)"),
     "eligible": NP_("column", "Eligible"),
+    "unknown": NP_("column", "Not known yet"),
     "usable": NP_("column", "Usable"),
-    "unused_licenses": NP_("column", "Unused licenses"),
+    "unused_licenses": NP_("column", "Licenses to return"),
+    "remaining": NP_("column", "Still to finish"),
     "deadline": NP_("column", "Deadline"),
     "days_left": NP_("column", "Days left"),
-    "will_miss": NP_("column", "Will miss deadline"),
+    "will_miss": NP_("column", "At risk"),
     "state": NP_("column", "State"),
     "count": NP_("column", "PCs"),
     "host": NP_("column", "PC"),
     "owner": NP_("column", "User"),
     "reasons": NP_("column", "Reasons"),
+    "next_step": NP_("column", "What to do next"),
     "computer_name": NP_("column", "Computer name"),
     "standard_name": NP_("column", "Standard name"),
     "last_seen": NP_("column", "Last seen"),
@@ -47,6 +52,7 @@ COLUMNS: dict[str, str] = {
 
 SHEETS: dict[str, str] = {
     "units": NP_("sheet", "Units"),
+    "chart": NP_("sheet", "Chart"),
     "hosts": NP_("sheet", "PCs"),
     "reallocation": NP_("sheet", "Reallocation"),
     "history": NP_("sheet", "History"),
@@ -108,3 +114,14 @@ def host_reasons(catalog: Catalog, host: Mapping[str, Any]) -> str:
     """Why a PC is in its state: its structured ``causes``, else (an older report) its ``reasons``."""
     causes = host.get("causes")
     return reasons(catalog, causes if causes is not None else host.get("reasons") or ())
+
+
+def host_next_step(catalog: Catalog, host: Mapping[str, Any]) -> str:
+    """What to do next about a PC, in words: its ``next_step``, else (an older report) derived from
+    its state and causes the way the report derives it."""
+    if "next_step" in host:
+        value = host["next_step"]
+        return Reason.from_value(value).render(catalog) if value else ""
+    causes = host.get("causes")
+    step = next_step(host["state"], causes if causes is not None else host.get("reasons") or ())
+    return step.render(catalog) if step else ""

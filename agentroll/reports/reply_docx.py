@@ -12,6 +12,7 @@ from docx import Document
 from docx.document import Document as DocumentType
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
 from docx.table import Table as DocxTable
@@ -25,9 +26,14 @@ from agentroll.reports.tables import Report, Table
 FONT_NAME = "Times New Roman"
 BODY_SIZE = Pt(13)
 TABLE_SIZE = Pt(12)
-#: Column widths (cm) of the PC table and the reallocation table, fitted to 16 cm of text width.
-PC_WIDTHS = (1.1, 3.6, 3.6, 3.2, 4.5)
-MOVE_WIDTHS = (1.1, 6.4, 6.4, 2.1)
+#: Column widths (cm) of the tables, each adding up to the 16 cm of text width: "No." narrow, the
+#: reasons ("what falls short") widest.
+PC_WIDTHS = (1.3, 3.3, 3.2, 2.9, 5.3)
+MOVE_WIDTHS = (1.3, 6.0, 6.0, 2.7)
+WAITING_WIDTHS = (1.3, 5.4, 5.0, 4.3)
+#: The heading and signature blocks: issuer | national motto, recipients | signer.
+HEADING_WIDTHS = (6.0, 10.0)
+SIGNATURE_WIDTHS = (8.0, 8.0)
 
 
 def _setup(document: DocumentType) -> None:
@@ -70,18 +76,37 @@ def _line(
     return paragraph
 
 
-def _borderless(table: DocxTable) -> None:
-    # The heading block is a layout table: Word's default table has no borders, keep it that way.
+def _fix_widths(table: DocxTable, widths: tuple[float, ...]) -> None:
+    """Column widths that hold: Word reads each cell's width, LibreOffice the table grid; set both,
+    and keep either from re-spreading the columns evenly."""
+    table.autofit = False
+    for column, width in zip(table.columns, widths, strict=True):
+        column.width = Cm(width)
+        for cell in column.cells:
+            cell.width = Cm(width)
+
+
+def _layout_table(document: DocumentType, widths: tuple[float, ...]) -> DocxTable:
+    """A one-row table that only places blocks side by side: no borders (Word's default table)."""
+    table = document.add_table(rows=1, cols=len(widths))
     table.style = None
-    table.autofit = True
+    _fix_widths(table, widths)
+    return table
+
+
+def _keep_rows_whole(table: DocxTable) -> None:
+    """No row is split across two pages, and the header row is repeated on each page."""
+    for index, row in enumerate(table.rows):
+        properties = row._tr.get_or_add_trPr()
+        properties.append(OxmlElement("w:cantSplit"))
+        if index == 0:
+            properties.append(OxmlElement("w:tblHeader"))
 
 
 def _heading_block(document: DocumentType, reply: Reply) -> None:
     """Issuer (left) and national motto with place and date (right)."""
-    block = document.add_table(rows=1, cols=2)
-    _borderless(block)
+    block = _layout_table(document, HEADING_WIDTHS)
     left, right = block.rows[0].cells
-    left.width, right.width = Cm(6.5), Cm(9.5)
     _line(left, reply.issuer_parent, size=Pt(12))
     _line(left, reply.issuer, bold=True, size=Pt(12))
     _line(left, reply.number, size=Pt(12))
@@ -91,18 +116,17 @@ def _heading_block(document: DocumentType, reply: Reply) -> None:
 
 
 def _data_table(document: DocumentType, table: Table, widths: tuple[float, ...]) -> None:
-    grid = document.add_table(rows=1, cols=len(table.headers))
+    grid = document.add_table(rows=1 + len(table.rows), cols=len(table.headers))
     grid.style = "Table Grid"
     grid.alignment = WD_TABLE_ALIGNMENT.CENTER
-    for cell, header, width in zip(grid.rows[0].cells, table.headers, widths, strict=True):
-        cell.width = Cm(width)
+    _fix_widths(grid, widths)
+    _keep_rows_whole(grid)
+    for cell, header in zip(grid.rows[0].cells, table.headers, strict=True):
         cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
         run = cell.paragraphs[0].add_run(header)
         run.bold, run.font.size = True, TABLE_SIZE
-    for row in table.rows:
-        cells = grid.add_row().cells
-        for index, (cell, value, width) in enumerate(zip(cells, row, widths, strict=True)):
-            cell.width = Cm(width)
+    for row, values in zip(grid.rows[1:], table.rows, strict=True):
+        for index, (cell, value) in enumerate(zip(row.cells, values, strict=True)):
             numeric = isinstance(value, int)
             cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER if numeric or index == 0 else None
             cell.paragraphs[0].add_run(str(value)).font.size = TABLE_SIZE
@@ -112,33 +136,58 @@ def _body(document: DocumentType, reply: Reply) -> None:
     _line(document, "")
     _line(document, reply.title, bold=True, size=Pt(14))
     _line(document, reply.recipient)
-    intro = _line(document, reply.intro, align=WD_ALIGN_PARAGRAPH.JUSTIFY)
-    intro.paragraph_format.first_line_indent = Cm(1)
-    _line(document, reply.ineligible_heading, bold=True, align=WD_ALIGN_PARAGRAPH.LEFT)
+    for paragraph in reply.intro:
+        _body_paragraph(document, paragraph)
+    _heading(document, reply.ineligible_heading)
     if reply.ineligible.rows:
         _data_table(document, reply.ineligible, PC_WIDTHS)
     else:
         _line(document, reply.none_ineligible, italic=True, align=WD_ALIGN_PARAGRAPH.LEFT)
-    _line(document, reply.reallocation_heading, bold=True, align=WD_ALIGN_PARAGRAPH.LEFT)
+    _heading(document, reply.reallocation_heading)
     if reply.reallocation.rows:
         _data_table(document, reply.reallocation, MOVE_WIDTHS)
     else:
         _line(document, reply.no_reallocation, italic=True, align=WD_ALIGN_PARAGRAPH.LEFT)
-    closing = _line(document, reply.closing, align=WD_ALIGN_PARAGRAPH.JUSTIFY)
-    closing.paragraph_format.first_line_indent = Cm(1)
+    if reply.returnable:
+        _body_paragraph(document, reply.returnable)
+    _heading(document, reply.waiting_heading)
+    if reply.waiting.rows:
+        _data_table(document, reply.waiting, WAITING_WIDTHS)
+    else:
+        _line(document, reply.none_waiting, italic=True, align=WD_ALIGN_PARAGRAPH.LEFT)
+    _body_paragraph(document, reply.closing)
+
+
+def _heading(document: DocumentType, text: str) -> None:
+    """A numbered section heading, kept with the table below it."""
+    paragraph = _line(document, text, bold=True, align=WD_ALIGN_PARAGRAPH.LEFT)
+    paragraph.paragraph_format.space_before = Pt(8)
+    paragraph.paragraph_format.keep_with_next = True
+
+
+def _body_paragraph(document: DocumentType, text: str) -> None:
+    """A justified paragraph of the body, its first line indented."""
+    paragraph = _line(document, text, align=WD_ALIGN_PARAGRAPH.JUSTIFY)
+    paragraph.paragraph_format.first_line_indent = Cm(1)
+    paragraph.paragraph_format.space_before = Pt(4)
 
 
 def _signature_block(document: DocumentType, reply: Reply) -> None:
     """Recipients (left) and the signer (right), as in every administrative document."""
-    block = document.add_table(rows=1, cols=2)
-    _borderless(block)
+    block = _layout_table(document, SIGNATURE_WIDTHS)
     left, right = block.rows[0].cells
-    left.width, right.width = Cm(8), Cm(8)
     _line(left, reply.recipients_heading, bold=True, italic=True, align=WD_ALIGN_PARAGRAPH.LEFT, size=Pt(12))
     for recipient in reply.recipients:
         _line(left, f"- {recipient}", align=WD_ALIGN_PARAGRAPH.LEFT, size=Pt(11))
-    _line(right, reply.signer_title, bold=True)
-    _line(right, reply.signer_note, italic=True)
+    for line in reply.signer_title:
+        _line(right, line, bold=True)
+    if reply.signer_note:
+        _line(right, reply.signer_note, italic=True)
+    # Room for the signature (and the seal), then the name.
+    for _ in range(4):
+        _line(right, "")
+    if reply.signer_name:
+        _line(right, reply.signer_name, bold=True)
 
 
 def reply_document(reply: Reply) -> DocumentType:

@@ -7,7 +7,7 @@ with ``display``, in the catalogue's language and time zone.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -55,6 +55,17 @@ def display(value: Any, catalog: Catalog) -> str:
     if isinstance(value, date):
         return catalog.date(value)
     return str(value)
+
+
+#: A text cell starting with one of these is taken for a formula by spreadsheet programs (OWASP, "CSV
+#: injection"): an owner, unit or computer name (which the PC itself reports) could run one.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_text(text: str) -> str:
+    """A text cell that a spreadsheet shows as text: one starting like a formula gets a leading quote
+    (OWASP's advice; the rest of the text is kept as it is)."""
+    return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
 
 
 def is_numeric_column(table: Table, index: int) -> bool:
@@ -113,18 +124,37 @@ def generated_line(report: Report, catalog: Catalog) -> str:
     return _("Generated {when} ({zone})").format(when=catalog.moment(stamp), zone=catalog.zone_label(stamp))
 
 
+def nearest_unit_deadline(report: Report) -> Mapping[str, Any] | None:
+    """The unit whose deadline is nearest: the next one to come, else the one passed most recently."""
+    dated = [unit for unit in report["units"] if unit.get("deadline") and unit.get("days_left") is not None]
+    coming = [unit for unit in dated if unit["days_left"] >= 0]
+    if coming:
+        return min(coming, key=lambda unit: (unit["days_left"], unit["code"]))
+    return min(dated, key=lambda unit: (-unit["days_left"], unit["code"]), default=None)
+
+
 def deadline_line(report: Report, catalog: Catalog) -> str:
-    """The district deadline and the days left (or passed)."""
+    """The district deadline and the days left (or passed); without one, the nearest unit deadline."""
     _ = catalog.gettext
     deadline, days = report.get("deadline"), report.get("days_left")
-    if not deadline or days is None:
+    if deadline and days is not None:
+        shown = display(day(deadline), catalog)
+        if days > 0:
+            return _("Deadline {deadline}: {days} days left").format(deadline=shown, days=days)
+        if days == 0:
+            return _("Deadline {deadline}: today").format(deadline=shown)
+        return _("Deadline {deadline}: passed {days} days ago").format(deadline=shown, days=-days)
+    unit = nearest_unit_deadline(report)
+    if unit is None:
         return _("No deadline set")
-    shown = display(day(deadline), catalog)
+    shown, days, code = display(day(unit["deadline"]), catalog), unit["days_left"], unit["code"]
     if days > 0:
-        return _("Deadline {deadline}: {days} days left").format(deadline=shown, days=days)
-    if days == 0:
-        return _("Deadline {deadline}: today").format(deadline=shown)
-    return _("Deadline {deadline}: passed {days} days ago").format(deadline=shown, days=-days)
+        line = _("Nearest unit deadline {deadline} ({unit}): {days} days left")
+    elif days == 0:
+        line = _("Nearest unit deadline {deadline} ({unit}): today")
+    else:
+        line = _("Nearest unit deadline {deadline} ({unit}): passed {days} days ago")
+    return line.format(deadline=shown, unit=code, days=abs(days))
 
 
 def coverage_summary(report: Report, catalog: Catalog) -> str:
@@ -145,8 +175,10 @@ UNIT_COLUMNS = (
     "installed",
     "coverage",
     "eligible",
+    "unknown",
     "usable",
     "unused_licenses",
+    "remaining",
     "deadline",
     "days_left",
     "will_miss",
@@ -154,7 +186,7 @@ UNIT_COLUMNS = (
 
 
 def units_table(report: Report, catalog: Catalog, with_total: bool = True) -> Table:
-    """One row per unit, in inventory order, and a total row."""
+    """One row per unit, in inventory order, and a total row (not in the view of one unit)."""
     rows = [
         [
             unit["code"],
@@ -164,15 +196,17 @@ def units_table(report: Report, catalog: Catalog, with_total: bool = True) -> Ta
             unit["installed"],
             float(unit["coverage_pct"]),
             unit.get("eligible"),
+            unit.get("unknown"),
             unit.get("usable"),
             unit.get("unused_licenses"),
+            unit.get("remaining"),
             day(unit.get("deadline")),
             unit.get("days_left"),
             bool(unit.get("will_miss_deadline")),
         ]
         for unit in report["units"]
     ]
-    if with_total:
+    if with_total and not report.get("unit"):
         totals = report["totals"]
         rows.append(
             [
@@ -183,8 +217,10 @@ def units_table(report: Report, catalog: Catalog, with_total: bool = True) -> Ta
                 totals["installed"],
                 float(totals["coverage_pct"]),
                 totals.get("eligible"),
+                totals.get("unknown"),
                 totals.get("usable"),
                 totals.get("unused_licenses"),
+                totals.get("remaining"),
                 day(report.get("deadline")),
                 report.get("days_left"),
                 None,
@@ -206,6 +242,7 @@ HOST_COLUMNS = (
     "owner",
     "state",
     "reasons",
+    "next_step",
     "computer_name",
     "standard_name",
     "address",
@@ -224,6 +261,7 @@ def hosts_table(report: Report, catalog: Catalog) -> Table:
             host.get("owner"),
             labels.state(catalog, host["state"]),
             labels.host_reasons(catalog, host),
+            labels.host_next_step(catalog, host),
             host.get("computer_name"),
             host.get("standard_name"),
             host.get("address"),
@@ -241,11 +279,11 @@ def hosts_in(report: Report, states: Sequence[str]) -> list[Mapping[str, Any]]:
     return [host for host in report["hosts"] if host["state"] in states]
 
 
-PROBLEM_COLUMNS = ("host", "unit", "owner", "computer_name", "state", "reasons")
+PROBLEM_COLUMNS = ("host", "unit", "owner", "computer_name", "state", "reasons", "next_step")
 
 
 def problem_hosts_table(report: Report, catalog: Catalog, states: Sequence[str]) -> Table:
-    """PCs in ``states`` with who uses them and why they are there."""
+    """PCs in ``states`` with who uses them, why they are there and what to do next."""
     rows = [
         [
             host["host"],
@@ -254,10 +292,67 @@ def problem_hosts_table(report: Report, catalog: Catalog, states: Sequence[str])
             host.get("computer_name"),
             labels.state(catalog, host["state"]),
             labels.host_reasons(catalog, host),
+            labels.host_next_step(catalog, host),
         ]
         for host in hosts_in(report, states)
     ]
     return Table(labels.columns(catalog, *PROBLEM_COLUMNS), rows)
+
+
+def waiting_hosts(report: Report) -> list[Mapping[str, Any]]:
+    """The PCs waiting for a license, in report order."""
+    return [host for host in report["hosts"] if host.get("license") == "waiting"]
+
+
+def waiting_table(report: Report, catalog: Catalog) -> Table:
+    """The PCs that could take the agent but wait for a license of their unit."""
+    rows = [
+        [host["host"], host["unit"], host.get("owner"), labels.host_reasons(catalog, host)]
+        for host in waiting_hosts(report)
+    ]
+    return Table(labels.columns(catalog, "host", "unit", "owner", "reasons"), rows)
+
+
+UNIT_HOST_COLUMNS = (
+    "host",
+    "owner",
+    "computer_name",
+    "standard_name",
+    "state",
+    "reasons",
+    "next_step",
+    "last_seen",
+)
+
+
+def unit_hosts_table(report: Report, catalog: Catalog, code: str) -> Table:
+    """Every PC of one unit, for its head: who uses it, where it stands, why, and what to do next."""
+    rows = [
+        [
+            host["host"],
+            host.get("owner"),
+            host.get("computer_name"),
+            host.get("standard_name"),
+            labels.state(catalog, host["state"]),
+            labels.host_reasons(catalog, host),
+            labels.host_next_step(catalog, host),
+            local_time(host.get("last_seen"), catalog),
+        ]
+        for host in report["hosts"]
+        if host["unit"] == code
+    ]
+    return Table(labels.columns(catalog, *UNIT_HOST_COLUMNS), rows)
+
+
+def next_step_groups(report: Report, catalog: Catalog) -> list[tuple[str, list[str]]]:
+    """Every PC with something left to do, grouped by what to do next, in words; the groups in order
+    of their first PC, the PCs in report order."""
+    groups: dict[str, list[str]] = {}
+    for host in report["hosts"]:
+        step = labels.host_next_step(catalog, host)
+        if step:
+            groups.setdefault(step, []).append(host["host"])
+    return list(groups.items())
 
 
 def _straggler_reasons(host: Mapping[str, Any], catalog: Catalog) -> str:
@@ -281,44 +376,100 @@ def _straggler_reasons(host: Mapping[str, Any], catalog: Catalog) -> str:
 
 
 def stragglers_table(report: Report, catalog: Catalog) -> Table:
-    """The rerun targets with their state and reasons."""
+    """The rerun targets with their state, reasons and what to do next."""
     by_name = {host["host"]: host for host in report["hosts"]}
     rows = []
     for name in sorted(set(report.get("stragglers") or ())):
         host = by_name.get(name)
         if host is None:
-            rows.append([name, "", "", ""])
+            rows.append([name, "", "", "", ""])
             continue
         rows.append(
-            [name, host["unit"], labels.state(catalog, host["state"]), _straggler_reasons(host, catalog)]
+            [
+                name,
+                host["unit"],
+                labels.state(catalog, host["state"]),
+                _straggler_reasons(host, catalog),
+                labels.host_next_step(catalog, host),
+            ]
         )
-    return Table(labels.columns(catalog, "host", "unit", "state", "reasons"), rows)
+    return Table(labels.columns(catalog, "host", "unit", "state", "reasons", "next_step"), rows)
 
 
 def reallocation_table(report: Report, catalog: Catalog) -> Table:
-    """Advised license moves, units by name and code."""
-    rows = [
+    """Advised license moves, units by name and code, then the licenses returnable to the district."""
+    rows: list[list[Any]] = [
         [unit_label(report, move["from"]), unit_label(report, move["to"]), move["licenses"]]
         for move in report.get("reallocation") or ()
     ]
+    district = catalog.gettext("returned to the district")
+    rows.extend(
+        [unit_label(report, entry["unit"]), district, entry["licenses"]]
+        for entry in report.get("returnable") or ()
+    )
     return Table(labels.columns(catalog, "from", "to", "licenses"), rows)
 
 
 def at_risk_units(report: Report) -> list[Mapping[str, Any]]:
-    """Units that will miss the deadline at the current pace."""
+    """Units at risk: not finished, and their deadline near or past."""
     return [unit for unit in report["units"] if unit.get("will_miss_deadline")]
 
 
-def at_risk_list(report: Report, catalog: Catalog, code_format: str = "{}") -> str:
-    """The at-risk units as a bulleted list (``code_format`` dresses the code), or "none"."""
+def unit_progress(unit: Mapping[str, Any], catalog: Catalog) -> str:
+    """``5/7 installed (71.4 %), 3 PC(s) still to finish`` (the second part from minor 2 reports on)."""
+    _ = catalog.gettext
+    done = _("{installed}/{licenses} installed ({pct})").format(
+        installed=unit["installed"],
+        licenses=unit["licenses"],
+        pct=catalog.percent(float(unit["coverage_pct"])),
+    )
+    if unit.get("remaining") is None:
+        return done
+    if unit["remaining"] == 0:
+        return _("{done}, nothing left to do").format(done=done)
+    return _("{done}, {remaining} PC(s) still to finish").format(done=done, remaining=unit["remaining"])
+
+
+def at_risk_line(unit: Mapping[str, Any], catalog: Catalog) -> str:
+    """Why one unit is at risk: how far it is, and its deadline with the days left or passed."""
+    _ = catalog.gettext
+    days = unit.get("days_left")
+    if days is None:
+        return unit_progress(unit, catalog)
+    deadline = display(day(unit.get("deadline")), catalog)
+    if days > 0:
+        when = _("deadline {deadline}, {days} days left").format(deadline=deadline, days=days)
+    elif days == 0:
+        when = _("deadline {deadline}, today").format(deadline=deadline)
+    else:
+        when = _("deadline {deadline}, passed {days} days ago").format(deadline=deadline, days=-days)
+    return f"{unit_progress(unit, catalog)}; {when}"
+
+
+def at_risk_list(
+    report: Report, catalog: Catalog, code_format: str = "{}", escape: Callable[[str], str] = str
+) -> str:
+    """The at-risk units as a bulleted list (``code_format`` dresses the code, ``escape`` the texts
+    taken from the inventory), or a sentence saying there is none."""
     units = at_risk_units(report)
     if not units:
-        return catalog.gettext("Every unit is on track for the deadline.")
-    return "\n".join(
-        f"- {code_format.format(unit['code'])} {unit['name']}: {unit['installed']}/{unit['licenses']}"
-        f" ({catalog.percent(float(unit['coverage_pct']))})"
+        return risk_rule(report, catalog) + " " + catalog.gettext("No unit is at risk.")
+    lines = [risk_rule(report, catalog)]
+    lines.extend(
+        f"- {code_format.format(escape(unit['code']))} {escape(unit['name'])}: {at_risk_line(unit, catalog)}"
         for unit in units
     )
+    return "\n".join(lines)
+
+
+def risk_rule(report: Report, catalog: Catalog) -> str:
+    """What "at risk" means in this report, in one sentence."""
+    days = report.get("deadline_warning_days")
+    if days is None:
+        return catalog.gettext("A unit is at risk when it is not finished and its deadline is near or past.")
+    return catalog.gettext(
+        "A unit is at risk when it is not finished and its deadline is {days} days away or less, or past."
+    ).format(days=days)
 
 
 def history_table(report: Report, catalog: Catalog) -> Table:

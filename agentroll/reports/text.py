@@ -50,14 +50,21 @@ def _cannot_take_agent(report: Report, catalog: Catalog) -> str:
     return _grid(picked, catalog) if picked.rows else catalog.gettext("none")
 
 
-def _stragglers(report: Report, catalog: Catalog) -> str:
+def _next_steps(report: Report, catalog: Catalog) -> str:
+    """Every PC with something left to do, grouped by what to do next: the action, how many, which."""
     _ = catalog.gettext
-    names = report.get("stragglers") or []
-    if not names:
+    groups = tables.next_step_groups(report, catalog)
+    if not groups:
         return _("none")
-    wrapped = textwrap.fill(", ".join(names), width=100)
-    count = _("PCs: {count}").format(count=len(names))
-    return "\n".join([count, wrapped, _("Rerun on them with: --limit @stragglers.txt")])
+    lines = []
+    for step, names in groups:
+        lines.append(_("{step} ({count} PC(s)):").format(step=step, count=len(names)))
+        lines.append(textwrap.fill(", ".join(names), width=100, initial_indent="  ", subsequent_indent="  "))
+    stragglers = report.get("stragglers") or []
+    if stragglers:
+        lines.append(_("Stragglers: {count}").format(count=len(stragglers)))
+        lines.append(_("Rerun on them with: --limit @stragglers.txt"))
+    return "\n".join(lines)
 
 
 def render_text(report: Report, catalog: Catalog) -> str:
@@ -76,11 +83,11 @@ def render_text(report: Report, catalog: Catalog) -> str:
         header + "\n",
         _section(_("Coverage per unit"), _grid(units, catalog)),
         _section(_("PCs by state"), _grid(tables.states_table(report, catalog), catalog)),
-        _section(_("Units that will miss the deadline"), tables.at_risk_list(report, catalog, "{} ")),
+        _section(_("Units at risk of missing the deadline"), tables.at_risk_list(report, catalog, "{} ")),
         _section(_("Licenses to reallocate"), _reallocation(report, catalog)),
         _section(
             _("PCs that cannot take the agent or cannot be managed"), _cannot_take_agent(report, catalog)
         ),
-        _section(_("Stragglers (PCs a rerun should target)"), _stragglers(report, catalog)),
+        _section(_("What to do next"), _next_steps(report, catalog)),
     ]
     return "\n".join(sections)

@@ -1,8 +1,13 @@
-"""The workbook: sheets Units, PCs, Reallocation and History, numbers stored as numbers.
+"""The workbook: sheets Units, Chart, PCs, Reallocation, History, and one sheet per unit.
 
 Values are the report's own (coverage 32.6 stays 32.6, shown with one decimal), so a workbook read
 back equals the JSON; dates and times are real date cells in local time, shown the language's way
 (dd/mm/yyyy in Vietnamese). Sheet names and headers follow the language; codes and host names do not.
+
+Texts that come from the inventory or from the PCs themselves (names, owners, computer names) are
+stored as strings, never as formulas, and one that starts like a formula is shown with a leading
+quote (``tables.spreadsheet_text``). Every sheet prints on A4 landscape, fitted to the page width,
+with its header row repeated on each page.
 """
 
 from __future__ import annotations
@@ -13,6 +18,10 @@ from datetime import date, datetime
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import Cell
+from openpyxl.chart import BarChart, Reference
+from openpyxl.chart.data_source import AxDataSource, StrRef
+from openpyxl.chart.label import DataLabelList
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
@@ -25,9 +34,12 @@ HEADER_FONT = Font(bold=True, color="FFFFFF")
 HEADER_FILL = PatternFill("solid", fgColor="1565C0")
 TOTAL_FONT = Font(bold=True)
 AT_RISK_FONT = Font(color="C62828", bold=True)
-MAX_COLUMN_WIDTH = 60
+#: Longer texts wrap within this width (in characters), so that a sheet fits the page width readably.
+MAX_COLUMN_WIDTH = 48
 #: Columns holding a percentage (already in percent in the report): shown with one decimal.
 PERCENT_FORMAT = "0.0"
+#: Characters a sheet name may not hold.
+SHEET_NAME_FORBIDDEN = str.maketrans({character: " " for character in "[]:*?/\\"})
 
 
 def _cell_value(value: Any, catalog: Catalog) -> Any:
@@ -37,6 +49,8 @@ def _cell_value(value: Any, catalog: Catalog) -> Any:
     # Excel has no time zones: a local time is stored as the wall-clock time it shows.
     if isinstance(value, datetime):
         return value.replace(tzinfo=None)
+    if isinstance(value, str):
+        return tables.spreadsheet_text(value)
     return value
 
 
@@ -46,57 +60,160 @@ def _date_formats(catalog: Catalog) -> tuple[str, str]:
     return day, f"{day} hh:mm"
 
 
+def _store(cell: Cell, value: Any, catalog: Catalog) -> None:
+    """One value into one cell: a string always as a string (openpyxl would take ``=…`` for a formula)."""
+    cell.value = _cell_value(value, catalog)
+    if isinstance(cell.value, str):
+        cell.data_type = "s"
+    elif isinstance(value, date):
+        day_format, time_format = _date_formats(catalog)
+        cell.number_format = time_format if isinstance(value, datetime) else day_format
+
+
 def _write_table(
-    sheet: Worksheet, table: Table, catalog: Catalog, percent_columns: Sequence[int] = ()
+    sheet: Worksheet,
+    table: Table,
+    catalog: Catalog,
+    percent_columns: Sequence[int] = (),
+    filtered_rows: int | None = None,
 ) -> None:
-    """Header row, data rows, frozen header, filter, widths, number formats."""
-    sheet.append(table.headers)
-    day_format, time_format = _date_formats(catalog)
+    """Header row, data rows, frozen header, filter over the first ``filtered_rows`` data rows (all by
+    default), widths, number formats, page setup."""
+    for column, header in enumerate(table.headers, start=1):
+        _store(sheet.cell(row=1, column=column), header, catalog)
     for row_number, row in enumerate(table.rows, start=2):
-        sheet.append([_cell_value(value, catalog) for value in row])
         for column, value in enumerate(row, start=1):
-            if isinstance(value, date):
-                number_format = time_format if isinstance(value, datetime) else day_format
-                sheet.cell(row=row_number, column=column).number_format = number_format
+            _store(sheet.cell(row=row_number, column=column), value, catalog)
     for cell in sheet[1]:
         cell.font, cell.fill = HEADER_FONT, HEADER_FILL
         cell.alignment = Alignment(vertical="center", wrap_text=True)
     sheet.freeze_panes = "A2"
-    if table.rows:
-        sheet.auto_filter.ref = sheet.dimensions
+    filtered = len(table.rows) if filtered_rows is None else filtered_rows
+    if filtered and table.headers:
+        sheet.auto_filter.ref = f"A1:{get_column_letter(len(table.headers))}{filtered + 1}"
     for index in percent_columns:
         for (cell,) in sheet.iter_rows(min_row=2, min_col=index + 1, max_col=index + 1):
             cell.number_format = PERCENT_FORMAT
     _fit_widths(sheet, table, catalog)
+    _page_setup(sheet)
 
 
 def _fit_widths(sheet: Worksheet, table: Table, catalog: Catalog) -> None:
+    """Each column as wide as its longest text up to ``MAX_COLUMN_WIDTH``; longer texts wrap."""
+    wrap = Alignment(vertical="top", wrap_text=True)
     for index, header in enumerate(table.headers):
         cells = [len(tables.display(row[index], catalog)) for row in table.rows if row[index] is not None]
-        longest = max([len(str(header)), *cells])
-        sheet.column_dimensions[get_column_letter(index + 1)].width = min(longest + 2, MAX_COLUMN_WIDTH)
+        longest = max([min(len(str(header)), 16), *cells])
+        letter = get_column_letter(index + 1)
+        sheet.column_dimensions[letter].width = min(longest + 2, MAX_COLUMN_WIDTH)
+        if longest + 2 > MAX_COLUMN_WIDTH:
+            for (cell,) in sheet.iter_rows(min_row=2, min_col=index + 1, max_col=index + 1):
+                cell.alignment = wrap
+
+
+def _page_setup(sheet: Worksheet) -> None:
+    """A4 landscape, fitted to one page wide (as many pages down as needed), header row on each page."""
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.print_title_rows = "1:1"
+    sheet.print_options.gridLines = True
+    sheet.page_margins.left = sheet.page_margins.right = 0.4
+    sheet.oddFooter.center.text = "&P / &N"
 
 
 def _units_sheet(sheet: Worksheet, report: Report, catalog: Catalog) -> None:
     table = tables.units_table(report, catalog)
     coverage = tables.UNIT_COLUMNS.index("coverage")
-    _write_table(sheet, table, catalog, percent_columns=[coverage])
-    for cell in sheet[sheet.max_row]:
-        cell.font = TOTAL_FONT
+    # The total row stays out of the filter: filtering or sorting units must not move it.
+    _write_table(sheet, table, catalog, percent_columns=[coverage], filtered_rows=len(report["units"]))
+    if len(table.rows) > len(report["units"]):
+        for cell in sheet[sheet.max_row]:
+            cell.font = TOTAL_FONT
     will_miss = tables.UNIT_COLUMNS.index("will_miss") + 1
     for row_number, unit in enumerate(report["units"], start=2):
         if unit.get("will_miss_deadline"):
             sheet.cell(row=row_number, column=will_miss).font = AT_RISK_FONT
 
 
+def _coverage_chart(workbook: Workbook, units: Worksheet, report: Report, catalog: Catalog) -> None:
+    """A native bar chart of coverage per unit, drawn from the Units sheet's cells, on a sheet of its
+    own right after it, sized to one landscape A4 page. (A chart sheet would be the Excel way, but
+    LibreOffice prints one blank.)"""
+    last = len(report["units"]) + 1
+    code = tables.UNIT_COLUMNS.index("code") + 1
+    coverage = tables.UNIT_COLUMNS.index("coverage") + 1
+    chart = BarChart()
+    chart.type = "bar"
+    chart.title = catalog.gettext("Coverage per unit (% of licenses)")
+    chart.legend = None
+    chart.add_data(Reference(units, min_col=coverage, min_row=1, max_row=last), titles_from_data=True)
+    # The unit codes are text: a string reference (openpyxl's set_categories makes a numeric one).
+    codes = Reference(units, min_col=code, min_row=2, max_row=last)
+    chart.series[0].cat = AxDataSource(strRef=StrRef(f=str(codes)))
+    chart.y_axis.scaling.min, chart.y_axis.scaling.max = 0, 100
+    chart.y_axis.majorUnit = 25
+    chart.y_axis.number_format = "0"
+    # Units read top-down in sheet order.
+    chart.x_axis.scaling.orientation = "maxMin"
+    chart.x_axis.delete = chart.y_axis.delete = False
+    # The value only: left unset, LibreOffice also prints the series and category names.
+    chart.dataLabels = DataLabelList(
+        numFmt="0.0",
+        showVal=True,
+        showCatName=False,
+        showSerName=False,
+        showLegendKey=False,
+        showPercent=False,
+    )
+    # 26 x 15 cm: within the printable area of a landscape A4 page with the margins of _page_setup.
+    chart.width, chart.height = 26, 15
+    sheet = workbook.create_sheet(labels.sheet(catalog, "chart"), index=workbook.index(units) + 1)
+    _page_setup(sheet)
+    sheet.page_setup.fitToHeight = 1
+    sheet.print_options.gridLines = False
+    sheet.add_chart(chart, "A1")
+
+
 def _reallocation_table(report: Report, catalog: Catalog) -> Table:
+    """The advised moves, then the licenses returnable to the district (no target unit)."""
     names = tables.unit_names(report)
-    rows = [
+    rows: list[list[Any]] = [
         [move["from"], names.get(move["from"], ""), move["to"], names.get(move["to"], ""), move["licenses"]]
         for move in report.get("reallocation") or ()
     ]
+    district = catalog.gettext("returned to the district")
+    rows.extend(
+        [entry["unit"], names.get(entry["unit"], ""), "", district, entry["licenses"]]
+        for entry in report.get("returnable") or ()
+    )
     headers = labels.columns(catalog, "from", "unit", "to", "unit", "licenses")
     return Table(headers, rows)
+
+
+def _unit_sheet_name(unit: dict[str, Any], taken: set[str]) -> str:
+    """``CODE Name`` cut to Excel's 31 characters; unique whatever the case (as Excel compares)."""
+    name = f"{unit['code']} {unit['name']}".translate(SHEET_NAME_FORBIDDEN)[: labels.MAX_SHEET_NAME].strip()
+    candidate, number = name, 2
+    while candidate.lower() in taken:
+        suffix = f" ({number})"
+        candidate, number = name[: labels.MAX_SHEET_NAME - len(suffix)] + suffix, number + 1
+    taken.add(candidate.lower())
+    return candidate
+
+
+def _unit_sheets(workbook: Workbook, report: Report, catalog: Catalog) -> None:
+    """One sheet per unit with every PC, what to do next, and the unit's name in the printed header."""
+    taken = {name.lower() for name in workbook.sheetnames}
+    for unit in report["units"]:
+        sheet = workbook.create_sheet(_unit_sheet_name(unit, taken))
+        _write_table(sheet, tables.unit_hosts_table(report, catalog, unit["code"]), catalog)
+        # The printed header names the unit; "&" starts a header code and is doubled to print as itself.
+        title = f"{unit['code']} · {unit['name']}".replace("&", "&&")
+        sheet.oddHeader.center.text = title
+        sheet.oddHeader.right.text = tables.generated_line(report, catalog).replace("&", "&&")
 
 
 def _created(report: Report) -> datetime | None:
@@ -113,6 +230,8 @@ def render_xlsx(report: Report, catalog: Catalog) -> bytes:
     units = workbook.active
     units.title = labels.sheet(catalog, "units")
     _units_sheet(units, report, catalog)
+    if report["units"]:
+        _coverage_chart(workbook, units, report, catalog)
     hosts = tables.hosts_table(report, catalog)
     _write_table(workbook.create_sheet(labels.sheet(catalog, "hosts")), hosts, catalog)
     moves = _reallocation_table(report, catalog)
@@ -121,6 +240,7 @@ def render_xlsx(report: Report, catalog: Catalog) -> bytes:
     _write_table(
         workbook.create_sheet(labels.sheet(catalog, "history")), history, catalog, percent_columns=[4]
     )
+    _unit_sheets(workbook, report, catalog)
     created = _created(report)
     if created is not None:
         workbook.properties.created = workbook.properties.modified = created

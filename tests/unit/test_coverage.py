@@ -6,7 +6,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agentroll.coverage import Move, advise_reallocation, coverage_pct, license_grants, unused_licenses
+from agentroll.coverage import (
+    Advice,
+    Knowledge,
+    Move,
+    UnitDemand,
+    advise_reallocation,
+    coverage_pct,
+    knowledge,
+    license_grants,
+    unit_demand,
+)
 from agentroll.model import Host, Inventory, Unit
 
 
@@ -80,59 +90,131 @@ def test_grants_refuse_hosts_outside_the_inventory() -> None:
         license_grants(inventory, eligible=["ghost"], installed=[])
 
 
-def test_reallocation_moves_free_licenses_to_units_short_of_them() -> None:
-    inventory = unit_inventory({"A": 10, "B": 4, "C": 5, "D": 3}, {})
-    usable = {"A": 6, "B": 7, "C": 5, "D": 4}
-    assert advise_reallocation(inventory, usable) == [Move("A", "B", 3), Move("A", "D", 1)]
-    assert unused_licenses(inventory, usable) == {}
+def advice_for(licenses: dict[str, int], counts: dict[str, tuple[int, int]]) -> Advice:
+    """The advice for units with ``licenses`` and (eligible, unknown) PCs per unit code."""
+    inventory = unit_inventory(licenses, {})
+    demand = {code: UnitDemand(eligible, unknown) for code, (eligible, unknown) in counts.items()}
+    return advise_reallocation(inventory, demand)
+
+
+def test_reallocation_moves_spare_licenses_to_units_short_of_them() -> None:
+    advice = advice_for(
+        {"A": 10, "B": 4, "C": 5, "D": 3}, {"A": (6, 0), "B": (7, 0), "C": (5, 0), "D": (4, 0)}
+    )
+    assert advice.moves == (Move("A", "B", 3), Move("A", "D", 1))
+    assert advice.returnable == {}
 
 
 def test_reallocation_orders_donors_and_recipients_by_size_then_code() -> None:
-    inventory = unit_inventory({"D1": 2, "D2": 3, "D3": 2, "R1": 0, "R2": 0}, {})
-    usable = {"D1": 0, "D2": 0, "D3": 0, "R1": 4, "R2": 2}
-    assert advise_reallocation(inventory, usable) == [
+    advice = advice_for(
+        {"D1": 2, "D2": 3, "D3": 2, "R1": 0, "R2": 0},
+        {"D1": (0, 0), "D2": (0, 0), "D3": (0, 0), "R1": (4, 0), "R2": (2, 0)},
+    )
+    assert advice.moves == (
         Move("D2", "R1", 3),
         Move("D1", "R1", 1),
         Move("D1", "R2", 1),
         Move("D3", "R2", 1),
-    ]
-    assert unused_licenses(inventory, usable) == {"D3": 1}
-
-
-def test_free_licenses_with_nobody_to_take_them_are_reported_unused() -> None:
-    inventory = unit_inventory({"A": 5, "B": 2}, {})
-    usable = {"A": 2, "B": 2}
-    assert advise_reallocation(inventory, usable) == []
-    assert unused_licenses(inventory, usable) == {"A": 3}
-
-
-def test_unit_missing_from_usable_has_no_usable_pc() -> None:
-    inventory = unit_inventory({"A": 2, "B": 0}, {})
-    assert advise_reallocation(inventory, {"B": 1}) == [Move("A", "B", 1)]
-
-
-@settings(max_examples=200, deadline=None)
-@given(
-    st.dictionaries(
-        st.from_regex(r"[A-Z]{1,3}", fullmatch=True),
-        st.tuples(st.integers(0, 30), st.integers(0, 30)),
-        min_size=1,
-        max_size=8,
     )
+    assert advice.returnable == {"D3": 1}
+    assert advice.returnable_as_list() == [{"unit": "D3", "licenses": 1}]
+
+
+def test_spare_licenses_nobody_needs_are_returnable_to_the_district() -> None:
+    advice = advice_for({"A": 5, "B": 2}, {"A": (2, 0), "B": (2, 0)})
+    assert advice.moves == ()
+    assert advice.returnable == {"A": 3}
+
+
+def test_a_unit_is_never_advised_licenses_for_pcs_not_known_to_be_eligible() -> None:
+    """The issue's example: 5 licenses, 8 PCs, 3 of them off. It needs nothing; today it was advised 5."""
+    advice = advice_for({"SNV": 5, "VP": 10}, {"SNV": (5, 3), "VP": (2, 0)})
+    assert advice.moves == ()
+    assert advice.returnable == {"VP": 8}
+
+
+def test_a_donor_keeps_licenses_for_its_pcs_not_reached_yet() -> None:
+    # A: 6 licenses, 2 eligible, 3 not known yet: only 1 is spare. B needs 4 and gets that 1.
+    advice = advice_for({"A": 6, "B": 1}, {"A": (2, 3), "B": (5, 0)})
+    assert advice.moves == (Move("A", "B", 1),)
+    assert advice.returnable == {}
+
+
+def test_unit_missing_from_the_demand_has_no_pc_known() -> None:
+    inventory = unit_inventory({"A": 2, "B": 0}, {})
+    advice = advise_reallocation(inventory, {"B": UnitDemand(eligible=1)})
+    assert advice.moves == (Move("A", "B", 1),)
+    assert advice.returnable == {"A": 1}
+
+
+@pytest.mark.parametrize(
+    ("installed", "eligible", "unmanageable", "expected"),
+    [
+        (True, False, False, Knowledge.ELIGIBLE),  # runs the agent: uses its license whatever else
+        (True, None, True, Knowledge.ELIGIBLE),
+        (False, True, False, Knowledge.ELIGIBLE),
+        (False, None, False, Knowledge.UNKNOWN),  # never probed, unreachable, failed before the probe
+        (False, False, False, Knowledge.INELIGIBLE),
+        (False, True, True, Knowledge.INELIGIBLE),  # cannot be managed, whatever an older probe said
+        (False, None, True, Knowledge.INELIGIBLE),
+    ],
 )
-def test_reallocation_never_moves_more_than_free_or_demanded(units: dict[str, tuple[int, int]]) -> None:
-    inventory = unit_inventory({code: licenses for code, (licenses, _) in units.items()}, {})
-    usable = {code: count for code, (_, count) in units.items()}
-    moves = advise_reallocation(inventory, usable)
-    assert moves == advise_reallocation(inventory, dict(reversed(list(usable.items()))))
-    given_away = {code: sum(m.licenses for m in moves if m.source == code) for code in units}
-    received = {code: sum(m.licenses for m in moves if m.target == code) for code in units}
-    for code, (licenses, count) in units.items():
-        assert given_away[code] <= max(licenses - count, 0)
-        assert received[code] <= max(count - licenses, 0)
-        assert not (given_away[code] and received[code])
-    assert all(move.licenses > 0 for move in moves)
-    total_free = sum(max(lic - cnt, 0) for lic, cnt in units.values())
-    total_demand = sum(max(cnt - lic, 0) for lic, cnt in units.values())
-    assert sum(m.licenses for m in moves) == min(total_free, total_demand)
-    assert sum(unused_licenses(inventory, usable).values()) == total_free - min(total_free, total_demand)
+def test_knowledge_of_one_pc(
+    installed: bool, eligible: bool | None, unmanageable: bool, expected: Knowledge
+) -> None:
+    assert knowledge(installed=installed, eligible=eligible, unmanageable=unmanageable) == expected
+
+
+def test_unit_demand_counts_eligible_and_unknown_pcs() -> None:
+    inventory = unit_inventory({"A": 1, "B": 1}, {"A": ["a1", "a2", "a3", "a4"], "B": ["b1"]})
+    knowledge_of = {"a1": Knowledge.ELIGIBLE, "a2": Knowledge.UNKNOWN, "a3": Knowledge.INELIGIBLE}
+    # a4 is absent: never seen, so not known yet.
+    assert unit_demand(inventory, knowledge_of) == {"A": UnitDemand(1, 2), "B": UnitDemand(0, 1)}
+
+
+districts = st.dictionaries(
+    st.from_regex(r"[A-Z]{1,3}", fullmatch=True),
+    st.tuples(st.integers(0, 30), st.integers(0, 30), st.integers(0, 10)),
+    min_size=1,
+    max_size=8,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(districts)
+def test_the_advice_follows_the_contract(units: dict[str, tuple[int, int, int]]) -> None:
+    """Random districts of (licenses, eligible, unknown) per unit: the moves and returns of the contract."""
+    licenses = {code: count for code, (count, _, _) in units.items()}
+    counts = {code: (eligible, unknown) for code, (_, eligible, unknown) in units.items()}
+    advice = advice_for(licenses, counts)
+    assert advice == advice_for(licenses, dict(reversed(list(counts.items()))))
+    need = {code: max(0, eligible - licenses[code]) for code, (eligible, _) in counts.items()}
+    spare = {
+        code: max(0, licenses[code] - eligible - unknown) for code, (eligible, unknown) in counts.items()
+    }
+    given_away = {code: sum(m.licenses for m in advice.moves if m.source == code) for code in units}
+    received = {code: sum(m.licenses for m in advice.moves if m.target == code) for code in units}
+    for code in units:
+        assert given_away[code] + advice.returnable.get(code, 0) == spare[code]
+        assert received[code] <= need[code]
+    assert all(move.licenses > 0 for move in advice.moves)
+    assert sum(m.licenses for m in advice.moves) == min(sum(spare.values()), sum(need.values()))
+    if advice.moves:
+        first = advice.moves[0]
+        assert first.source == min(spare, key=lambda code: (-spare[code], code))
+        assert first.target == min(need, key=lambda code: (-need[code], code))
+
+
+@settings(max_examples=300, deadline=None)
+@given(districts)
+def test_applying_the_advice_advises_nothing_more(units: dict[str, tuple[int, int, int]]) -> None:
+    """Move the licenses as advised, report again on the same PCs: no further move, the same returns."""
+    licenses = {code: count for code, (count, _, _) in units.items()}
+    counts = {code: (eligible, unknown) for code, (_, eligible, unknown) in units.items()}
+    advice = advice_for(licenses, counts)
+    for move in advice.moves:
+        licenses[move.source] -= move.licenses
+        licenses[move.target] += move.licenses
+    again = advice_for(licenses, counts)
+    assert again.moves == ()
+    assert again.returnable == advice.returnable

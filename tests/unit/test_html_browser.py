@@ -168,20 +168,27 @@ class _CountingHandler(http.server.BaseHTTPRequestHandler):
         pass
 
 
-@pytest.fixture
-def served_report() -> Iterator[tuple[str, list[str], dict[str, Any]]]:
-    report = json.loads(FIXTURE.read_text(encoding="utf-8"))
-    page = render(report, "html", lang="vi")
-    assert isinstance(page, str)
+@contextlib.contextmanager
+def _served(page: str) -> Iterator[tuple[str, list[str]]]:
+    """Serve ``page`` on loopback; yield its address and the list of requests the server saw."""
     handler = type("Handler", (_CountingHandler,), {"page": page.encode("utf-8"), "requests": []})
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/report.html", handler.requests, report
+        yield f"http://127.0.0.1:{server.server_address[1]}/report.html", handler.requests
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture
+def served_report() -> Iterator[tuple[str, list[str], dict[str, Any]]]:
+    report = json.loads(FIXTURE.read_text(encoding="utf-8"))
+    page = render(report, "html", lang="vi")
+    assert isinstance(page, str)
+    with _served(page) as (url, requests):
+        yield url, requests, report
 
 
 def _open_page(devtools: DevTools, url: str) -> str:
@@ -239,3 +246,61 @@ def test_report_renders_in_chromium_without_any_outside_request(
     ]
     assert requested == [url], f"the page asked for more than itself: {requested}"
     assert server_requests == ["/report.html"]
+
+
+#: Every text of every chart, with its box and the chart's viewBox (SVG user units).
+CHART_TEXTS = """
+[...document.querySelectorAll('svg.chart')].flatMap(svg => [...svg.querySelectorAll('text')].map(text => {
+    const box = text.getBBox();
+    return {text: text.textContent, left: box.x, right: box.x + box.width,
+            width: svg.viewBox.baseVal.width};
+}))
+"""
+
+
+@pytest.mark.parametrize("lang", ["en", "vi"])
+def test_chart_labels_stay_inside_their_chart(devtools: DevTools, tmp_path: Path, lang: str) -> None:
+    """The longest labels (a long unit name; "100.0 %  10/10" after a full bar) end inside the box."""
+    report = json.loads(FIXTURE.read_text(encoding="utf-8"))
+    full = dict(report["units"][0], installed=10, licenses=10, coverage_pct=100.0)
+    full["name"] = "Trung tâm Văn hóa, Thể thao và Truyền thông huyện Kon Plông"
+    report["units"] = [full, *report["units"][1:]]
+    page = render(report, "html", lang=lang)
+    assert isinstance(page, str)
+    with _served(page) as (url, _):
+        session = _open_page(devtools, url)
+        texts = _evaluate(devtools, session, CHART_TEXTS)
+        _screenshot(
+            devtools,
+            session,
+            Path(os.environ.get("AGENTROLL_SCREENSHOT_DIR") or tmp_path) / f"chart-{lang}.png",
+        )
+    assert any(text["text"].endswith("10/10") for text in texts)
+    outside = [text for text in texts if text["left"] < 0 or text["right"] > text["width"]]
+    assert outside == []
+
+
+def test_each_unit_has_its_section_with_every_pc_and_what_to_do_next(devtools: DevTools) -> None:
+    report = json.loads(FIXTURE.read_text(encoding="utf-8"))
+    page = render(report, "html", lang="vi")
+    assert isinstance(page, str)
+    with _served(page) as (url, _):
+        session = _open_page(devtools, url)
+        sections = _evaluate(
+            devtools,
+            session,
+            """[...document.querySelectorAll('section.unit')].map(section => ({
+                id: section.id,
+                pcs: [...section.querySelectorAll('tbody tr')].map(row => row.cells[0].innerText),
+                next: [...section.querySelectorAll('tbody tr')].map(row => row.cells[6].innerText),
+            }))""",
+        )
+    assert [section["id"] for section in sections] == [f"unit-{unit['code']}" for unit in report["units"]]
+    for section in sections:
+        code = section["id"].removeprefix("unit-")
+        assert section["pcs"] == [host["host"] for host in report["hosts"] if host["unit"] == code]
+    steps = {
+        pc: step for section in sections for pc, step in zip(section["pcs"], section["next"], strict=True)
+    }
+    assert steps["tckh-05"] == "Bật máy; nếu máy đang bật thì bật WinRM (hướng dẫn: docs/onboarding.vi.md)"
+    assert steps["vp-06"].startswith("Chờ bản quyền")

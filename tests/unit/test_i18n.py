@@ -17,7 +17,7 @@ from babel.messages.pofile import read_po
 
 from agentroll.i18n import LANGUAGES, catalog, path_of, timezone, translations
 from agentroll.model import HostState
-from agentroll.reasons import KNOWN_SENTENCES, TEMPLATES, TEXT, Reason, reboot_cause, text
+from agentroll.reasons import KNOWN_SENTENCES, TEMPLATES, TEXT, Reason, meaning, reboot_cause, text
 from agentroll.reports import labels
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -126,6 +126,44 @@ EXAMPLES: dict[str, dict[str, object]] = {
     "host_not_found": {},
     "powershell_too_old": {"required": "5.1"},
     "details_hidden": {},
+    "certificate_untrusted": {},
+    "certificate_name_mismatch": {},
+    "wol_no_answer": {},
+    "next_first_run": {},
+    "next_install": {},
+    "next_wait_license": {"unit": "SNV"},
+    "next_start_service": {},
+    "next_rename": {},
+    "next_reboot_rename": {},
+    "next_reboot": {},
+    "next_fix_or_release": {
+        "fixes": [{"code": "fix_ram", "required": 2048}, {"code": "fix_disk", "drive": "C:", "missing": 1148}]
+    },
+    "next_release": {},
+    "next_enable_remote_management": {},
+    "next_switch_on_or_enable_winrm": {},
+    "next_switch_on_or_open_firewall": {},
+    "next_check_credentials": {},
+    "next_check_network": {},
+    "next_check_address": {},
+    "next_trust_certificate": {},
+    "next_fix_certificate_name": {},
+    "next_switch_on_by_hand": {},
+    "next_check_reachable": {},
+    "next_installer_failed": {"exit_code": 1603},
+    "next_installer_busy": {},
+    "next_interrupted": {"step": "install"},
+    "next_check_on_site": {},
+    "next_read_log": {"step": "install"},
+    "next_fix_error": {},
+    "fix_ram": {"required": 2048},
+    "fix_disk": {"drive": "C:", "missing": 1148},
+    "fix_system_disk": {"missing": 1148},
+    "fix_os": {"supported": ["Windows 10", "Windows 11"]},
+    "fix_os_build": {"required": 17763},
+    "fix_architecture": {"required": ["x64"]},
+    "fix_powershell": {"required": "5.1"},
+    "fix_unknown_fact": {"fact": "ram_mb"},
 }
 
 
@@ -206,13 +244,25 @@ def test_a_sentence_is_translated_only_when_the_catalogue_has_it() -> None:
     assert text("").render(vietnamese) == ""
 
 
-def test_sentences_other_programs_write_are_translated_whole() -> None:
-    """ansible-core's own words for a PC whose PowerShell is too old reach the reports verbatim."""
-    for sentence in KNOWN_SENTENCES:
-        assert text(sentence).render(catalog("vi")) != sentence
+def test_sentences_other_programs_write_are_read_as_what_they_mean() -> None:
+    """ansible-core's own words for a PC whose PowerShell is too old reach the store verbatim; they are
+    shown (in both languages, without the tool's name) as the reason they mean."""
+    for sentence, reason in KNOWN_SENTENCES.items():
+        assert meaning(text(sentence)) == reason
+        for lang in LANGUAGES:
+            assert text(sentence).render(catalog(lang)) == reason.render(catalog(lang))
+            assert "Ansible" not in text(sentence).render(catalog(lang))
     unmanageable = Reason.from_value("Ansible requires PowerShell v5.1")
-    assert unmanageable.render(catalog("vi")) == Reason("powershell_too_old", {"required": "5.1"}).render(
-        catalog("vi")
+    assert unmanageable.english() == "PowerShell older than 5.1: cannot be managed remotely"
+
+
+def test_a_sentence_that_is_the_english_of_a_code_means_that_code() -> None:
+    assert meaning(text("connection refused")) == Reason("connection_refused")
+    # The agent role words a failed installer so: its exit code is read back as a number.
+    assert meaning(text("installer exit code 1603")) == Reason("installer_exit_code", {"exit_code": 1603})
+    assert meaning(text("connection timed out")) == text("connection timed out")
+    assert meaning(Reason("ram", {"measured": 1, "required": 2})) == Reason(
+        "ram", {"measured": 1, "required": 2}
     )
 
 

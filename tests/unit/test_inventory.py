@@ -390,7 +390,10 @@ def test_plain_data_from_a_parsed_ansible_inventory_keeps_only_toolkit_variables
     manager = InventoryManager(loader=loader, sources=[str(REPO / "inventory" / "example")])
     groups, hosts = plain_data_from_ansible(manager, loader, [str(REPO / "inventory" / "example")])
     assert groups["unit_vp"]["vars"]["agentroll_licenses"] == 4
-    assert groups["units"]["vars"] == {"agentroll_deadline": date(2026, 12, 31)}
+    assert groups["units"]["vars"] == {
+        "agentroll_deadline": date(2026, 12, 31),
+        "agentroll_deadline_warning_days": 7,
+    }
     assert "ansible_user" not in groups["all"]["vars"] and "ansible_connection" not in groups["all"]["vars"]
     assert hosts["vp-01"]["ansible_host"] == "192.0.2.11"
     assert build_inventory(groups, hosts) == load_inventory(REPO / "inventory" / "example")

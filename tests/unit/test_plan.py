@@ -114,8 +114,11 @@ def test_plan_of_a_small_inventory() -> None:
         Reason("license_waiting", {"unit": "XA", "licenses": 0, "eligible": 2})
     ] * 2
 
-    # Usable: SNV 4 (3 licenses), VP 1 (vp-02 unknown counts; vp-01 unmanageable does not), XA 2 (0).
+    # Need (known-eligible PCs beyond the licenses): SNV 4 - 3 = 1, XA 2 - 0 = 2. Spare: VP 2 licenses
+    # - 0 eligible - 1 not known yet (vp-02; the unmanageable vp-01 counts for nothing) = 1, which
+    # goes to the largest need, XA; no license is left to return.
     assert plan.reallocation == (Move("VP", "XA", 1),)
+    assert plan.returnable == {}
 
 
 def test_limit_rerun_keeps_licenses_used_by_hosts_not_in_this_run() -> None:

@@ -76,3 +76,27 @@ def test_each_advised_move_is_a_line(planned: dict[str, Any]) -> None:
     assert render_dry_run(moved, [], set(), lang="vi")[-1] == (
         "đề xuất điều chuyển 1 bản quyền từ đơn vị XA sang đơn vị SNV"
     )
+
+
+def test_licenses_to_return_are_a_line(planned: dict[str, Any]) -> None:
+    returned = {**planned, "returnable": [{"unit": "XA", "licenses": 2}]}
+    assert render_dry_run(returned, [], set())[-1] == (
+        "reallocation advice: return 2 license(s) of XA to the district (no unit needs them)"
+    )
+    assert render_dry_run(returned, [], set(), lang="vi")[-1] == (
+        "đề xuất trả lại huyện 2 bản quyền của đơn vị XA (không đơn vị nào cần)"
+    )
+    assert "reallocation advice: none" not in render_dry_run(returned, [], set())
+
+
+def test_the_plan_advises_returns_by_the_contract() -> None:
+    """A unit with licenses for PCs it has not reached keeps them; what nobody needs is returned."""
+    inventory = Inventory(
+        units=(Unit("SNV", "Phòng Nội vụ", 5, "phong_noi_vu"), Unit("XA", "UBND xã Hiếu", 1, "xa_hieu")),
+        hosts=(Host("snv-01", "SNV"), Host("snv-02", "SNV"), Host("snv-03", "SNV"), Host("xa-01", "XA")),
+    )
+    probes = {"snv-01": probe_result("SNV-PC01", MISSING)}  # snv-02 and snv-03 are off: not known yet
+    planned = build_plan(inventory, probes, {}, REQUIREMENTS).as_dict()
+    assert planned["reallocation"] == []
+    # SNV: 5 licenses - 1 eligible - 2 not known yet = 2 spare; XA: 1 license, xa-01 not known yet.
+    assert planned["returnable"] == [{"unit": "SNV", "licenses": 2}]

@@ -65,18 +65,36 @@ def test_vietnamese_page(report: dict[str, Any]) -> None:
 def test_units_at_risk_and_days_left_are_shown(report: dict[str, Any]) -> None:
     page = render(report, "html")
     assert '<div class="value" id="days-left">16</div>' in page
-    for unit in report["units"]:
-        if unit["will_miss_deadline"]:
-            assert f'<span class="risk">{unit["code"]}</span>' in page
+    at_risk = [unit["code"] for unit in report["units"] if unit["will_miss_deadline"]]
+    assert at_risk == ["MANGDEN", "DAKLONG"]
+    assert re.findall(r'<li><a class="risk" href="#unit-(\w+)">', page) == at_risk
+    assert "deadline 2026-12-03, 4 days left" in page
+    assert "deadline 2026-11-25, passed 4 days ago" in page
+    assert "its deadline is 7 days away or less, or past." in page
 
 
 def test_empty_history_and_no_deadline(report: dict[str, Any]) -> None:
-    bare = dict(report, history=[], deadline=None, days_left=None, reallocation=[])
+    undated = [dict(unit, deadline=None, days_left=None) for unit in report["units"]]
+    bare = dict(
+        report, history=[], deadline=None, days_left=None, reallocation=[], returnable=[], units=undated
+    )
     page = render(bare, "html")
     assert "No run recorded yet." in page
     assert "No deadline set" in page
     assert "No license needs to move." in page
     assert '<circle class="run"' not in page
+
+
+def test_without_a_district_deadline_the_nearest_unit_deadline_is_shown(report: dict[str, Any]) -> None:
+    """Only units have deadlines: the headline names the nearest one to come, not "No deadline set"."""
+    unit_deadlines = dict(report, deadline=None, days_left=None)
+    assert "Nearest unit deadline 2026-12-03 (DAKLONG): 4 days left" in render(unit_deadlines, "html")
+    assert "Thời hạn gần nhất (đơn vị DAKLONG): 03/12/2026, còn 4 ngày" in render(
+        unit_deadlines, "html", "vi"
+    )
+    all_passed = [dict(unit, deadline="2026-11-25", days_left=-4) for unit in report["units"]]
+    passed = dict(unit_deadlines, units=all_passed)
+    assert "Nearest unit deadline 2026-11-25 (DAKLONG): passed 4 days ago" in render(passed, "text")
 
 
 def test_names_are_escaped(report: dict[str, Any]) -> None:

@@ -50,7 +50,7 @@ def test_text_has_units_totals_and_states(report: dict[str, Any]) -> None:
         assert state in text
     assert "All units" in text
     assert "UBND xã Đắk Long (DAKLONG)" in text  # the reallocation's source
-    assert "PCs: 12" in text and "vp-02" in text
+    assert "Stragglers: 12" in text and "vp-02" in text
 
 
 def test_text_right_aligns_numbers(report: dict[str, Any]) -> None:
@@ -74,17 +74,27 @@ def test_markdown_escapes_pipes(report: dict[str, Any]) -> None:
     assert "a \\| b" in render(piped, "md")
 
 
+def _csv_rows(text: str | bytes) -> list[dict[str, str]]:
+    """The rows of a CSV report, read as a spreadsheet program does: it starts with a byte-order mark."""
+    assert isinstance(text, str) and text.startswith("\ufeff")
+    return list(csv.DictReader(io.StringIO(text.removeprefix("\ufeff"))))
+
+
 def test_csv_has_one_row_per_host(report: dict[str, Any]) -> None:
-    rows = list(csv.DictReader(io.StringIO(render(report, "csv"))))
+    rows = _csv_rows(render(report, "csv"))
     assert [row["PC"] for row in rows] == [host["host"] for host in report["hosts"]]
     by_host = {row["PC"]: row for row in rows}
     assert by_host["tckh-03"]["Computer name"] == "mayphuong"
     assert by_host["tckh-03"]["State"] == "Misnamed"
     assert by_host["daklong-04"]["Reasons"] == "RAM 1536 MB < 2048 MB; free space on C: 350 MB < 2048 MB"
+    assert by_host["daklong-04"]["What to do next"] == (
+        "to take the agent: add RAM to at least 2048 MB, free 1698 MB on C:; "
+        "otherwise its license can go to another unit"
+    )
 
 
 def test_units_csv_has_one_row_per_unit_with_report_numbers(report: dict[str, Any]) -> None:
-    rows = list(csv.DictReader(io.StringIO(render(report, "units-csv"))))
+    rows = _csv_rows(render(report, "units-csv"))
     assert [row["Code"] for row in rows] == [unit["code"] for unit in report["units"]]
     for row, unit in zip(rows, report["units"], strict=True):
         assert int(row["Licenses"]) == unit["licenses"]
@@ -92,10 +102,15 @@ def test_units_csv_has_one_row_per_unit_with_report_numbers(report: dict[str, An
         assert float(row["Coverage (%)"]) == unit["coverage_pct"]
 
 
+@pytest.mark.parametrize("fmt", ["csv", "units-csv"])
+@pytest.mark.parametrize("lang", ["en", "vi"])
+def test_every_csv_starts_with_a_byte_order_mark(report: dict[str, Any], fmt: str, lang: str) -> None:
+    """Excel reads a CSV without one in the machine's code page: the Vietnamese names, English or not."""
+    assert _csv_rows(render(report, fmt, lang=lang))
+
+
 def test_vietnamese_csv_opens_in_excel(report: dict[str, Any]) -> None:
-    text = render(report, "csv", lang="vi")
-    assert text.startswith("\ufeff")
-    rows = list(csv.DictReader(io.StringIO(text.removeprefix("\ufeff"))))
+    rows = _csv_rows(render(report, "csv", lang="vi"))
     assert rows[0]["Tình trạng"] == "Đạt chuẩn"
 
 
@@ -120,8 +135,10 @@ def test_an_unreachable_pc_shows_how_old_its_agent_knowledge_is(report: dict[str
 def test_an_empty_district_renders(report: dict[str, Any], fmt: str) -> None:
     zero_states = dict.fromkeys(report["totals"]["states"], 0)
     totals = dict(report["totals"], licenses=0, hosts=0, installed=0, coverage_pct=0.0, states=zero_states)
-    totals.update(eligible=0, usable=0, unused_licenses=0)
-    empty = dict(report, units=[], hosts=[], reallocation=[], stragglers=[], history=[], totals=totals)
+    totals.update(eligible=0, unknown=0, usable=0, unused_licenses=0, remaining=0)
+    empty = dict(
+        report, units=[], hosts=[], reallocation=[], returnable=[], stragglers=[], history=[], totals=totals
+    )
     empty.update(deadline=None, days_left=None)
     for lang in ("en", "vi"):
         assert render(empty, fmt, lang)

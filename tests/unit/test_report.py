@@ -76,16 +76,25 @@ def test_totals_and_unit_arithmetic(report: dict[str, Any]) -> None:
     assert vp["states"]["ineligible"] == 1 and sum(vp["states"].values()) == 6
 
 
-def test_eligible_usable_unused_and_reallocation(report: dict[str, Any]) -> None:
+def test_eligible_unknown_usable_and_the_license_advice(report: dict[str, Any]) -> None:
     units = by_key(report["units"], "code")
-    # Eligible: installed or checked eligible. Usable: everything but ineligible/unmanageable.
+    # Eligible: installed or checked eligible. Unknown: never probed (vp-05). Usable: the two.
     assert {code: unit["eligible"] for code, unit in units.items()} == {"VP": 4, "TP": 2, "XA": 1}
+    assert {code: unit["unknown"] for code, unit in units.items()} == {"VP": 0 + 1, "TP": 0, "XA": 0}
     assert {code: unit["usable"] for code, unit in units.items()} == {"VP": 5, "TP": 2, "XA": 1}
-    # VP is one license short; TP and XA each have one spare: TP's (first by code) moves to VP.
-    assert report["reallocation"] == [{"from": "TP", "to": "VP", "licenses": 1}]
-    assert {code: unit["unused_licenses"] for code, unit in units.items()} == {"VP": 0, "TP": 0, "XA": 1}
+    # VP has 4 licenses for 4 known-eligible PCs: it needs none, whatever vp-05 turns out to be
+    # (the contract; before, vp-05 counted as demand and TP's spare license was moved to VP).
+    assert report["reallocation"] == []
+    # TP and XA each have a license that no unit needs: returnable to the district.
+    assert report["returnable"] == [{"unit": "TP", "licenses": 1}, {"unit": "XA", "licenses": 1}]
+    assert {code: unit["unused_licenses"] for code, unit in units.items()} == {"VP": 0, "TP": 1, "XA": 1}
     totals = report["totals"]
-    assert (totals["eligible"], totals["usable"], totals["unused_licenses"]) == (7, 8, 1)
+    assert (totals["eligible"], totals["unknown"], totals["usable"], totals["unused_licenses"]) == (
+        7,
+        1,
+        8,
+        2,
+    )
 
 
 def test_deadlines_and_risk(report: dict[str, Any]) -> None:
@@ -93,12 +102,38 @@ def test_deadlines_and_risk(report: dict[str, Any]) -> None:
     units = by_key(report["units"], "code")
     assert (units["VP"]["deadline"], units["VP"]["days_left"]) == ("2026-12-31", 26)
     assert (units["XA"]["deadline"], units["XA"]["days_left"]) == ("2026-12-01", -4)
-    # At risk while installed < min(licenses, usable): VP 2 < 4, TP 1 < 2; XA 1 = min(2, 1).
+    # Still to finish: min(licenses, usable) - compliant PCs. VP min(4, 5) - 1, TP min(3, 2) - 0,
+    # XA min(2, 1) - 0 (xa-02's agent is not running).
+    assert {code: unit["remaining"] for code, unit in units.items()} == {"VP": 3, "TP": 2, "XA": 1}
+    # At risk: not finished and the deadline at most 7 days away (the default) or past. VP and TP have
+    # 26 days left; XA's deadline passed 4 days ago.
+    assert report["deadline_warning_days"] == 7
     assert {code: unit["will_miss_deadline"] for code, unit in units.items()} == {
-        "VP": True,
-        "TP": True,
-        "XA": False,
+        "VP": False,
+        "TP": False,
+        "XA": True,
     }
+
+
+# VP and TP have 26 days left, XA's deadline passed: a past deadline is always a risk.
+@pytest.mark.parametrize(("warning_days", "at_risk"), [(0, ["XA"]), (25, ["XA"]), (26, ["TP", "VP", "XA"])])
+def test_the_warning_threshold_is_the_inventorys(
+    tiny_inventory: Inventory, tiny_store: Store, warning_days: int, at_risk: list[str]
+) -> None:
+    inventory = dataclasses.replace(tiny_inventory, deadline_warning_days=warning_days)
+    report = report_from_store(inventory, tiny_store, now=datetime(2026, 12, 5, 8, 0, tzinfo=UTC))
+    assert report["deadline_warning_days"] == warning_days
+    assert sorted(unit["code"] for unit in report["units"] if unit["will_miss_deadline"]) == at_risk
+
+
+def test_a_finished_unit_is_never_at_risk(tiny_inventory: Inventory, tiny_store: Store) -> None:
+    """XA past its deadline with nothing left to do: not at risk."""
+    xa = dataclasses.replace(tiny_inventory.unit("XA"), licenses=0)
+    units = tuple(xa if unit.code == "XA" else unit for unit in tiny_inventory.units)
+    inventory = dataclasses.replace(tiny_inventory, units=units)
+    report = report_from_store(inventory, tiny_store, now=datetime(2026, 12, 5, 8, 0, tzinfo=UTC))
+    unit = by_key(report["units"], "code")["XA"]
+    assert (unit["days_left"], unit["remaining"], unit["will_miss_deadline"]) == (-4, 0, False)
 
 
 @pytest.mark.parametrize(
@@ -195,7 +230,7 @@ def test_host_causes_are_the_reasons_as_data_in_the_same_order(report: dict[str,
 def test_the_report_says_its_minor_version_and_time_zone(report: dict[str, Any]) -> None:
     assert (report["schema"], report["schema_minor"], report["timezone"]) == (
         "agentroll.coverage/1",
-        2,
+        3,
         "Asia/Ho_Chi_Minh",
     )
 

@@ -173,15 +173,15 @@ def receipt(receipt_id: str, host: str, minutes: int) -> ReceiptRecord:
 
 def test_receipts_are_imported_once_as_one_offline_kit_run(store_location: str) -> None:
     with open_store(store_location) as store:
-        first = store.import_receipts(
+        first, recorded = store.import_receipts(
             [receipt("r1", "vp-01", 5), receipt("r2", "vp-02", 3)], inventory="inv", now=NOW
         )
-        assert first is not None
-        again = store.import_receipts(
+        assert first is not None and [record.receipt_id for record in recorded] == ["r1", "r2"]
+        again, recorded = store.import_receipts(
             [receipt("r1", "vp-01", 5), receipt("r3", "vp-03", 9)], inventory="inv", now=NOW
         )
-        assert again is not None and again != first
-        assert store.import_receipts([receipt("r3", "vp-03", 9)], inventory="inv", now=NOW) is None
+        assert again is not None and again != first and [record.receipt_id for record in recorded] == ["r3"]
+        assert store.import_receipts([receipt("r3", "vp-03", 9)], inventory="inv", now=NOW) == (None, [])
         assert [(run.playbook, run.status) for run in store.runs()] == [(OFFLINE_KIT_RUN, "ok")] * 2
         views = store.views()
         assert sorted(views) == ["vp-01", "vp-02", "vp-03"]
