@@ -14,7 +14,7 @@ from agentroll.coverage import Move, advise_reallocation, license_grants
 from agentroll.eligibility import Eligibility, Requirements, evaluate
 from agentroll.model import Aspect, ContactStatus, Host, HostView, Inventory
 from agentroll.naming import is_correctly_named, standard_names
-from agentroll.observe import agent_from_probe, facts_from_probe, name_from_probe
+from agentroll.observe import agent_from_probe, facts_from_probe, name_from_probe, reboot_from_probe
 
 #: Reason given for a host whose eligibility has never been measured.
 NEVER_PROBED = "eligibility unknown: never probed"
@@ -35,6 +35,10 @@ class HostPlan:
     license_granted: bool
     install: bool
     license_reason: str | None
+    #: The probe found the agent's service stopped or not starting automatically.
+    repair_service: bool = False
+    #: The probe found the agent installed and the PC waiting for a reboot.
+    reboot: bool = False
 
 
 @dataclass(frozen=True)
@@ -64,6 +68,8 @@ class _Known:
     pending_name: str | None
     unmanageable: bool
     unmanageable_reason: str | None = None
+    service_healthy: bool = True
+    reboot_pending: bool = False
 
     @property
     def reasons(self) -> tuple[str, ...]:
@@ -93,13 +99,16 @@ class _Known:
 
 
 def _from_probe(probe: Mapping[str, Any], requirements: Requirements) -> _Known:
-    name = name_from_probe(probe)
+    name, agent = name_from_probe(probe), agent_from_probe(probe)
     return _Known(
         eligibility=evaluate(requirements, facts_from_probe(probe)),
-        installed=bool(agent_from_probe(probe)["installed"]),
+        installed=bool(agent["installed"]),
         computer_name=name["computer_name"],
         pending_name=name["pending_name"],
         unmanageable=False,
+        # No service state means the profile names no service: nothing to repair.
+        service_healthy=agent["service_state"] in (None, "running") and agent["start_mode"] in (None, "auto"),
+        reboot_pending=bool(reboot_from_probe(probe)["pending"]),
     )
 
 
@@ -182,6 +191,8 @@ def build_plan(
             license_granted=granted,
             install=this.known_eligible and granted and not this.installed,
             license_reason=_license_reason(host, this, granted, inventory, holders),
+            repair_service=this.installed and not this.service_healthy,
+            reboot=this.installed and this.reboot_pending,
         )
     reallocation = advise_reallocation(inventory, _usable_per_unit(inventory, known))
     return Plan(hosts=hosts, reallocation=tuple(reallocation))

@@ -21,6 +21,8 @@ TEXT = "text"
 #: values. Translations are keyed by these templates (see ``agentroll.i18n``).
 TEMPLATES: dict[str, str] = {
     TEXT: "{text}",
+    "interrupted": "interrupted during {step}; the next run checks",
+    "reboot_timeout": "did not come back within {seconds} s of its reboot",
 }
 
 

@@ -1,7 +1,8 @@
 """Derive a host's state from its latest observations (the precedence in docs/architecture.md).
 
 First match wins: no observation → unknown; latest contact unreachable → unreachable; latest
-contact unmanageable → unmanageable; a failure from the host's latest run → failed; agent
+contact unmanageable → unmanageable; a failure from the host's latest run → failed; a step the
+latest run started but never heard back from (Ctrl-C during the install) → failed; agent
 installed: reboot pending → reboot_pending, service not running → agent_unhealthy, computer name
 (or pending name) != standard name → misnamed, else compliant; agent not installed: not eligible
 → ineligible, else not_installed (a refused license is a reason, not a state).
@@ -13,6 +14,7 @@ from typing import Any
 
 from agentroll.model import Aspect, Assessment, ContactStatus, HostState, HostView
 from agentroll.naming import is_correctly_named
+from agentroll.reasons import Reason
 
 
 def is_installed(view: HostView) -> bool:
@@ -37,9 +39,18 @@ def _current_failure(view: HostView) -> dict[str, Any] | None:
 
 def _failure_reason(failure: dict[str, Any]) -> str:
     task, reason = failure.get("task"), failure.get("reason")
-    if task and reason:
-        return f"{task}: {reason}"
-    return str(task or reason or "unknown failure")
+    text = Reason.from_value(reason).english() if reason else None
+    if task and text:
+        return f"{task}: {text}"
+    return str(task or text or "unknown failure")
+
+
+def _interrupted_step(view: HostView) -> str | None:
+    """The step the host's latest run started but never heard back from, if any."""
+    step = view.latest.get(Aspect.STEP)
+    if step is None or step.run_id != view.last_run_id or step.value.get("status") != "started":
+        return None
+    return str(step.value.get("step") or "a step")
 
 
 def _service_problem(agent: dict[str, Any]) -> str | None:
@@ -106,6 +117,9 @@ def assess(view: HostView, standard_name: str | None) -> Assessment:
     failure = _current_failure(view)
     if failure is not None:
         return Assessment(HostState.FAILED, (_failure_reason(failure),))
+    interrupted = _interrupted_step(view)
+    if interrupted is not None:
+        return Assessment(HostState.FAILED, (Reason("interrupted", {"step": interrupted}).english(),))
     if is_installed(view):
         return _assess_installed(view, standard_name)
     return _assess_not_installed(view)

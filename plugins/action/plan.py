@@ -2,9 +2,10 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Action plugin ``agentroll.toolkit.plan``: ``agentroll.plan.build_plan`` once per play, on the controller.
 
-Thin: it collects this play's probe results from the registered variable of every play host, the
-store's views for every other host, loads the district inventory, and hands all of it to
-``build_plan``. It never contacts a host (no module is executed), so it costs one local task.
+Thin: it takes this play's probe results from its ``probes`` argument (the role hands it every
+play host's registered probe, read from ``hostvars``), the store's views for every other host,
+loads the district inventory, and hands all of it to ``build_plan``. It never contacts a host (no
+module is executed), so it costs one local task.
 """
 
 from __future__ import annotations
@@ -30,14 +31,14 @@ class ActionModule(ActionBase):
 
     TRANSFERS_FILES = False
     _requires_connection = False
-    _VALID_ARGS = frozenset(("probe_var", "requirements", "template", "state", "inventory"))
+    _VALID_ARGS = frozenset(("probes", "requirements", "template", "state", "inventory"))
 
     def run(self, tmp: str | None = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
         task_vars = task_vars or {}
         result = super().run(tmp, task_vars)
         _, args = self.validate_argument_spec(
             argument_spec={
-                "probe_var": {"type": "str", "default": "agentroll_preflight_probe"},
+                "probes": {"type": "dict", "required": True},
                 "requirements": {"type": "dict", "required": True},
                 "template": {"type": "str"},
                 "state": {"type": "path"},
@@ -55,7 +56,7 @@ class ActionModule(ActionBase):
             raise AnsibleActionFail(str(error)) from None
 
         play_hosts = [str(h) for h in task_vars.get("ansible_play_hosts_all") or ()]
-        probes = _probes(task_vars, play_hosts, args["probe_var"])
+        probes = _probes(args["probes"])
         state_path = args["state"] or _state_path()
         try:
             with Store(state_path) as store:
@@ -103,29 +104,16 @@ def _state_path() -> str:
     return str(configured) if configured else str(default_state_path())
 
 
-def _probes(task_vars: Mapping[str, Any], hosts: Sequence[str], probe_var: str) -> dict[str, dict[str, Any]]:
-    """Successful probe results registered on this play's hosts, read without templating."""
-    hostvars = task_vars.get("hostvars")
-    # Registered results live in the variable manager's non-persistent fact cache; reading it
-    # directly avoids building every host's full variable set (ms per host on large districts).
-    manager = getattr(hostvars, "_variable_manager", None)
-    cache = getattr(manager, "_nonpersistent_fact_cache", None)
-    probes: dict[str, dict[str, Any]] = {}
-    for host in hosts:
-        if cache is not None:
-            value = cache.get(host, {}).get(probe_var)
-        elif hostvars is not None:
-            value = (hostvars.raw_get(host) or {}).get(probe_var)
-        else:
-            value = None
-        if (
-            isinstance(value, Mapping)
-            and not value.get("failed")
-            and not value.get("skipped")
-            and value.get("os_caption") is not None
-        ):
-            probes[host] = dict(value)
-    return probes
+def _probes(given: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """The successful probe results among those given (a failed or skipped probe tells nothing)."""
+    return {
+        str(host): dict(value)
+        for host, value in given.items()
+        if isinstance(value, Mapping)
+        and not value.get("failed")
+        and not value.get("skipped")
+        and value.get("os_caption") is not None
+    }
 
 
 def _summary(planned: Mapping[str, Any], play_hosts: Sequence[str], probed: set[str]) -> list[str]:

@@ -70,8 +70,8 @@ PCS = [
 FAULTED = ("yte-06", "yte-07", "yte-09")
 PROFILE = {
     "agentroll_agent_install_arguments": INSTALL_ARGUMENTS,
-    "agentroll_hostname_reboot_delay": 0,
-    "agentroll_hostname_reboot_message": "agentroll test reboot",
+    "agentroll_reboot_delay": 0,
+    "agentroll_reboot_message": "agentroll test reboot",
 }
 
 
