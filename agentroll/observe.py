@@ -270,14 +270,16 @@ class Observer:
     def observe(self, outcome: TaskOutcome) -> Findings:
         """The observations ``outcome`` yields, per host (most outcomes yield none)."""
         if outcome.status == Status.UNREACHABLE or outcome.result.get("unreachable"):
-            return self._unreachable(outcome)
-        if outcome.status == Status.STARTED:
-            return self._started_step(outcome)
-        if outcome.status == Status.SKIPPED:
-            return self._skipped(outcome)
-        if outcome.status == Status.FAILED:
-            return self._failed(outcome)
-        return self._ok(outcome)
+            found = self._unreachable(outcome)
+        elif outcome.status == Status.STARTED:
+            found = self._started_step(outcome)
+        elif outcome.status == Status.SKIPPED:
+            found = self._skipped(outcome)
+        elif outcome.status == Status.FAILED:
+            found = self._failed(outcome)
+        else:
+            found = self._ok(outcome)
+        return {host: rows for host, rows in found.items() if rows}
 
     # -- per status -------------------------------------------------------------------------
 
