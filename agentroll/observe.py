@@ -344,7 +344,10 @@ class Observer:
         return findings
 
     def _installed(self, host: str, result: Mapping[str, Any]) -> list[tuple[Aspect, dict[str, Any]]]:
-        agent = self._agent_update(host, installed=bool(result.get("installed", True)))
+        # The service the installer created is yet to be looked at: its state is not the probe's.
+        agent = self._agent_update(
+            host, installed=bool(result.get("installed", True)), service_state=None, start_mode=None
+        )
         rows: list[tuple[Aspect, dict[str, Any]]] = [(Aspect.AGENT, agent)]
         if result.get("reboot_required"):
             reason = f"installer exit code {result.get('rc')}"

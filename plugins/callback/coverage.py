@@ -134,7 +134,7 @@ class CallbackModule(CallbackBase):
         self._inventory_sources: list[str] = []
         self._playbook = ""
         self._recording = False
-        self._last_result: Any = None
+        self._seen_task: Any = None
         self._deferred_signal: tuple[SignalHandler, int, FrameType | None] | None = None
 
     # -- safety ---------------------------------------------------------------------------------
@@ -200,7 +200,7 @@ class CallbackModule(CallbackBase):
     def v2_runner_on_start(self, host: Host, task: Task) -> None:
         from agentroll.observe import Status
 
-        self._safely("recording a step's start", lambda: self._forward(Status.STARTED, host, task, {}))
+        self._forward("recording a step's start", Status.STARTED, host, task, {})
 
     def v2_runner_on_ok(self, result: CallbackTaskResult) -> None:
         self._on_result("ok", result)
@@ -218,18 +218,17 @@ class CallbackModule(CallbackBase):
     def _on_result(self, status: str, result: CallbackTaskResult) -> None:
         from agentroll.observe import Status
 
-        self._last_result = result
-        self._safely(
-            f"recording a result ({status})",
-            lambda: self._forward(Status(status), result.host, result.task, result.result),
+        self._forward(
+            f"recording a result ({status})", Status(status), result.host, result.task, result.result
         )
-        self._deliver_deferred_signal()
 
-    def _forward(self, status: Status, host: Host, task: Task, data: Mapping[str, Any]) -> None:
+    def _forward(self, what: str, status: Status, host: Host, task: Task, data: Mapping[str, Any]) -> None:
+        """Hand the outcome to the observer and store what it says; a signal waits until it is stored."""
         from agentroll.observe import STEP_VARIABLE, TaskOutcome
 
         if self._observer is None:
             return
+        observer = self._observer
         step = (task.vars or {}).get(STEP_VARIABLE)
         outcome = TaskOutcome(
             host=host.get_name(),
@@ -242,17 +241,22 @@ class CallbackModule(CallbackBase):
             check_mode=bool(task.check_mode),
             run_once=bool(task.run_once),
         )
-        for name, rows in self._observer.observe(outcome).items():
-            self._record(name, rows)
+
+        def record() -> None:
+            for name, rows in observer.observe(outcome).items():
+                self._record(name, rows)
+
+        self._recording, self._seen_task = True, task
+        try:
+            self._safely(what, record)
+        finally:
+            self._recording = False
+        self._deliver_deferred_signal()
 
     def _record(self, host: str, observations: Iterable[tuple[Any, Mapping[str, Any]]]) -> None:
         rows = list(observations)
         if rows and self._store is not None and (run_id := self._ensure_run()) is not None:
-            self._recording = True
-            try:
-                self._store.record(run_id, host, rows)
-            finally:
-                self._recording = False
+            self._store.record(run_id, host, rows)
 
     # -- Ctrl-C and SIGTERM ---------------------------------------------------------------------
 
@@ -263,18 +267,23 @@ class CallbackModule(CallbackBase):
             signal.signal(signum, functools.partial(self._on_signal, previous))
 
     def _on_signal(self, previous: SignalHandler, signum: int, frame: FrameType | None) -> None:
-        # A result the stdout callback may already have printed is stored before the signal acts.
+        # A result being stored, or already printed by the stdout callback, is stored first.
         if self._store is not None and (self._recording or self._unrecorded_result_in(frame)):
             self._deferred_signal = (previous, signum, frame)
             return
         self._interrupt(previous, signum, frame)
 
     def _unrecorded_result_in(self, frame: FrameType | None) -> bool:
-        """Whether the signal cut into Ansible's dispatch of a result this callback has not seen yet."""
+        """Whether the signal cut into Ansible's dispatch of a result this callback has not seen yet.
+
+        Ansible hands each result to the stdout callback first: a signal landing between its
+        printing and this callback's turn must wait, or a printed result would never be stored.
+        """
         while frame is not None:
             if frame.f_code.co_name == "send_callback" and "method_name" in frame.f_locals:
                 event, args = frame.f_locals["method_name"], frame.f_locals.get("args") or ()
-                return event in RESULT_EVENTS and bool(args) and args[0] is not self._last_result
+                task = getattr(args[0], "task", None) if args else None
+                return event in RESULT_EVENTS and task is not None and task is not self._seen_task
             frame = frame.f_back
         return False
 

@@ -209,7 +209,7 @@ def test_an_install_records_its_start_then_its_outcome() -> None:
                 "installed": True,
                 "version": None,
                 "service_name": None,
-                "service_state": "missing",
+                "service_state": None,  # not the probe's "missing": the installer made the service
                 "start_mode": None,
             },
         ),
