@@ -135,6 +135,7 @@ class CallbackModule(CallbackBase):
         self._playbook = ""
         self._recording = False
         self._seen_task: Any = None
+        self._ctrl_c_seen = False
         self._deferred_signal: tuple[SignalHandler, int, FrameType | None] | None = None
 
     # -- safety ---------------------------------------------------------------------------------
@@ -252,6 +253,10 @@ class CallbackModule(CallbackBase):
         finally:
             self._recording = False
         self._deliver_deferred_signal()
+        if self._ctrl_c_seen:
+            # ansible-core swallows a KeyboardInterrupt raised while it forks a worker (the run
+            # would hang on results that never come): raise it again here, where it propagates.
+            raise KeyboardInterrupt
 
     def _record(self, host: str, observations: Iterable[tuple[Any, Mapping[str, Any]]]) -> None:
         rows = list(observations)
@@ -302,6 +307,7 @@ class CallbackModule(CallbackBase):
 
         self._safely("marking the run interrupted", mark)
         if callable(previous):
+            self._ctrl_c_seen = signum == signal.SIGINT
             previous(signum, frame)
         elif previous != signal.SIG_IGN:
             signal.signal(signum, signal.SIG_DFL)

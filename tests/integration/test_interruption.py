@@ -204,13 +204,15 @@ def test_pcs_in_mid_install_say_so_and_are_stragglers(interrupted: dict[str, Any
 
 def test_ctrl_c_and_sigterm_mark_the_run_interrupted(interrupted: dict[str, Any]) -> None:
     last = interrupted["runs"][-1]
-    expected = {"SIGINT": (99, "interrupted"), "SIGTERM": (-signal.SIGTERM, "interrupted")}
     if interrupted["how"] == "SIGKILL":
         # Nothing runs in a killed process: the run stays "running" until the store sees it dead.
         assert (interrupted["code"], last.finished_at) == (-signal.SIGKILL, None)
-    else:
-        outcome = (interrupted["code"], last.status)
-        assert outcome == expected[interrupted["how"]], (outcome, interrupted["output"][-3000:])
+        return
+    # Ctrl-C ends with Ansible's 99 ("User interrupted execution"), or, when ansible-core swallowed
+    # it and the run seemed to hang, by the second Ctrl-C the README tells the operator to press.
+    expected = {"SIGINT": {99, -signal.SIGINT}, "SIGTERM": {-signal.SIGTERM}}[interrupted["how"]]
+    assert interrupted["code"] in expected, (interrupted["code"], interrupted["output"][-3000:])
+    assert last.status == "interrupted"
 
 
 def test_after_sigkill_the_workers_finish_what_the_controller_never_hears_of(

@@ -71,13 +71,24 @@ def send_callback(method_name: str, *args: Any) -> FrameType:
     return sys._getframe()
 
 
+def ansible_sigint_handler(handled: list[int]) -> Any:
+    """Stands for Ansible's own SIGINT handler: it raises KeyboardInterrupt."""
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        handled.append(signum)
+        raise KeyboardInterrupt
+
+    return handler
+
+
 def test_a_signal_between_the_stdout_callback_and_this_one_waits_for_the_result(callback: Any) -> None:
     result = _probe_result("pc-1")
     handled: list[int] = []
     frame = send_callback("v2_runner_on_ok", SimpleNamespace(task=result.task))
-    callback._on_signal(lambda signum, _: handled.append(signum), signal.SIGINT, frame)
+    callback._on_signal(ansible_sigint_handler(handled), signal.SIGINT, frame)
     assert (handled, callback._store.events) == ([], [])  # not yet: the result is not stored
-    callback.v2_runner_on_ok(result)
+    with pytest.raises(KeyboardInterrupt):
+        callback.v2_runner_on_ok(result)
     assert handled == [signal.SIGINT]
     assert callback._store.events == [
         ("record", "pc-1", [Aspect.CONTACT, Aspect.FACTS, Aspect.AGENT, Aspect.NAME, Aspect.REBOOT]),
@@ -97,14 +108,15 @@ def test_a_signal_after_this_callback_stored_the_result_acts_at_once(callback: A
 
 def test_a_signal_outside_any_result_marks_the_run_and_hands_over(callback: Any) -> None:
     handled: list[int] = []
-    callback._on_signal(lambda signum, _: handled.append(signum), signal.SIGINT, sys._getframe())
+    with pytest.raises(KeyboardInterrupt):
+        callback._on_signal(ansible_sigint_handler(handled), signal.SIGINT, sys._getframe())
     assert (handled, callback._store.events) == ([signal.SIGINT], [("finish", "interrupted")])
 
 
-def test_ansible_s_own_keyboard_interrupt_still_ends_the_run(callback: Any) -> None:
-    def ansible_handler(signum: int, frame: FrameType | None) -> None:
-        raise KeyboardInterrupt
-
+def test_a_ctrl_c_ansible_swallowed_is_raised_again_once_the_next_result_is_stored(callback: Any) -> None:
+    # Ansible's KeyboardInterrupt raised inside a fork hook is ignored by Python: the run goes on.
+    callback._on_signal(lambda signum, _: None, signal.SIGINT, sys._getframe())
     with pytest.raises(KeyboardInterrupt):
-        callback._on_signal(ansible_handler, signal.SIGINT, sys._getframe())
-    assert callback._store.events == [("finish", "interrupted")]
+        callback.v2_runner_on_ok(_probe_result("pc-2"))
+    assert callback._store.events[0] == ("finish", "interrupted")
+    assert callback._store.events[1][:2] == ("record", "pc-2")
