@@ -10,6 +10,7 @@ module is executed), so it costs one local task.
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -34,7 +35,18 @@ class ActionModule(ActionBase):
     _VALID_ARGS = frozenset(("probes", "requirements", "template", "state", "inventory"))
 
     def run(self, tmp: str | None = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
-        task_vars = task_vars or {}
+        # This worker is a fork of a controller that holds the whole district (inventory, every
+        # PC's variables and probe): each full pass of the cyclic garbage collector walks all of
+        # it, which made the plan cost grow faster than the PC count (measured: 1.43 s for 2,000
+        # PCs, 4.86 s for 5,000; without collections 0.94 s and 2.29 s). The worker exits right
+        # after the task, so nothing here needs collecting.
+        gc.disable()
+        try:
+            return self._plan(tmp, task_vars or {})
+        finally:
+            gc.enable()
+
+    def _plan(self, tmp: str | None, task_vars: dict[str, Any]) -> dict[str, Any]:
         result = super().run(tmp, task_vars)
         _, args = self.validate_argument_spec(
             argument_spec={
