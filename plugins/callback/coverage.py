@@ -129,7 +129,6 @@ class CallbackModule(CallbackBase):
         super().__init__(display=display, options=options)
         self._store: Any = None
         self._run_id: int | None = None
-        self._disabled = False
         self._observer: Observer | None = None
         self._inventory_sources: list[str] = []
         self._playbook = ""
@@ -142,8 +141,6 @@ class CallbackModule(CallbackBase):
 
     def _safely(self, what: str, action: Callable[[], None]) -> None:
         """Run ``action``; any error becomes one warning and never fails the playbook run."""
-        if self._disabled:
-            return
         try:
             action()
         except Exception as error:  # the run must go on whatever happens here
