@@ -267,11 +267,6 @@ def observations_from_probe(
     return observations
 
 
-def interrupted(step: str) -> dict[str, Any]:
-    """The reason shown for a PC whose ``step`` started but whose result never arrived."""
-    return Reason("interrupted", {"step": step}).as_value()
-
-
 class Observer:
     """Turns one run's task outcomes into observations.
 
