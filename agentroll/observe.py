@@ -1,12 +1,38 @@
-"""Turn one result of the host probe module into observations (shapes in docs/architecture.md)."""
+"""What a toolkit task reported about a PC, as observations (their shapes are in docs/architecture.md).
+
+Every toolkit task that observes or changes a PC carries the task variable ``agentroll_step``
+(``probe``, ``plan``, ``install``, ``service``, ``rename``, ``reboot``). The coverage callback
+forwards each task outcome, with its step, to ``Observer.observe``; nothing is interpreted by
+module names, so a task of somebody else's role (another service, another package) tells nothing
+about the agent. What a step's result means lives here:
+
+- ``probe``: contact, facts, agent, name and reboot of the PC;
+- ``plan``: eligibility and license of every PC this run probed;
+- ``install`` (``agentroll.toolkit.agent_package``): the agent is installed, perhaps waiting for a
+  reboot; its start is recorded first, so a run that dies before the result arrives leaves the PC
+  marked "interrupted during install" instead of silently not installed;
+- ``service``: the agent service's state and start mode;
+- ``rename``: the pending standard name, and the reboot it waits for;
+- ``reboot``: the reboot happened (or the PC did not come back).
+
+Any task's unreachable result is a contact observation with its cause; a failed step is a failure
+observation with a one-line reason; a no_log result yields its outcome only, never its text.
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from agentroll.eligibility import Requirements, evaluate, normalize_architecture, os_family
 from agentroll.model import Aspect, ContactStatus
+from agentroll.reasons import Reason, reboot_cause, text
+
+#: The task variable that marks a toolkit task with its step.
+STEP_VARIABLE = "agentroll_step"
 
 #: A product type the probe could not read (or one this mapping does not know): kept as unknown,
 #: never taken for a workstation; the OS family then goes by the caption (``os_family``).
@@ -26,11 +52,131 @@ _START_MODES = {
     "auto": "auto",
     "automatic": "auto",
     "automaticdelayedstart": "auto",
+    "delayed": "auto",
     "delayed-auto": "auto",
     "manual": "manual",
     "demand": "manual",
     "disabled": "disabled",
 }
+_POWERSHELL_TOO_OLD = re.compile(
+    r"requires (a minimum )?PowerShell|PowerShell v?\d[\d.]* (is )?required", re.I
+)
+_POWERSHELL_VERSION = re.compile(r"PowerShell v?(?P<version>\d+(?:\.\d+)*)", re.I)
+#: What Ansible needs at least on a PC (its bootstrap wrapper refuses older PowerShell).
+MIN_POWERSHELL = "5.1"
+#: Unreachable causes, first match wins: the pattern in Ansible's message and the reason's code.
+_UNREACHABLE_CAUSES: tuple[tuple[re.Pattern[str], str], ...] = (
+    (
+        re.compile(r"credentials|unauthori[sz]ed|\b401\b|authenticat|logon failure|password", re.I),
+        "credentials_rejected",
+    ),
+    (re.compile(r"refused", re.I), "connection_refused"),
+    (re.compile(r"timed? ?out|timeout", re.I), "timed_out"),
+    (
+        re.compile(
+            r"reset by peer|remote ?disconnected|connection aborted|closed connection|broken pipe", re.I
+        ),
+        "connection_dropped",
+    ),
+    (re.compile(r"name or service not known|nodename nor servname|no route to host", re.I), "host_not_found"),
+)
+_REBOOT_TIMEOUT = re.compile(r"Timed out waiting for .*\(timeout=(?P<seconds>[\d.]+)\)")
+_MAX_REASON = 300
+
+
+class Step(StrEnum):
+    """The toolkit's steps, as the ``agentroll_step`` task variable names them."""
+
+    PROBE = "probe"
+    PLAN = "plan"
+    INSTALL = "install"
+    SERVICE = "service"
+    RENAME = "rename"
+    REBOOT = "reboot"
+
+
+class Status(StrEnum):
+    """What the callback saw of a task on one host."""
+
+    STARTED = "started"
+    OK = "ok"
+    SKIPPED = "skipped"
+    FAILED = "failed"
+    UNREACHABLE = "unreachable"
+
+
+#: Steps whose start is recorded before they run: their result is worth knowing even if it is lost.
+RECORDED_AT_START = frozenset({Step.INSTALL})
+
+#: Observations per host name.
+Findings = dict[str, list[tuple[Aspect, dict[str, Any]]]]
+
+
+@dataclass(frozen=True)
+class TaskOutcome:
+    """One task's outcome on one host, as the callback forwards it.
+
+    ``step`` is the task's ``agentroll_step`` (None for a task that is not the toolkit's);
+    ``censored`` means no_log: only the outcome may be used, never a message; ``run_once`` marks
+    a play-level check that no single PC is to blame for.
+    """
+
+    host: str
+    step: str | None
+    status: Status
+    result: Mapping[str, Any]
+    task: str = ""
+    censored: bool = False
+    check_mode: bool = False
+    run_once: bool = False
+
+
+def classify_unreachable(message: str) -> dict[str, Any]:
+    """The cause of an unreachable host as a reason; the first line of Ansible's message if unknown."""
+    for pattern, code in _UNREACHABLE_CAUSES:
+        if pattern.search(message):
+            return Reason(code).as_value()
+    first = next((line.strip() for line in str(message).splitlines() if line.strip()), "no message")
+    return text(first.removeprefix("Task failed: ")[:_MAX_REASON]).as_value()
+
+
+def powershell_too_old(message: str) -> bool:
+    """Whether a failure is Ansible refusing a PC whose PowerShell is older than it needs (Windows 7)."""
+    return bool(_POWERSHELL_TOO_OLD.search(message))
+
+
+def unmanageable_reason(message: str) -> dict[str, Any]:
+    """The reason of a PC Ansible refused for its old PowerShell, with the version it asked for."""
+    found = _POWERSHELL_VERSION.search(message)
+    required = found["version"] if found else MIN_POWERSHELL
+    return Reason("powershell_too_old", {"required": required}).as_value()
+
+
+def failure_reason(step: str | None, result: Mapping[str, Any], censored: bool) -> dict[str, Any]:
+    """The reason of a failed step: a structured reason where one is known, else its first line.
+
+    A no_log result yields no detail at all; a reboot that never came back says how long it waited;
+    a failed install says the installer's exit code.
+    """
+    if censored:
+        return Reason("details_hidden").as_value()
+    message = str(result.get("msg") or result.get("reason") or "").strip()
+    if step == Step.REBOOT and (timeout := _REBOOT_TIMEOUT.search(message)):
+        return Reason("reboot_timeout", {"seconds": round(float(timeout["seconds"]))}).as_value()
+    rc = result.get("rc")
+    failed_with_code = isinstance(rc, int) and not isinstance(rc, bool) and rc != 0
+    if step == Step.INSTALL and failed_with_code:
+        return Reason("installer_exit_code", {"exit_code": rc}).as_value()
+    if failed_with_code and f"{rc}" not in message:
+        message = f"{message} (exit code {rc})" if message else f"exit code {rc}"
+    first = next((line.strip() for line in message.splitlines() if line.strip()), "failed")
+    return text(first[:_MAX_REASON]).as_value()
+
+
+def start_mode(value: Any) -> str | None:
+    """A Windows service start mode in the store's words: ``auto``, ``manual``, ``disabled`` or None."""
+    text = _str_or_none(value)
+    return None if text is None else _START_MODES.get(text.lower())
 
 
 def _int_or_none(value: Any) -> int | None:
@@ -78,14 +224,13 @@ def agent_from_probe(probe: Mapping[str, Any]) -> dict[str, Any]:
     """The ``agent`` observation value from the probe's ``agent`` sub-result."""
     agent = probe.get("agent") or {}
     raw_state = _str_or_none(agent.get("service_state"))
-    raw_mode = _str_or_none(agent.get("service_start_mode"))
     service_state = None if raw_state is None else _SERVICE_STATES.get(raw_state.lower(), "stopped")
     return {
         "installed": bool(agent.get("installed")),
         "version": _str_or_none(agent.get("version")),
         "service_name": _str_or_none(agent.get("service_name")),
         "service_state": service_state,
-        "start_mode": None if raw_mode is None else _START_MODES.get(raw_mode.lower()),
+        "start_mode": start_mode(agent.get("service_start_mode")),
     }
 
 
@@ -98,10 +243,11 @@ def name_from_probe(probe: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def reboot_from_probe(probe: Mapping[str, Any]) -> dict[str, Any]:
-    """The ``reboot`` observation value; several reasons are joined with "; "."""
-    reasons = [str(reason) for reason in probe.get("reboot_pending_reasons") or () if reason]
+    """The ``reboot`` observation value: its causes as reasons, in the probe's order."""
+    words = [str(cause) for cause in probe.get("reboot_pending_reasons") or () if cause]
+    causes = [reboot_cause(cause).as_value() for cause in words]
     pending = bool(probe.get("reboot_pending"))
-    return {"pending": pending, "reason": "; ".join(reasons) if pending and reasons else None}
+    return {"pending": pending, "reason": causes if pending and causes else None}
 
 
 def observations_from_probe(
@@ -119,3 +265,164 @@ def observations_from_probe(
     if requirements is not None:
         observations.append((Aspect.ELIGIBILITY, evaluate(requirements, facts).as_value()))
     return observations
+
+
+class Observer:
+    """Turns one run's task outcomes into observations.
+
+    It remembers, per run, what later steps need and their results do not carry: each PC's agent
+    as last seen (a service result updates it), the standard names and install decisions of the
+    plan (a rename result does not say the new name), and which PCs this run probed.
+    """
+
+    def __init__(self) -> None:
+        self._agent: dict[str, dict[str, Any]] = {}
+        self._plan: dict[str, Mapping[str, Any]] = {}
+        self._probed: set[str] = set()
+        self._started: set[tuple[str, str]] = set()
+
+    def observe(self, outcome: TaskOutcome) -> Findings:
+        """The observations ``outcome`` yields, per host (most outcomes yield none)."""
+        if outcome.status == Status.UNREACHABLE or outcome.result.get("unreachable"):
+            found = self._unreachable(outcome)
+        elif outcome.status == Status.STARTED:
+            found = self._started_step(outcome)
+        elif outcome.status == Status.SKIPPED:
+            found = self._skipped(outcome)
+        elif outcome.status == Status.FAILED:
+            found = self._failed(outcome)
+        else:
+            found = self._ok(outcome)
+        return {host: rows for host, rows in found.items() if rows}
+
+    # -- per status -------------------------------------------------------------------------
+
+    def _unreachable(self, outcome: TaskOutcome) -> Findings:
+        message = "" if outcome.censored else str(outcome.result.get("msg") or "")
+        contact = {"status": ContactStatus.UNREACHABLE.value, "reason": classify_unreachable(message)}
+        return {outcome.host: [(Aspect.CONTACT, contact)]}
+
+    def _started_step(self, outcome: TaskOutcome) -> Findings:
+        step = outcome.step
+        if step not in RECORDED_AT_START or outcome.check_mode:
+            return {}
+        plan = self._plan.get(outcome.host)
+        if plan is not None and not plan.get("install"):
+            return {}  # the plan says this PC installs nothing: the task will be skipped
+        self._started.add((outcome.host, str(step)))
+        return {outcome.host: [(Aspect.STEP, {"step": step, "status": Status.STARTED.value})]}
+
+    def _skipped(self, outcome: TaskOutcome) -> Findings:
+        return self._finished(outcome.host, outcome.step, Status.SKIPPED)
+
+    def _failed(self, outcome: TaskOutcome) -> Findings:
+        host, step, result = outcome.host, outcome.step, outcome.result
+        message = "" if outcome.censored else str(result.get("msg") or "")
+        if step == Step.PROBE and powershell_too_old(message):
+            contact = {"status": ContactStatus.UNMANAGEABLE.value, "reason": unmanageable_reason(message)}
+            return {host: [(Aspect.CONTACT, contact)]}
+        if outcome.run_once:
+            return {}  # a play-level check (checksum, names): the output says it; no PC is at fault
+        task = step or outcome.task.strip() or "task"
+        failure = {"task": task, "reason": failure_reason(step, result, outcome.censored)}
+        return _merge(self._finished(host, step, Status.FAILED), {host: [(Aspect.FAILURE, failure)]})
+
+    def _ok(self, outcome: TaskOutcome) -> Findings:
+        step, host, result = outcome.step, outcome.host, outcome.result
+        if outcome.censored:
+            return {}  # a no_log result is opaque; the toolkit's steps never need no_log
+        if step == Step.PROBE:
+            self._probed.add(host)
+            self._agent[host] = agent_from_probe(result)
+            return {host: observations_from_probe(result)}
+        if step == Step.PLAN:
+            return self._planned(result)
+        if outcome.check_mode or step not in _CHANGES:
+            return {}  # a dry run's "would change" is not a change
+        return _merge({host: _CHANGES[Step(step)](self, host, result)}, self._finished(host, step, Status.OK))
+
+    # -- steps ----------------------------------------------------------------------------------
+
+    def _planned(self, result: Mapping[str, Any]) -> Findings:
+        """Eligibility and license of every PC probed in this run (not of others: see below)."""
+        findings: Findings = {}
+        for host, plan in (result.get("hosts") or {}).items():
+            self._plan[host] = plan
+            # Recording for a PC this run did not contact would make this run its latest, which
+            # would hide a failure of its own latest run; the plan re-derives those from the store.
+            if host not in self._probed:
+                continue
+            eligibility = {"eligible": bool(plan.get("eligible")), "reasons": list(plan.get("reasons") or [])}
+            grant = {"granted": bool(plan.get("license_granted")), "reason": plan.get("license_reason")}
+            findings[host] = [(Aspect.ELIGIBILITY, eligibility), (Aspect.LICENSE, grant)]
+        return findings
+
+    def _installed(self, host: str, result: Mapping[str, Any]) -> list[tuple[Aspect, dict[str, Any]]]:
+        # The service the installer created is yet to be looked at: its state is not the probe's.
+        agent = self._agent_update(
+            host, installed=bool(result.get("installed", True)), service_state=None, start_mode=None
+        )
+        rows: list[tuple[Aspect, dict[str, Any]]] = [(Aspect.AGENT, agent)]
+        if result.get("reboot_required"):
+            reason = Reason("reboot_installer", {"exit_code": result.get("rc")}).as_value()
+            rows.append((Aspect.REBOOT, {"pending": True, "reason": reason}))
+        return rows
+
+    def _serviced(self, host: str, result: Mapping[str, Any]) -> list[tuple[Aspect, dict[str, Any]]]:
+        if not result.get("exists", True):
+            return [(Aspect.AGENT, self._agent_update(host, service_state="missing"))]
+        state = "running" if result.get("state") == "running" else "stopped"
+        agent = self._agent_update(host, service_state=state, start_mode=start_mode(result.get("start_mode")))
+        return [(Aspect.AGENT, agent)]
+
+    def _renamed(self, host: str, result: Mapping[str, Any]) -> list[tuple[Aspect, dict[str, Any]]]:
+        if not result.get("changed"):
+            return []
+        pending = (self._plan.get(host) or {}).get("standard_name")
+        rows: list[tuple[Aspect, dict[str, Any]]] = [
+            (Aspect.NAME, {"computer_name": result.get("old_name"), "pending_name": pending})
+        ]
+        if result.get("reboot_required"):
+            rows.append((Aspect.REBOOT, {"pending": True, "reason": Reason("reboot_rename").as_value()}))
+        return rows
+
+    def _rebooted(self, host: str, result: Mapping[str, Any]) -> list[tuple[Aspect, dict[str, Any]]]:
+        if not result.get("rebooted"):
+            return []
+        return [(Aspect.REBOOT, {"pending": False, "reason": None})]
+
+    def _agent_update(self, host: str, **changes: Any) -> dict[str, Any]:
+        """The host's agent as last seen, with ``changes``; a service result means it is installed."""
+        known = self._agent.get(host) or {
+            "installed": True,
+            "version": None,
+            "service_name": None,
+            "service_state": None,
+            "start_mode": None,
+        }
+        agent = {**known, **changes}
+        self._agent[host] = agent
+        return agent
+
+    def _finished(self, host: str, step: str | None, status: Status) -> Findings:
+        """Close a step whose start was recorded, so the PC no longer reads as interrupted."""
+        if step is None or (host, step) not in self._started:
+            return {}
+        self._started.discard((host, step))
+        return {host: [(Aspect.STEP, {"step": step, "status": status.value})]}
+
+
+_CHANGES = {
+    Step.INSTALL: Observer._installed,
+    Step.SERVICE: Observer._serviced,
+    Step.RENAME: Observer._renamed,
+    Step.REBOOT: Observer._rebooted,
+}
+
+
+def _merge(first: Findings, second: Findings) -> Findings:
+    """Both findings, in order, per host."""
+    merged = {host: list(rows) for host, rows in first.items()}
+    for host, rows in second.items():
+        merged.setdefault(host, []).extend(rows)
+    return merged

@@ -14,7 +14,7 @@ from agentroll.coverage import Knowledge, Move, advise_reallocation, knowledge, 
 from agentroll.eligibility import Eligibility, Requirements, evaluate
 from agentroll.model import Aspect, ContactStatus, Host, HostView, Inventory
 from agentroll.naming import is_correctly_named, standard_names
-from agentroll.observe import agent_from_probe, facts_from_probe, name_from_probe
+from agentroll.observe import agent_from_probe, facts_from_probe, name_from_probe, reboot_from_probe
 from agentroll.reasons import Reason
 
 
@@ -33,6 +33,10 @@ class HostPlan:
     license_granted: bool
     install: bool
     license_reason: Reason | None
+    #: The probe found the agent's service stopped or not starting automatically.
+    repair_service: bool = False
+    #: The probe found the agent installed and the PC waiting for a reboot.
+    reboot: bool = False
 
 
 @dataclass(frozen=True)
@@ -71,6 +75,8 @@ class _Known:
     pending_name: str | None
     unmanageable: bool
     unmanageable_reason: Any = None
+    service_healthy: bool = True
+    reboot_pending: bool = False
 
     @property
     def reasons(self) -> tuple[Reason, ...]:
@@ -96,13 +102,16 @@ class _Known:
 
 
 def _from_probe(probe: Mapping[str, Any], requirements: Requirements) -> _Known:
-    name = name_from_probe(probe)
+    name, agent = name_from_probe(probe), agent_from_probe(probe)
     return _Known(
         eligibility=evaluate(requirements, facts_from_probe(probe)),
-        installed=bool(agent_from_probe(probe)["installed"]),
+        installed=bool(agent["installed"]),
         computer_name=name["computer_name"],
         pending_name=name["pending_name"],
         unmanageable=False,
+        # No service state means the profile names no service: nothing to repair.
+        service_healthy=agent["service_state"] in (None, "running") and agent["start_mode"] in (None, "auto"),
+        reboot_pending=bool(reboot_from_probe(probe)["pending"]),
     )
 
 
@@ -183,6 +192,8 @@ def build_plan(
             license_granted=granted,
             install=this.known_eligible and granted and not this.installed,
             license_reason=_license_reason(host, this, granted, inventory, holders),
+            repair_service=this.installed and not this.service_healthy,
+            reboot=this.installed and this.reboot_pending,
         )
     demand = unit_demand(inventory, {name: this.knowledge for name, this in known.items()})
     advice = advise_reallocation(inventory, demand)

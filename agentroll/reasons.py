@@ -139,6 +139,9 @@ TEMPLATES: dict[str, str] = {
     "fix_architecture": N_("replace it with a PC of architecture {required}"),
     "fix_powershell": N_("install PowerShell {required} (Windows Management Framework)"),
     "fix_unknown_fact": N_("find out why its {fact} cannot be read (see the run's warnings)"),
+    # A step interrupted before its result arrived, and a reboot that never came back (agentroll.observe).
+    "interrupted": N_("interrupted during {step}; the next run checks"),
+    "reboot_timeout": N_("did not come back within {seconds} s of its reboot"),
 }
 
 

@@ -1,7 +1,8 @@
 """Derive a host's state from its latest observations (the precedence in docs/architecture.md).
 
 First match wins: no observation → unknown; latest contact unreachable → unreachable; latest
-contact unmanageable → unmanageable; a failure from the host's latest run → failed; agent
+contact unmanageable → unmanageable; a failure from the host's latest run → failed; a step the
+latest run started but never heard back from (Ctrl-C during the install) → failed; agent
 installed: reboot pending → reboot_pending, service not running → agent_unhealthy, computer name
 (or pending name) != standard name → misnamed, else compliant; agent not installed: not eligible
 → ineligible, else not_installed (a refused license is a reason, not a state).
@@ -53,6 +54,14 @@ def _failure_reason(failure: Mapping[str, Any]) -> Reason:
     if step:
         return Reason("step_failed_silently", {"step": str(step)})
     return Reason.from_value(error) if error else Reason("unknown_failure")
+
+
+def _interrupted_step(view: HostView) -> str | None:
+    """The step the host's latest run started but never heard back from, if any."""
+    step = view.latest.get(Aspect.STEP)
+    if step is None or step.run_id != view.last_run_id or step.value.get("status") != "started":
+        return None
+    return str(step.value.get("step") or "a step")
 
 
 def _service_problem(agent: Mapping[str, Any]) -> Reason | None:
@@ -130,6 +139,9 @@ def assess(view: HostView, standard_name: str | None) -> Assessment:
     failure = _current_failure(view)
     if failure is not None:
         return Assessment(HostState.FAILED, (_failure_reason(failure),))
+    interrupted = _interrupted_step(view)
+    if interrupted is not None:
+        return Assessment(HostState.FAILED, (Reason("interrupted", {"step": interrupted}),))
     if is_installed(view):
         return _assess_installed(view, standard_name)
     return _assess_not_installed(view)

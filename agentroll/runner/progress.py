@@ -6,10 +6,13 @@ marked ``agentroll_step``) are recognised here by role and action, in ``STEPS``:
 update when the roles change. It is for display only: what a run recorded is decided by the
 coverage callback and ``agentroll.observe``, never by this table.
 
-A step's count is "hosts done of hosts it is for", about the step's latest task: done are the hosts
-with a result on it (ok, changed, failed or unreachable); the hosts it is for are the hosts still
-in the play (inside an ``include_tasks``: the hosts that included it; for a handler: the hosts that
-notified it), less those that skipped it.
+A step's count is "hosts done of hosts it is for": done are the hosts with a result on one of its
+tasks (ok, changed, failed or unreachable); the hosts it is for are, once the run's
+plan is known (the plan action's result), the PCs it gives that work (install, rename; verify: every
+PC with work); else the hosts still in the play (inside an ``include_tasks``: the hosts that
+included it; for a handler: the hosts that notified it), less those that skipped it. After the plan,
+site.yml takes each PC at its own pace (free strategy), so the line names the step whose task
+started last and may move back and forth between steps.
 """
 
 from __future__ import annotations
@@ -20,17 +23,15 @@ from typing import Any
 
 TOOLKIT = "agentroll.toolkit"
 
-#: (role, resolved action) → step: which of the toolkit's tasks stands for which operator step.
+#: (role, resolved action) → step: which of the toolkit's tasks stands for which operator step. The
+#: one probe task lives in the agent role; a probe after the run's plan is a verification.
 STEPS: dict[tuple[str, str], str] = {
-    (f"{TOOLKIT}.preflight", f"{TOOLKIT}.win_agentroll_probe"): "probe",
-    (f"{TOOLKIT}.agent", "ansible.windows.win_package"): "install",
+    (f"{TOOLKIT}.agent", f"{TOOLKIT}.win_agentroll_probe"): "probe",
     (f"{TOOLKIT}.agent", f"{TOOLKIT}.agent_package"): "install",
-    (f"{TOOLKIT}.agent", "ansible.windows.win_reboot"): "reboot",
     (f"{TOOLKIT}.hostname", "ansible.windows.win_hostname"): "rename",
-    (f"{TOOLKIT}.hostname", "ansible.windows.win_reboot"): "reboot",
-    (f"{TOOLKIT}.hostname", f"{TOOLKIT}.win_agentroll_probe"): "verify",
-    (f"{TOOLKIT}.verify", f"{TOOLKIT}.win_agentroll_probe"): "verify",
+    (f"{TOOLKIT}.reboot", "ansible.windows.win_reboot"): "reboot",
 }
+PLAN_ACTION = f"{TOOLKIT}.plan"
 #: How each step is named on the progress line.
 LABELS = {
     "probe": "probe",
@@ -57,10 +58,10 @@ class StepCount:
 
 @dataclass
 class _Step:
-    """What the events said so far about the latest task of one step."""
+    """What the events said so far about one step's tasks."""
 
-    task_uuid: str
-    scope: frozenset[str] | None = None  # None: every host still in the play
+    handler: str | None = None  # a handler's name: the hosts it is for are those that notified it
+    task_file: str = ""  # the file of its first task: an included file runs for its includers only
     done: set[str] = field(default_factory=set)
     skipped: set[str] = field(default_factory=set)
 
@@ -80,6 +81,8 @@ class Progress:
         self._included_by: dict[str, set[str]] = {}  # include task uuid → hosts that included
         self._file_scope: dict[str, frozenset[str]] = {}  # included file → hosts it runs for
         self._notified: dict[str, set[str]] = {}  # handler name → hosts that notified it
+        self._planned = False  # the run's plan has started: a probe from now on is a verification
+        self._work: dict[str, frozenset[str]] = {}  # step → the PCs the plan gives that work
 
     def feed(self, event: Mapping[str, Any]) -> None:
         """Take one ansible-runner event into account."""
@@ -103,55 +106,79 @@ class Progress:
             self._host_result(kind, host, data)
 
     def _task_started(self, data: Mapping[str, Any]) -> None:
-        step = step_of(data)
+        if data.get("resolved_action") == PLAN_ACTION:
+            self._planned = True
+        step = self._step_of(data)
         if step is None:
             return
-        task_uuid = data.get("task_uuid") or ""
-        known = self._steps.get(step)
-        if known is None or known.task_uuid != task_uuid:
-            # The free strategy announces a task once per host: only a new task starts afresh.
-            self._steps[step] = _Step(task_uuid, self._scope_of(data))
-            self._started = [*(known for known in self._started if known != step), step]
+        if step not in self._steps:
+            # How runner's display callback marks a handler: is_conditional.
+            handler = str(data.get("name") or data.get("task") or "") if data.get("is_conditional") else None
+            self._steps[step] = _Step(handler, str(data.get("task_path") or "").rpartition(":")[0])
+        # The free strategy announces a task once per host: the step started last is the current one.
+        self._started = [*(known for known in self._started if known != step), step]
 
-    def _scope_of(self, data: Mapping[str, Any]) -> frozenset[str] | None:
-        """The hosts a task can run for: a handler's notifiers, an included file's includers, else all."""
-        if data.get("is_conditional"):  # how runner's display callback marks a handler
-            return frozenset(self._notified.get(data.get("name") or data.get("task") or "", ()))
-        task_file = str(data.get("task_path") or "").rpartition(":")[0]
-        return self._file_scope.get(task_file)
+    def _scope_of(self, state: _Step) -> frozenset[str] | None:
+        """The hosts a step can run for: a handler's notifiers, an included file's includers, else all."""
+        if state.handler is not None:
+            return frozenset(self._notified.get(state.handler, ()))
+        return self._file_scope.get(state.task_file)
 
     def _host_result(self, kind: str, host: str, data: Mapping[str, Any]) -> None:
+        if kind == "runner_on_ok" and data.get("resolved_action") == PLAN_ACTION:
+            self._work = planned_work((data.get("res") or {}).get("hosts") or {})
         if kind == "runner_on_ok" and data.get("resolved_action") in INCLUDE_ACTIONS:
             self._included_by.setdefault(data.get("task_uuid") or "", set()).add(host)
         if kind == "runner_on_unreachable" or (kind == "runner_on_failed" and not data.get("ignore_errors")):
             self._out.add(host)
-        state = self._steps.get(step_of(data) or "")
-        if state is None or state.task_uuid != data.get("task_uuid"):
-            return
-        (state.skipped if kind == "runner_on_skipped" else state.done).add(host)
+        state = self._steps.get(self._step_of(data) or "")
+        if state is not None:
+            (state.skipped if kind == "runner_on_skipped" else state.done).add(host)
+
+    def _step_of(self, data: Mapping[str, Any]) -> str | None:
+        step = step_of(data)
+        return "verify" if step == "probe" and self._planned else step
 
     def counts(self) -> list[StepCount]:
         """Every step met so far, in the order the run met them."""
         return [self._count(step, state) for step, state in self._steps.items()]
 
     def current(self) -> StepCount | None:
-        """The step the run is at: the latest one started that not every host skipped (None before)."""
+        """The step the run is at: the latest one started that some host still does (None before)."""
         for step in reversed(self._started):
-            state = self._steps[step]
-            if state.done or not state.skipped:
-                return self._count(step, state)
+            count = self._count(step, self._steps[step])
+            if count.done or count.total:
+                return count
         return None
 
     def _count(self, step: str, state: _Step) -> StepCount:
-        if state.scope is None:
+        scope = self._work.get(step) or self._scope_of(state)
+        if scope is None:
             in_play = max(self.expected_hosts or 0, len(self._seen)) - len(self._out - state.done)
         else:
-            in_play = len(state.scope - (self._out - state.done))
-        total = max(in_play - len(state.skipped - state.done), len(state.done))
+            in_play = len(scope - (self._out - state.done))
+        skipped = state.skipped - state.done
+        if scope is not None:
+            skipped &= scope
+        total = max(in_play - len(skipped), len(state.done))
         return StepCount(step, len(state.done), total)
 
 
 _STATS_KEYS = ("ok", "changed", "failures", "dark", "skipped", "ignored", "rescued", "processed")
+
+
+def planned_work(hosts: Mapping[str, Mapping[str, Any]]) -> dict[str, frozenset[str]]:
+    """Per step, the PCs the plan gives that work (from the plan action's ``hosts``)."""
+    with_work = frozenset(
+        name
+        for name, plan in hosts.items()
+        if any(plan.get(flag) for flag in ("install", "repair_service", "reboot", "rename"))
+    )
+    return {
+        "install": frozenset(name for name, plan in hosts.items() if plan.get("install")),
+        "rename": frozenset(name for name, plan in hosts.items() if plan.get("rename")),
+        "verify": with_work,
+    }
 
 
 def step_of(data: Mapping[str, Any]) -> str | None:

@@ -2,19 +2,23 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Callback ``agentroll.toolkit.coverage``: record each PC's outcome as it arrives, report at the end.
 
-Thin over the library: results become observations (``agentroll.observe``) appended to the state
-store (``agentroll.store``) the moment they arrive, so that an interrupted run loses nothing; at
-the end the report is built by ``agentroll.report.report_from_store`` (the same call as
-``agentroll report``) for the whole inventory and written atomically with the stragglers list.
+A forwarder: each task outcome goes, with the task's ``agentroll_step``, to
+``agentroll.observe.Observer``, which decides what it means; the observations it returns are
+appended to the state store (``agentroll.store``) the moment they arrive, so that an interrupted
+run loses nothing. At the end the report is built by ``agentroll.report.report_from_store`` (the
+same call as ``agentroll report``) for the whole inventory and written atomically with the
+stragglers list.
 """
 
 from __future__ import annotations
 
+import functools
 import importlib
 import os
-import re
+import signal
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
+from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from ansible import context
@@ -26,13 +30,14 @@ type: aggregate
 short_description: Record each PC's outcome in the agentroll state store and write the coverage report
 version_added: 0.1.0
 description:
-  - Appends every host's outcome to the agentroll state store (SQLite or PostgreSQL) as it arrives,
-    in one transaction per result, so that Ctrl-C or SIGTERM loses nothing already seen.
-  - Probe results become facts, agent, name, reboot and contact observations; the plan becomes
-    eligibility and license observations; install, service, rename and reboot results update the
-    agent, name and reboot observations; an unreachable host is recorded with the cause (connection
-    refused, timed out, credentials rejected); a failed step with its task and reason (an installer
-    exit code included); a host whose PowerShell is too old to be managed as unmanageable.
+  - Appends every host's outcome to the agentroll state store (SQLite or PostgreSQL) as it arrives, in one
+    transaction per result, so that Ctrl-C or SIGTERM loses nothing already seen; a Ctrl-C or
+    SIGTERM marks the run C(interrupted).
+  - Only the toolkit's own tasks, marked with the task variable C(agentroll_step), say anything
+    about the agent; C(agentroll.observe) turns their results into observations. Another task's
+    failure is recorded with its task name; an unreachable host, whatever the task, with its cause.
+  - The start of each install is recorded too, so a PC whose install was interrupted before its
+    result arrived is reported as such, never as silently not installed.
   - At the end of the run it builds the coverage report for the whole inventory (district-wide even
     on a C(--limit) run), writes it as JSON, Markdown, CSV and HTML with C(stragglers.txt), and
     prints the per-unit coverage table.
@@ -115,71 +120,26 @@ options:
 
 if TYPE_CHECKING:
     from ansible.executor.task_result import CallbackTaskResult
+    from ansible.inventory.host import Host
+    from ansible.playbook.task import Task
+
+    from agentroll.observe import Observer, Status
 
 #: What the hooks import (lazily, so that a missing package costs one warning, not one per result).
 AGENTROLL_MODULES = (
     "agentroll.inventory",
-    "agentroll.model",
     "agentroll.observe",
     "agentroll.report",
+    "agentroll.reports",
     "agentroll.store",
 )
-
-PROBE_ACTIONS = frozenset({"agentroll.toolkit.win_agentroll_probe", "win_agentroll_probe"})
-PLAN_ACTIONS = frozenset({"agentroll.toolkit.plan", "plan"})
-SERVICE_ACTIONS = frozenset({"ansible.windows.win_service", "win_service"})
-HOSTNAME_ACTIONS = frozenset({"ansible.windows.win_hostname", "win_hostname"})
-REBOOT_ACTIONS = frozenset({"ansible.windows.win_reboot", "win_reboot"})
-SET_FACT_ACTIONS = frozenset({"ansible.builtin.set_fact", "set_fact"})
-#: A failed task's step, named after the toolkit role it ran in (the reports translate these).
-STEP_OF_ROLE = {"preflight": "preflight", "agent": "install", "hostname": "rename", "verify": "verify"}
-#: The fact the agent role sets after running the installer (no secrets in it).
-OUTCOME_FACT = "agentroll_agent_outcome"
-
-_POWERSHELL_TOO_OLD = re.compile(
-    r"requires (a minimum )?PowerShell|PowerShell v?\d[\d.]* (is )?required", re.I
-)
-_UNREACHABLE_CAUSES: tuple[tuple[re.Pattern[str], str], ...] = (
-    (
-        re.compile(r"credentials|unauthori[sz]ed|\b401\b|authenticat|logon failure|password", re.I),
-        "credentials rejected",
-    ),
-    (re.compile(r"refused", re.I), "connection refused"),
-    (re.compile(r"timed? ?out|timeout", re.I), "timed out"),
-    (
-        re.compile(
-            r"reset by peer|remote ?disconnected|connection aborted|closed connection|broken pipe", re.I
-        ),
-        "connection dropped",
-    ),
-    (re.compile(r"name or service not known|nodename nor servname|no route to host", re.I), "host not found"),
-)
-_MAX_REASON = 300
-
-
-def classify_unreachable(message: str) -> str:
-    """The cause of an unreachable host in a few words; the first line of Ansible's message if unknown."""
-    for pattern, cause in _UNREACHABLE_CAUSES:
-        if pattern.search(message):
-            return cause
-    first = next((line.strip() for line in str(message).splitlines() if line.strip()), "no message")
-    return first.removeprefix("Task failed: ")[:_MAX_REASON]
-
-
-def failure_reason(result: Mapping[str, Any], censored: bool) -> str:
-    """A one-line reason for a failed result; a no_log result yields no detail at all."""
-    if censored:
-        return "failed (details hidden: the task handles secrets)"
-    message = str(result.get("msg") or result.get("reason") or "").strip()
-    rc = result.get("rc")
-    if isinstance(rc, int) and not isinstance(rc, bool) and rc != 0 and f"{rc}" not in message:
-        message = f"{message} (exit code {rc})" if message else f"exit code {rc}"
-    first = next((line.strip() for line in message.splitlines() if line.strip()), "failed")
-    return first[:_MAX_REASON]
+#: The callback events that carry a task's result (the ones a signal must not cut off).
+RESULT_EVENTS = frozenset({"v2_runner_on_ok", "v2_runner_on_failed", "v2_runner_on_unreachable"})
+SignalHandler = Callable[[int, FrameType | None], Any] | int | None
 
 
 class CallbackModule(CallbackBase):
-    """Record results into the agentroll store as they arrive; write the coverage report at the end."""
+    """Forward task outcomes to agentroll.observe, store what it returns; write the report at the end."""
 
     CALLBACK_VERSION = 2.0
     CALLBACK_TYPE = "aggregate"
@@ -190,13 +150,14 @@ class CallbackModule(CallbackBase):
         super().__init__(display=display, options=options)
         self._store: Any = None
         self._run_id: int | None = None
-        self._disabled = False
-        self._check_mode = False
-        self._probed: set[str] = set()
-        self._agent: dict[str, dict[str, Any]] = {}
-        self._standard: dict[str, str] = {}
+        self._observer: Observer | None = None
         self._inventory_sources: list[str] = []
         self._playbook = ""
+        self._recording = False
+        self._seen_task: Any = None
+        self._ctrl_c_seen = False
+        self._deferred_signal: tuple[SignalHandler, int, FrameType | None] | None = None
+        self._disabled = False
         if (missing := _agentroll_import_error()) is not None:
             from ansible_collections.agentroll.toolkit.plugins.plugin_utils.python_package import (
                 missing_package_message,
@@ -223,14 +184,15 @@ class CallbackModule(CallbackBase):
     def v2_playbook_on_start(self, playbook: Any) -> None:
         self._playbook = os.path.basename(str(getattr(playbook, "_file_name", "") or "playbook"))
         self._safely("opening the state store", self._open)
+        self._safely("watching for Ctrl-C and SIGTERM", self._watch_signals)
 
     def _open(self) -> None:
+        from agentroll.observe import Observer
         from agentroll.store import open_store
 
-        cli = context.CLIARGS
-        self._check_mode = bool(cli.get("check", False))
         self._store = open_store(self.get_option("state") or None)
-        self._inventory_sources = [str(s) for s in (cli.get("inventory") or ()) if s]
+        self._observer = Observer()
+        self._inventory_sources = [str(s) for s in (context.CLIARGS.get("inventory") or ()) if s]
 
     def _ensure_run(self) -> int | None:
         """The run's id; the run is recorded with its first result (--list-tasks records none)."""
@@ -239,7 +201,7 @@ class CallbackModule(CallbackBase):
                 self._playbook,
                 inventory=self._inventory_path(required=False),
                 limit=context.CLIARGS.get("subset") or None,
-                check_mode=self._check_mode,
+                check_mode=bool(context.CLIARGS.get("check", False)),
             )
         return self._run_id
 
@@ -263,113 +225,126 @@ class CallbackModule(CallbackBase):
             raise RuntimeError("no inventory file or directory to report on (set AGENTROLL_INVENTORY)")
         return None
 
+    # -- results: forwarded to agentroll.observe ------------------------------------------------
+
+    def v2_runner_on_start(self, host: Host, task: Task) -> None:
+        if self._observer is None:
+            return
+        from agentroll.observe import Status
+
+        self._forward("recording a step's start", Status.STARTED, host, task, {})
+
+    def v2_runner_on_ok(self, result: CallbackTaskResult) -> None:
+        self._on_result("ok", result)
+
+    def v2_runner_on_failed(self, result: CallbackTaskResult, ignore_errors: bool = False) -> None:
+        if not ignore_errors:
+            self._on_result("failed", result)
+
+    def v2_runner_on_unreachable(self, result: CallbackTaskResult) -> None:
+        self._on_result("unreachable", result)
+
+    def v2_runner_on_skipped(self, result: CallbackTaskResult) -> None:
+        self._on_result("skipped", result)
+
+    def _on_result(self, status: str, result: CallbackTaskResult) -> None:
+        if self._observer is None:
+            return
+        from agentroll.observe import Status
+
+        self._forward(
+            f"recording a result ({status})", Status(status), result.host, result.task, result.result
+        )
+
+    def _forward(self, what: str, status: Status, host: Host, task: Task, data: Mapping[str, Any]) -> None:
+        """Hand the outcome to the observer and store what it says; a signal waits until it is stored."""
+        from agentroll.observe import STEP_VARIABLE, TaskOutcome
+
+        if self._observer is None:
+            return
+        observer = self._observer
+        step = (task.vars or {}).get(STEP_VARIABLE)
+        outcome = TaskOutcome(
+            host=host.get_name(),
+            step=str(step) if step else None,
+            status=status,
+            result=data,
+            task=str(task.name or task.action or ""),
+            # A no_log result: only its outcome may be used.
+            censored=bool(task.no_log or data.get("_ansible_no_log") or "censored" in data),
+            check_mode=bool(task.check_mode),
+            run_once=bool(task.run_once),
+        )
+
+        def record() -> None:
+            for name, rows in observer.observe(outcome).items():
+                self._record(name, rows)
+
+        self._recording, self._seen_task = True, task
+        try:
+            self._safely(what, record)
+        finally:
+            self._recording = False
+        self._deliver_deferred_signal()
+        if self._ctrl_c_seen:
+            # ansible-core swallows a KeyboardInterrupt raised while it forks a worker (the run
+            # would hang on results that never come): raise it again here, where it propagates.
+            raise KeyboardInterrupt
+
     def _record(self, host: str, observations: Iterable[tuple[Any, Mapping[str, Any]]]) -> None:
         rows = list(observations)
         if rows and self._store is not None and (run_id := self._ensure_run()) is not None:
             self._store.record(run_id, host, rows)
 
-    # -- results --------------------------------------------------------------------------------
+    # -- Ctrl-C and SIGTERM ---------------------------------------------------------------------
 
-    def v2_runner_on_ok(self, result: CallbackTaskResult) -> None:
-        self._safely("recording a result", lambda: self._on_ok(result))
+    def _watch_signals(self) -> None:
+        """Chain a handler before Ansible's own: finish the result in hand, mark the run, go on."""
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            previous = signal.getsignal(signum)
+            signal.signal(signum, functools.partial(self._on_signal, previous))
 
-    def v2_runner_on_failed(self, result: CallbackTaskResult, ignore_errors: bool = False) -> None:
-        if not ignore_errors:
-            self._safely("recording a failure", lambda: self._on_failed(result))
-
-    def v2_runner_on_unreachable(self, result: CallbackTaskResult) -> None:
-        self._safely("recording an unreachable host", lambda: self._on_unreachable(result))
-
-    def v2_runner_on_skipped(self, result: CallbackTaskResult) -> None:
-        """A skipped step says nothing new about the PC: nothing to record."""
-
-    def _on_ok(self, result: CallbackTaskResult) -> None:
-        from agentroll.model import Aspect
-
-        host = result.host.get_name()
-        action = _action(result)
-        data = result.result
-        censored = _censored(result)
-        if action in PROBE_ACTIONS and not censored:
-            from agentroll.observe import agent_from_probe, observations_from_probe
-
-            self._probed.add(host)
-            self._agent[host] = agent_from_probe(data)
-            self._record(host, observations_from_probe(data))
-        elif action in PLAN_ACTIONS and not censored:
-            self._record_plan(data)
-        elif self._check_mode or result.task.check_mode or censored:
-            return  # a dry run's "would change" is not a change; a no_log result is opaque
-        elif action in SET_FACT_ACTIONS:
-            outcome = (data.get("ansible_facts") or {}).get(OUTCOME_FACT)
-            if isinstance(outcome, Mapping) and not outcome.get("check_mode"):
-                agent = {**self._agent.get(host, {}), "installed": bool(outcome.get("installed"))}
-                agent.setdefault("version", None)
-                agent.setdefault("service_state", None)
-                agent.setdefault("start_mode", None)
-                self._agent[host] = agent
-                rows: list[tuple[Any, Mapping[str, Any]]] = [(Aspect.AGENT, agent)]
-                if outcome.get("reboot_required"):
-                    reason = f"installer exit code {outcome.get('rc')}"
-                    rows.append((Aspect.REBOOT, {"pending": True, "reason": reason}))
-                self._record(host, rows)
-        elif action in SERVICE_ACTIONS and data.get("exists", True):
-            agent = {**self._agent.get(host, {"installed": True, "version": None})}
-            agent["service_state"] = "running" if data.get("state") == "running" else "stopped"
-            agent["start_mode"] = _start_mode(data.get("start_mode"))
-            self._agent[host] = agent
-            self._record(host, [(Aspect.AGENT, agent)])
-        elif action in HOSTNAME_ACTIONS and data.get("changed"):
-            pending = self._standard.get(host)
-            rows = [(Aspect.NAME, {"computer_name": data.get("old_name"), "pending_name": pending})]
-            if data.get("reboot_required"):
-                rows.append((Aspect.REBOOT, {"pending": True, "reason": "computer rename"}))
-            self._record(host, rows)
-        elif action in REBOOT_ACTIONS and data.get("rebooted"):
-            self._record(host, [(Aspect.REBOOT, {"pending": False, "reason": None})])
-
-    def _record_plan(self, data: Mapping[str, Any]) -> None:
-        """Eligibility and license of every host probed in this run (not of others: see below)."""
-        from agentroll.model import Aspect
-
-        # Recording for a host this run did not contact would make this run its latest, which
-        # would hide a failure of its own latest run; the plan re-derives those from the store.
-        for host, plan in (data.get("hosts") or {}).items():
-            if plan.get("standard_name"):
-                self._standard[host] = str(plan["standard_name"])
-            if host not in self._probed:
-                continue
-            eligibility = {"eligible": bool(plan.get("eligible")), "reasons": list(plan.get("reasons") or [])}
-            grant = {"granted": bool(plan.get("license_granted")), "reason": plan.get("license_reason")}
-            self._record(host, [(Aspect.ELIGIBILITY, eligibility), (Aspect.LICENSE, grant)])
-
-    def _on_failed(self, result: CallbackTaskResult) -> None:
-        from agentroll.model import Aspect, ContactStatus
-
-        host = result.host.get_name()
-        data = result.result
-        censored = _censored(result)
-        message = "" if censored else str(data.get("msg") or "")
-        if _action(result) in PROBE_ACTIONS and _POWERSHELL_TOO_OLD.search(message):
-            contact = {"status": ContactStatus.UNMANAGEABLE.value, "reason": message.strip()[:_MAX_REASON]}
-            self._record(host, [(Aspect.CONTACT, contact)])
+    def _on_signal(self, previous: SignalHandler, signum: int, frame: FrameType | None) -> None:
+        # A result being stored, or already printed by the stdout callback, is stored first.
+        if self._store is not None and (self._recording or self._unrecorded_result_in(frame)):
+            self._deferred_signal = (previous, signum, frame)
             return
-        if data.get("unreachable"):
-            self._on_unreachable(result)
-            return
-        if result.task.run_once:
-            return  # a play-level check (checksum, names): the output says it; no PC is at fault
-        step = _step(result)
-        self._record(host, [(Aspect.FAILURE, {"task": step, "reason": failure_reason(data, censored)})])
+        self._interrupt(previous, signum, frame)
 
-    def _on_unreachable(self, result: CallbackTaskResult) -> None:
-        from agentroll.model import Aspect, ContactStatus
+    def _unrecorded_result_in(self, frame: FrameType | None) -> bool:
+        """Whether the signal cut into Ansible's dispatch of a result this callback has not seen yet.
 
-        data = result.result
-        message = "" if _censored(result) else str(data.get("msg") or "")
-        reason = classify_unreachable(message)
-        contact = {"status": ContactStatus.UNREACHABLE.value, "reason": reason}
-        self._record(result.host.get_name(), [(Aspect.CONTACT, contact)])
+        Ansible hands each result to the stdout callback first: a signal landing between its
+        printing and this callback's turn must wait, or a printed result would never be stored.
+        """
+        while frame is not None:
+            if frame.f_code.co_name == "send_callback" and "method_name" in frame.f_locals:
+                event, args = frame.f_locals["method_name"], frame.f_locals.get("args") or ()
+                task = getattr(args[0], "task", None) if args else None
+                return event in RESULT_EVENTS and task is not None and task is not self._seen_task
+            frame = frame.f_back
+        return False
+
+    def _deliver_deferred_signal(self) -> None:
+        if self._deferred_signal is not None:
+            previous, signum, frame = self._deferred_signal
+            self._deferred_signal = None
+            self._interrupt(previous, signum, frame)
+
+    def _interrupt(self, previous: SignalHandler, signum: int, frame: FrameType | None) -> None:
+        """Mark the run interrupted, then let the handler that was there before act on the signal."""
+
+        def mark() -> None:
+            if self._store is not None and self._run_id is not None:
+                self._store.finish_run(self._run_id, "interrupted")
+
+        self._safely("marking the run interrupted", mark)
+        if callable(previous):
+            self._ctrl_c_seen = signum == signal.SIGINT
+            previous(signum, frame)
+        elif previous != signal.SIG_IGN:
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
 
     # -- end of run -----------------------------------------------------------------------------
 
@@ -389,6 +364,7 @@ class CallbackModule(CallbackBase):
             return
         from agentroll.inventory import load_inventory
         from agentroll.report import report_from_store, to_json, write_atomic
+        from agentroll.reports import render
 
         inventory = load_inventory(self._inventory_path())
         report = report_from_store(inventory, self._store)
@@ -396,9 +372,8 @@ class CallbackModule(CallbackBase):
         lang = self.get_option("report_lang") or "en"
         tz = self.get_option("report_timezone") or None
         write_atomic(directory / "coverage.json", to_json(report))
-        render = _renderer()
         for fmt in self.get_option("report_formats") or ():
-            if fmt == "json" or render is None:
+            if fmt == "json":
                 continue
             try:
                 rendered = render(report, fmt, lang, tz=tz)
@@ -409,8 +384,7 @@ class CallbackModule(CallbackBase):
         stragglers = "".join(f"{name}\n" for name in report.get("stragglers") or ())
         write_atomic(directory / "stragglers.txt", stragglers)
         if self.get_option("show_table"):
-            table = render(report, "text", lang, tz=tz) if render is not None else _fallback_table(report)
-            self._display.display(str(table).rstrip("\n"))
+            self._display.display(str(render(report, "text", lang, tz=tz)).rstrip("\n"))
             count = len(report.get("stragglers") or ())
             self._display.display(f"agentroll: reports in {directory}; {count} straggler(s)")
 
@@ -428,45 +402,3 @@ def _agentroll_import_error() -> ImportError | None:
     except ImportError as error:
         return error
     return None
-
-
-def _step(result: CallbackTaskResult) -> str:
-    """The step a failed task belongs to, in the reports' words: its role's job, else the task's name."""
-    role = getattr(result.task, "_role", None)
-    role_name = role.get_name(include_role_fqcn=False) if role is not None else ""
-    return STEP_OF_ROLE.get(role_name) or str(result.task.name or "").strip() or _action(result)
-
-
-def _action(result: CallbackTaskResult) -> str:
-    task = result.task
-    return str(getattr(task, "resolved_action", None) or task.action or "")
-
-
-def _censored(result: CallbackTaskResult) -> bool:
-    """True for a no_log result: only its outcome may be used."""
-    return bool(result.task.no_log or result.result.get("_ansible_no_log") or "censored" in result.result)
-
-
-def _start_mode(value: Any) -> str | None:
-    text = str(value or "").lower()
-    if text.startswith("auto") or text == "delayed":
-        return "auto"
-    return text if text in ("manual", "disabled") else None
-
-
-def _renderer() -> Callable[..., Any] | None:
-    try:
-        from agentroll.reports import render
-    except ImportError:
-        return None
-    return render
-
-
-def _fallback_table(report: Mapping[str, Any]) -> str:
-    """Plain per-unit lines, used only if agentroll.reports is not installed."""
-    rows = [(u["code"], u["installed"], u["licenses"], u["coverage_pct"]) for u in report.get("units") or ()]
-    totals = report.get("totals") or {}
-    rows.append(("TOTAL", totals.get("installed", 0), totals.get("licenses", 0), totals.get("coverage_pct")))
-    lines = ["unit      installed/licenses  coverage"]
-    lines.extend(f"{code:<9} {done:>4}/{licenses:<13} {pct:>5} %" for code, done, licenses, pct in rows)
-    return "\n".join(lines)

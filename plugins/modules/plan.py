@@ -13,18 +13,21 @@ description:
     it computes whether it can take the agent (with the reasons when not), its standard name and whether it
     must be renamed, whether it holds one of its unit's licenses (and why not), whether this run
     should install the agent, and the license moves between units the district should consider.
-  - Hosts of the play are judged by the probe result registered under O(probe_var); every other
-    host by its latest observations in the state store, so that licenses held elsewhere in a unit
-    count on a C(--limit) rerun.
+  - Hosts of the play are judged by their probe results given in O(probes); every other host by its
+    latest observations in the state store, so that licenses held elsewhere in a unit count on a
+    C(--limit) rerun.
   - Use it once per play with C(run_once=true); its result is then registered for every host.
   - Fails (and, with C(any_errors_fatal), stops the play before any host is touched) when the
     requirements are malformed or two hosts' explicit standard names collide or are invalid.
   - Never contacts a host and never changes anything.
 options:
-  probe_var:
-    description: Name of the variable the probe result of each play host is registered in.
-    type: str
-    default: agentroll_preflight_probe
+  probes:
+    description:
+      - The probe result (M(agentroll.toolkit.win_agentroll_probe)) of each host of the play, by
+        inventory hostname; failed or skipped results are ignored.
+      - Typically every play host's registered probe, read from C(hostvars) (see the example).
+    type: dict
+    required: true
   requirements:
     description: The agent's requirements (C(agentroll_agent_requirements)).
     type: dict
@@ -59,6 +62,9 @@ author:
 EXAMPLES = r"""
 - name: Compute the plan for every host (once per play, on the controller)
   agentroll.toolkit.plan:
+    probes: >-
+      {{ dict(ansible_play_hosts | zip(ansible_play_hosts
+         | map('extract', hostvars, 'agentroll_preflight_probe'))) }}
     requirements: "{{ agentroll_agent_requirements }}"
   register: agentroll_preflight_plan
   run_once: true
@@ -87,6 +93,8 @@ hosts:
       license_granted: true
       install: true
       license_reason: null
+      repair_service: false
+      reboot: false
 reallocation:
   description: Advised license moves between units.
   returned: success

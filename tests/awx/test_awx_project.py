@@ -59,7 +59,7 @@ PCS = [
     Pc("vp-01", "vp", {"computer_name": "mayphuong"}, {"agentroll_owner": "Nguyễn Thị Phương"}),
     Pc("vp-02", "vp", {"computer_name": "VP-PC02", "ram_mb": 1024}),
 ]
-PROFILE = {"agentroll_agent_install_arguments": INSTALL_ARGUMENTS, "agentroll_hostname_reboot_delay": 0}
+PROFILE = {"agentroll_agent_install_arguments": INSTALL_ARGUMENTS, "agentroll_reboot_delay": 0}
 JOB_ID = "4711"
 SECRETS = (WINRM_PASSWORD, REGISTRATION_KEY, INSTALL_ARGUMENTS)
 

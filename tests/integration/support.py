@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from agentroll import demo_data
 from agentroll.sim.testing import FleetHandle, run_ansible
 
 #: A WinRM password and an install-argument registration key no output may ever show.
@@ -27,6 +28,23 @@ _RECAP = re.compile(
     r"unreachable=(?P<unreachable>\d+)\s+failed=(?P<failed>\d+)",
     re.M,
 )
+
+
+def agent_software(service_state: str = "running", start_mode: str = "auto") -> dict[str, Any]:
+    """A fleet entry's products and services with the toolkit's sample agent installed."""
+    return {
+        "products": [
+            {"id": demo_data.AGENT_PRODUCT_ID, "name": demo_data.AGENT_PRODUCT_NAME, "version": "1.0"}
+        ],
+        "services": [
+            {
+                "name": demo_data.AGENT_SERVICE_NAME,
+                "display_name": demo_data.AGENT_SERVICE_DISPLAY_NAME,
+                "state": service_state,
+                "start_mode": start_mode,
+            }
+        ],
+    }
 
 
 @dataclass(frozen=True)
@@ -125,14 +143,20 @@ class District:
         return {"AGENTROLL_STATE": str(self.state), "AGENTROLL_REPORT_DIR": str(self.reports)}
 
     def play(
-        self, playbook: str, *args: str, label: str | None = None, env: Mapping[str, str] | None = None
+        self,
+        playbook: str | Path,
+        *args: str,
+        label: str | None = None,
+        env: Mapping[str, str] | None = None,
     ) -> Run:
-        """Run a playbook (``env`` added to the district's); keep a copy of its reports under ``label``."""
+        """Run a playbook of the project (by file name) or any playbook (by path), ``env`` added to the
+        district's; keep a copy of the reports it wrote under ``label``."""
         report_file = self.reports / "coverage.json"
         report_file.unlink(missing_ok=True)
+        target = str(playbook) if isinstance(playbook, Path) else f"playbooks/{playbook}"
         started = time.monotonic()
         done: subprocess.CompletedProcess[str] = run_ansible(
-            ["ansible-playbook", f"playbooks/{playbook}", *args],
+            ["ansible-playbook", target, *args],
             inventory=self.inventory,
             env={**self.env, **(env or {})},
         )
@@ -140,7 +164,7 @@ class District:
         report = json.loads(report_file.read_text(encoding="utf-8")) if report_file.exists() else None
         if label and self.reports.exists():
             shutil.copytree(self.reports, self.workdir / f"reports-{label}", dirs_exist_ok=True)
-        run = Run([playbook, *args], done.returncode, done.stdout, done.stderr, seconds, report)
+        run = Run([str(playbook), *args], done.returncode, done.stdout, done.stderr, seconds, report)
         self.runs.append(run)
         return run
 
@@ -151,6 +175,15 @@ class District:
     def journal_marks(self) -> dict[str, int]:
         """How long each host's journal is now (a cursor for ``mutations_since``)."""
         return {address: len(self.handle.journal(address)) for address in self.handle.addresses}
+
+    def module_calls_since(self, pcs: Sequence[Pc], marks: Mapping[str, int]) -> dict[str, list[str]]:
+        """Per PC name, the modules (short names) its host ran after ``marks``, in order."""
+        calls = {}
+        for pc in pcs:
+            address = self.address(pcs, pc.name)
+            entries = self.handle.journal(address)[marks.get(address, 0) :]
+            calls[pc.name] = [str(e["module"]).rsplit(".", 1)[-1] for e in entries if e["kind"] == "module"]
+        return calls
 
     def mutations_since(self, marks: Mapping[str, int]) -> list[dict[str, Any]]:
         """Every journal entry after ``marks`` that changed a host."""

@@ -34,7 +34,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
             inventory = write_inventory(handle, workdir / case, pcs, UNITS)
             district = District(handle, inventory, workdir / f"{case}-run")
             marks = district.journal_marks()
-            run = district.play("rename.yml", "-e", "agentroll_hostname_reboot=never")
+            run = district.play("rename.yml", "-e", "agentroll_reboot=never")
             names = [handle.fleet.host(address).computer_name for address in handle.addresses]
             results[case] = {"run": run, "mutations": district.mutations_since(marks), "names": names}
     yield results

@@ -33,7 +33,7 @@ PCS = [
     Pc("vp-04", "vp", {"computer_name": "VP-PC04", "ram_mb": 1024}),
 ]
 UNITS = {"vp": {"code": "VP", "name": "Văn phòng UBND", "licenses": 4}}
-PROFILE = {"agentroll_hostname_reboot_delay": 0}
+PROFILE = {"agentroll_reboot_delay": 0}
 
 
 @dataclass

@@ -46,8 +46,8 @@ PCS = [
 ]
 PROFILE = {
     "agentroll_agent_install_arguments": INSTALL_ARGUMENTS,
-    "agentroll_hostname_reboot_delay": 0,
-    "agentroll_hostname_reboot_message": "agentroll test reboot",
+    "agentroll_reboot_delay": 0,
+    "agentroll_reboot_message": "agentroll test reboot",
 }
 
 

@@ -153,6 +153,8 @@ EXAMPLES: dict[str, dict[str, object]] = {
     "next_installer_failed": {"exit_code": 1603},
     "next_installer_busy": {},
     "next_interrupted": {"step": "install"},
+    "interrupted": {"step": "install"},
+    "reboot_timeout": {"seconds": 900},
     "next_check_on_site": {},
     "next_read_log": {"step": "install"},
     "next_fix_error": {},

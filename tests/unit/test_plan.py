@@ -214,7 +214,26 @@ def test_plan_as_dict_is_json_ready() -> None:
         "license_granted": False,
         "install": False,
         "license_reason": None,
+        "repair_service": False,
+        "reboot": False,
     }
+
+
+def test_a_pc_with_the_agent_stopped_or_waiting_for_a_reboot_gets_work() -> None:
+    inventory = Inventory(
+        units=(Unit("SNV", "Phòng Nội vụ", 3, "phong_noi_vu"),),
+        hosts=(Host("snv-01", "SNV"), Host("snv-02", "SNV"), Host("snv-03", "SNV")),
+    )
+    stopped = probe("SNV-PC01", installed=True)
+    stopped["agent"] = {**stopped["agent"], "service_state": "Stopped", "service_start_mode": "Manual"}
+    waiting = probe("SNV-PC02", installed=True, reboot_pending=True, reboot_pending_reasons=["x"])
+    # Without the agent a pending reboot is none of the toolkit's business.
+    bare = probe("SNV-PC03", reboot_pending=True)
+    probes = {"snv-01": stopped, "snv-02": waiting, "snv-03": bare}
+    hosts = build_plan(inventory, probes, {}, REQUIREMENTS).hosts
+    assert (hosts["snv-01"].repair_service, hosts["snv-01"].reboot) == (True, False)
+    assert (hosts["snv-02"].repair_service, hosts["snv-02"].reboot) == (False, True)
+    assert (hosts["snv-03"].repair_service, hosts["snv-03"].reboot) == (False, False)
 
 
 def test_custom_template_reaches_the_plan() -> None:

@@ -3,6 +3,7 @@
 ``fixtures/runner-events-site.json`` is site.yml on six simulated PCs (recorded by
 ``fixtures/record_runner_events.py``): snv-01..03 and yte-03 reachable (snv-03 below the RAM
 requirement), yte-01 switched off, yte-02's installer failing with 1603; SNV has 3 licenses, YTE 1.
+The plan gives install to snv-01, snv-02 and yte-02, and a rename to three PCs.
 """
 
 from __future__ import annotations
@@ -18,13 +19,13 @@ import pytest
 
 from agentroll.runner import PlaybookRun, Progress, ProgressLine, StepCount
 from agentroll.runner.playbook import COVERAGE_CALLBACK, resolve_playbook, run_environment
-from agentroll.runner.progress import STEPS, step_of
+from agentroll.runner.progress import STEPS, TOOLKIT, step_of
 
 FIXTURE = Path(__file__).parent / "fixtures" / "runner-events-site.json"
 ROOT = Path(__file__).resolve().parents[2]
 
 Event = Mapping[str, Any]
-HOSTNAME = "agentroll.toolkit.hostname"
+PROBE = "agentroll.toolkit.win_agentroll_probe"
 
 
 @pytest.fixture(scope="module")
@@ -73,48 +74,50 @@ def test_a_whole_site_run_counts_every_step_in_order(site_events: list[Event]) -
     progress = fed(site_events)
     assert progress.counts() == [
         StepCount("probe", 6, 6),
-        StepCount("install", 3, 3),  # the 3 hosts granted a license: snv-01, snv-02, yte-02
+        StepCount("install", 3, 3),  # the plan's installs: snv-01, snv-02, yte-02 (its 1603 counts)
         StepCount("rename", 3, 3),
-        StepCount("reboot", 3, 3),
-        StepCount("verify", 4, 4),  # yte-01 unreachable and yte-02 failed left the play
+        StepCount("reboot", 3, 3),  # the PCs that notified the reboot handler
+        StepCount("verify", 3, 3),  # the PCs the plan gave work, less yte-02, which failed
     ]
 
 
 def test_the_probe_counts_against_the_hosts_the_run_targets_from_its_start(site_events: list[Event]) -> None:
-    started = until(site_events, task_start("agentroll.toolkit.win_agentroll_probe"))
+    started = until(site_events, task_start(PROBE))
     assert str(fed(started).current()) == "probe 0/6"
-    # Without the caller's count, only the hosts seen so far (all six answered the first task).
-    assert str(fed(started, hosts=None).current()) == "probe 0/6"
+    # Without the caller's count, only the hosts seen so far (the once-per-play checks ran on one).
+    assert str(fed(started, hosts=None).current()) == "probe 0/1"
 
 
-def test_installing_counts_only_the_hosts_that_included_the_install(site_events: list[Event]) -> None:
-    started = until(site_events, task_start("ansible.windows.win_package"))
+def test_installing_counts_the_pcs_the_plan_installs_on(site_events: list[Event]) -> None:
+    started = until(site_events, task_start("agentroll.toolkit.agent_package"))
     assert str(fed(started).current()) == "installing 0/3"
     first_result = until(
         site_events,
         lambda event: (
             event["event"] == "runner_on_ok"
-            and event["event_data"].get("resolved_action") == "ansible.windows.win_package"
+            and event["event_data"].get("resolved_action") == "agentroll.toolkit.agent_package"
         ),
     )
     assert str(fed(first_result).current()) == "installing 1/3"
 
 
-def test_a_task_every_host_skips_is_not_shown_and_does_not_hide_the_next_of_its_step(
-    site_events: list[Event],
-) -> None:
-    # site.yml skips the hostname role's own check, then the verify role probes 4 PCs.
-    hostname_check = until(site_events, task_start("agentroll.toolkit.win_agentroll_probe", HOSTNAME))
-    after = site_events[len(hostname_check) :]
-    skipped = until(after, lambda event: event["event"] == "playbook_on_task_start")
-    assert str(fed(hostname_check).current()) == "verifying 0/3"  # not known to be skipped yet
-    progress = fed(hostname_check + skipped)
-    assert progress.counts()[-1] == StepCount("verify", 0, 0)
-    assert str(progress.current()) == "rebooting 3/3"
-    verify = until(
-        site_events, task_start("agentroll.toolkit.win_agentroll_probe", "agentroll.toolkit.verify")
-    )
-    assert str(fed(verify).current()) == "verifying 0/4"
+def test_a_probe_after_the_plan_is_a_verification_of_the_pcs_with_work(site_events: list[Event]) -> None:
+    planned = until(site_events, task_start("agentroll.toolkit.plan"))
+    assert str(fed(planned).current()) == "probe 6/6"
+    after = site_events[len(planned) :]
+    verify = until(after, task_start(PROBE))
+    assert str(fed(planned + verify).current()) == "verifying 0/3"
+
+
+def test_a_step_every_host_skipped_so_far_is_not_shown(site_events: list[Event]) -> None:
+    started = until(site_events, task_start("agentroll.toolkit.agent_package"))
+    after = site_events[len(started) :]
+    skipped = until(after, lambda event: event["event"] == "runner_on_skipped")
+    progress = Progress(6)
+    for event in started + skipped:
+        progress.feed(event)
+    assert progress.counts()[-1] == StepCount("install", 0, 3)
+    assert str(progress.current()) == "installing 0/3"
 
 
 def test_progress_speaks_in_steps_never_in_raw_task_names(site_events: list[Event]) -> None:
@@ -133,23 +136,21 @@ def test_the_recap_and_the_ansible_playbook_pid_are_kept(site_events: list[Event
 
 
 def test_only_the_toolkits_own_tasks_are_steps() -> None:
-    users_task = {"resolved_action": "ansible.windows.win_package", "role": "office", "resolved_role": None}
-    play_task = {"resolved_action": "ansible.windows.win_package"}
-    toolkit_task = {
-        "resolved_action": "ansible.windows.win_package",
-        "resolved_role": "agentroll.toolkit.agent",
-    }
+    users_task = {"resolved_action": "ansible.windows.win_reboot", "role": "office", "resolved_role": None}
+    play_task = {"resolved_action": "ansible.windows.win_hostname"}
+    toolkit_task = {"resolved_action": "ansible.windows.win_reboot", "resolved_role": f"{TOOLKIT}.reboot"}
     assert step_of(users_task) is None
     assert step_of(play_task) is None
-    assert step_of(toolkit_task) == "install"
-    assert set(STEPS.values()) == {"probe", "install", "rename", "reboot", "verify"}
+    assert step_of(toolkit_task) == "reboot"
+    # "verify" is a probe after the run's plan (see the test above).
+    assert set(STEPS.values()) == {"probe", "install", "rename", "reboot"}
 
 
 def _event(kind: str, **data: Any) -> Event:
     return {"event": kind, "pid": 4242, "event_data": data}
 
 
-REBOOT = {"resolved_action": "ansible.windows.win_reboot", "resolved_role": "agentroll.toolkit.hostname"}
+REBOOT = {"resolved_action": "ansible.windows.win_reboot", "resolved_role": "agentroll.toolkit.reboot"}
 
 
 def test_a_handler_counts_the_hosts_that_notified_it() -> None:
@@ -169,11 +170,12 @@ def test_the_free_strategy_announcing_a_task_per_host_keeps_the_count() -> None:
 
 
 def test_a_failure_with_ignore_errors_keeps_the_host_in_the_play() -> None:
-    probe = {"resolved_action": "agentroll.toolkit.win_agentroll_probe"}
+    probe = {"resolved_action": PROBE, "resolved_role": "agentroll.toolkit.agent"}
     events = [
+        _event("playbook_on_task_start", task_uuid="p", resolved_action="agentroll.toolkit.plan"),
         _event("runner_on_failed", host="pc-1", task_uuid="x", ignore_errors=True, resolved_action="a.b.c"),
         _event("runner_on_failed", host="pc-2", task_uuid="x", resolved_action="a.b.c"),
-        _event("playbook_on_task_start", task_uuid="v", resolved_role="agentroll.toolkit.verify", **probe),
+        _event("playbook_on_task_start", task_uuid="v", **probe),
     ]
     assert str(fed(events, hosts=3).current()) == "verifying 0/2"
 
