@@ -13,8 +13,10 @@ from typing import Any
 
 import pytest
 
+from agentroll.model import Aspect
 from agentroll.sim.testing import FleetHandle, running_fleet
 from agentroll.sim.wol import subnet_broadcast
+from agentroll.store import open_store
 from tests.integration.support import District, Pc, fleet_spec, write_inventory
 
 pytestmark = [pytest.mark.integration]
@@ -69,6 +71,30 @@ def test_the_pcs_that_do_not_answer_get_a_magic_packet_and_the_woken_ones_answer
     assert recap["tp-nowol"]["failed"] == recap["tp-wrongmac"]["failed"] == 1
     assert recap["tp-nomac"]["failed"] == 0
     assert "Wait for each woken PC to answer" in run.stdout
+
+    # Recorded: every packet with its outcome; a woken PC that stays silent is unreachable for it.
+    hosts = {entry["host"]: entry for entry in run.report["hosts"]}
+    assert hosts["tp-nowol"]["state"] == hosts["tp-wrongmac"]["state"] == "unreachable"
+    assert hosts["tp-nowol"]["causes"] == hosts["tp-wrongmac"]["causes"] == [{"code": "wol_no_answer"}]
+    assert hosts["tp-nomac"]["causes"] == [{"code": "connection_refused"}]
+    with open_store(area.state, readonly=True) as store:
+        views = store.views()
+    port = fleet.fleet.wake_on_lan_port
+    broadcast = subnet_broadcast(address["tp-off"])
+    assert views["tp-off"].value(Aspect.WAKE) == {
+        "mac": fleet.fleet.host(address["tp-off"]).mac,
+        "address": broadcast,
+        "port": port,
+        "answered": True,
+    }
+    assert views["tp-off"].value(Aspect.CONTACT) == {"status": "ok", "reason": None}
+    assert views["tp-wrongmac"].value(Aspect.WAKE) == {
+        "mac": "02-00-00-00-00-99",
+        "address": broadcast,
+        "port": port,
+        "answered": False,
+    }
+    assert Aspect.WAKE not in views["tp-on"].latest and Aspect.WAKE not in views["tp-nomac"].latest
 
 
 def test_a_directed_unicast_reaches_the_pc_at_its_own_address(fleet: FleetHandle, tmp_path: Path) -> None:
