@@ -3,7 +3,7 @@
 Each round takes the stragglers of the report (what ``agentroll stragglers`` lists), wakes those that
 do not answer (``playbooks/wake.yml``: a Wake-on-LAN magic packet to each PC with a MAC, then a
 bounded wait), runs the deployment (``playbooks/site.yml``) on the PCs that answered, and records
-one attempt per straggler in the store: woken or not, answered or not. The report then says of a
+one attempt per straggler in the store: a magic packet sent or not, answered or not. The report then says of a
 PC that stayed silent "no answer on 5 of 5 attempts since 02/12".
 
 The watch's state is in the store (``Store.open_watch``): stopped (Ctrl-C, SIGTERM) or killed, the
@@ -87,11 +87,12 @@ def inventory_deadline(inventory: Inventory) -> datetime | None:
 
 @dataclass(frozen=True)
 class RoundOutcome:
-    """One round: the stragglers it went after, which of them were woken, answered, deployed to."""
+    """One round: the stragglers it went after, those a magic packet went to, those that answered
+    (and were deployed to)."""
 
     number: int
     stragglers: tuple[str, ...]
-    woken: tuple[str, ...]
+    wake_sent: tuple[str, ...]
     answered: tuple[str, ...]
     results: tuple[RunResult, ...]
 
@@ -232,12 +233,12 @@ class _Rounds:
         results = [self._play(self.wake_playbook, hosts, f"round {number}: wake")]
         if not results[0].completed:
             raise WatchError(f"round {number}: {self.wake_playbook} stopped with exit code {results[0].rc}")
-        woken, answered = _woken_and_answered(self.location, hosts, after_run=before)
+        wake_sent, answered = _wake_sent_and_answered(self.location, hosts, after_run=before)
         if answered:
             results.append(self._play(self.playbook, answered, f"round {number}: deploy"))
             if not results[-1].completed:
                 raise WatchError(f"round {number}: {self.playbook} stopped with exit code {results[-1].rc}")
-        return RoundOutcome(number, tuple(hosts), tuple(woken), tuple(answered), tuple(results))
+        return RoundOutcome(number, tuple(hosts), tuple(wake_sent), tuple(answered), tuple(results))
 
     def _play(self, playbook: str | Path, hosts: Sequence[str], label: str) -> RunResult:
         limit_file = self.limit_dir / "watch-limit.txt"
@@ -254,20 +255,20 @@ class _Rounds:
         return self.run(run, label)
 
 
-def _woken_and_answered(
+def _wake_sent_and_answered(
     location: str, hosts: Sequence[str], *, after_run: int
 ) -> tuple[list[str], list[str]]:
     """Of ``hosts``: those a magic packet went to, and those that answered, in runs after ``after_run``."""
     with open_store(location, readonly=True) as store:
         views = store.views(hosts)
-    woken, answered = [], []
+    wake_sent, answered = [], []
     for host in hosts:
         view = views.get(host)
         if view is None:
             continue
         packet = view.latest.get(Aspect.WAKE)
         if packet is not None and packet.run_id > after_run:
-            woken.append(host)
+            wake_sent.append(host)
         contact = view.latest.get(Aspect.CONTACT)
         if (
             contact is not None
@@ -275,12 +276,12 @@ def _woken_and_answered(
             and contact.value.get("status") == ContactStatus.OK
         ):
             answered.append(host)
-    return woken, answered
+    return wake_sent, answered
 
 
 def _attempts(outcome: RoundOutcome) -> list[Attempt]:
-    woken, answered = set(outcome.woken), set(outcome.answered)
-    return [Attempt(host, host in woken, host in answered) for host in outcome.stragglers]
+    wake_sent, answered = set(outcome.wake_sent), set(outcome.answered)
+    return [Attempt(host, host in wake_sent, host in answered) for host in outcome.stragglers]
 
 
 def _finish(location: str, watch_id: int, status: str, moment: datetime) -> None:
@@ -300,10 +301,12 @@ def _opening(current: Watch, continued: bool, zone: str | None) -> str:
 
 
 def _summary(outcome: RoundOutcome) -> str:
-    silent = len(outcome.stragglers) - len(outcome.answered)
+    answered = set(outcome.answered)
+    woke = sum(1 for host in outcome.wake_sent if host in answered)
+    silent = len(outcome.stragglers) - len(answered)
     return (
-        f"agentroll watch: round {outcome.number}: {len(outcome.woken)} woken by Wake-on-LAN, "
-        f"{len(outcome.answered)} answered and deployed to, {silent} silent"
+        f"agentroll watch: round {outcome.number}: {len(outcome.wake_sent)} magic packet(s) sent "
+        f"({woke} woke up), {len(answered)} answered and deployed to, {silent} silent"
     )
 
 

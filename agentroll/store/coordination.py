@@ -11,7 +11,7 @@ anybody but its holder; it simply stops counting when its holder is gone.
 it started (the "since" of the attempts), its deadline, its interval and round count. A watch
 stopped (Ctrl-C) or killed is taken over by the next ``agentroll watch`` of the same inventory,
 which continues it; one whose holder is alive refuses a second watcher. Each round records one
-attempt per PC it went after (woken or not, answered or not, the deployment run).
+attempt per PC it went after (a magic packet sent or not, answered or not).
 """
 
 from __future__ import annotations
@@ -92,10 +92,10 @@ class WatchBusy(StoreError):
 
 @dataclass(frozen=True)
 class Attempt:
-    """One PC in one round of a watch: whether a magic packet went out and whether it answered."""
+    """One PC in one round of a watch: whether a magic packet went to it and whether it answered."""
 
     host: str
-    woken: bool
+    wake_sent: bool
     answered: bool
     run_id: int | None = None
 
@@ -289,13 +289,13 @@ class CoordinationTables:
                         number,
                         attempt.host,
                         _text(now),
-                        int(attempt.woken),
+                        int(attempt.wake_sent),
                         int(attempt.answered),
                         attempt.run_id,
                     )
                 self._write(
                     "INSERT INTO watch_attempts"
-                    f" (watch_id, round, host, attempted_at, woken, answered, run_id) VALUES {values}",
+                    f" (watch_id, round, host, attempted_at, wake_sent, answered, run_id) VALUES {values}",
                     parameters,
                 )
         return number

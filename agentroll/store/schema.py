@@ -107,7 +107,7 @@ MIGRATIONS: tuple[Migration, ...] = (
             " expires_at {time} NOT NULL)",
             "CREATE TABLE watch_attempts ("
             " id {rowid}, watch_id {ref} NOT NULL REFERENCES watches(id), round INTEGER NOT NULL,"
-            " host TEXT NOT NULL, attempted_at {time} NOT NULL, woken INTEGER NOT NULL,"
+            " host TEXT NOT NULL, attempted_at {time} NOT NULL, wake_sent INTEGER NOT NULL,"
             " answered INTEGER NOT NULL, run_id {ref} REFERENCES runs(id))",
             "CREATE INDEX watch_attempts_by_host ON watch_attempts (host, watch_id)",
             # Who may change a PC now: one row per PC while a deployment holds it.

@@ -8,6 +8,7 @@ off is reported "Wake-on-LAN sent, no answer" with its attempts.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -39,20 +40,16 @@ PCS = [
 ]
 
 
-@pytest.fixture
-def fleet() -> Iterator[FleetHandle]:
-    with running_fleet(fleet_spec(PCS, boot_seconds=0.5), transport="basic") as handle:
-        yield handle
-
-
-def district(handle: FleetHandle, tmp_path: Path, pcs: list[Pc] = PCS) -> District:
-    extra = {
-        "agentroll_wake_address": subnet_broadcast(handle.addresses[0]),
-        "agentroll_wake_boot_timeout": 4,
-        "agentroll_hostname_reboot_delay": 0,
-    }
-    inventory = write_inventory(handle, tmp_path / "inventory", pcs, UNIT, extra_vars=extra)
-    return District(handle, inventory, tmp_path)
+@contextlib.contextmanager
+def district(tmp_path: Path, pcs: list[Pc]) -> Iterator[District]:
+    """A fleet of ``pcs`` and its inventory: one unit, magic packets to its /24's broadcast address."""
+    with running_fleet(fleet_spec(pcs, boot_seconds=0.5), transport="basic") as handle:
+        extra = {
+            "agentroll_wake_address": subnet_broadcast(handle.addresses[0]),
+            "agentroll_wake_boot_timeout": 4,
+        }
+        inventory = write_inventory(handle, tmp_path / "inventory", pcs, UNIT, extra_vars=extra)
+        yield District(handle, inventory, tmp_path)
 
 
 def agentroll(area: District, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
@@ -89,7 +86,7 @@ def test_the_watch_wakes_catches_the_late_laptop_and_reports_the_silent_pc(tmp_p
     assert done.returncode == 1, done.stderr[-4000:]
     assert done.stdout == "tp-04\n"
     assert "round 1: 4 straggler(s): tp-01, tp-02, tp-03, tp-04" in done.stderr
-    assert "round 1: 1 woken by Wake-on-LAN, 2 answered and deployed to, 2 silent" in done.stderr
+    assert "round 1: 3 magic packet(s) sent (1 woke up), 2 answered and deployed to, 2 silent" in done.stderr
     assert "deadline passed; 1 straggler(s) left" in done.stderr
 
     hosts = report(area)
@@ -106,10 +103,12 @@ def test_the_watch_wakes_catches_the_late_laptop_and_reports_the_silent_pc(tmp_p
     since = hosts["tp-04"]["attempts"]["since"]
     assert hosts["tp-01"]["attempts"] == {"count": 1, "answered": 1, "since": since}
 
+    # The late laptop's card ignored its packets (one a round until it was switched on).
+    assert 1 <= len(journals["tp-03"]) <= hosts["tp-03"]["attempts"]["count"]
     assert journals == {
         "tp-01": [],
         "tp-02": ["woke"],
-        "tp-03": ["wake_on_lan_disabled"] * (hosts["tp-03"]["attempts"]["count"] - 1),
+        "tp-03": ["wake_on_lan_disabled"] * len(journals["tp-03"]),
         "tp-04": ["wake_on_lan_disabled"] * rounds,
     }
     with open_store(area.state, readonly=True) as store:

@@ -352,8 +352,8 @@ def test_the_watchs_attempts_reach_the_host_entry_and_the_stragglers_table(
         tiny_store.record_round(
             watch.id,
             [
-                Attempt("tp-01", woken=True, answered=False),
-                Attempt("tp-02", woken=False, answered=round_number > 0),
+                Attempt("tp-01", wake_sent=True, answered=False),
+                Attempt("tp-02", wake_sent=False, answered=round_number > 0),
             ],
             now=since + timedelta(minutes=10 * round_number),
         )

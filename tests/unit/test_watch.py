@@ -151,7 +151,7 @@ def test_each_round_wakes_the_stragglers_and_deploys_to_those_that_answered(
     clock, lines = Clock(fleet), []
     outcome = run_watch(inventory, fleet, clock, lines)
     assert outcome.status == "done" and outcome.remaining == []
-    assert [(r.number, r.stragglers, r.woken, r.answered) for r in outcome.rounds] == [
+    assert [(r.number, r.stragglers, r.wake_sent, r.answered) for r in outcome.rounds] == [
         (1, ("tp-01", "tp-02", "tp-03"), ("tp-02",), ("tp-01",)),
         (2, ("tp-02", "tp-03"), ("tp-02",), ("tp-02",)),
         (3, ("tp-03",), (), ("tp-03",)),
@@ -172,7 +172,10 @@ def test_each_round_wakes_the_stragglers_and_deploys_to_those_that_answered(
             "tp-03": AttemptSummary(3, 1, START),
         }
     assert lines[-1] == "agentroll watch: no straggler left"
-    assert "agentroll watch: round 2: 1 woken by Wake-on-LAN, 1 answered and deployed to, 1 silent" in lines
+    assert (
+        "agentroll watch: round 2: 1 magic packet(s) sent (1 woke up), 1 answered and deployed to, 1 silent"
+        in lines
+    )
 
 
 def test_the_watch_stops_at_the_deadline_with_the_silent_ones_left(inventory: Path, state: str) -> None:
