@@ -50,10 +50,18 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         marks = district.journal_marks()
         selftest = district.play("selftest.yml")
         mutations = district.mutations_since(marks)
+        with Store(district.state) as store:
+            after_selftest = store.views()
         preflight = district.play("preflight.yml")
         with Store(district.state) as store:
             views = store.views()
-        yield {"selftest": selftest, "mutations": mutations, "preflight": preflight, "views": views}
+        yield {
+            "selftest": selftest,
+            "mutations": mutations,
+            "after_selftest": after_selftest,
+            "preflight": preflight,
+            "views": views,
+        }
 
 
 def host_block(run: Run, host: str) -> str:
@@ -93,6 +101,11 @@ def test_a_product_type_wmi_does_not_give_is_unknown_and_disagrees_with_setup(ru
 
 def test_the_self_test_changes_nothing(runs: dict[str, Any]) -> None:
     assert runs["mutations"] == []
+
+
+def test_a_disagreement_is_not_recorded_as_a_failure_of_the_pc(runs: dict[str, Any]) -> None:
+    assert runs["selftest"].recap()["long-name"]["failed"] == 1
+    assert all(Aspect.FAILURE not in view.latest for view in runs["after_selftest"].values())
 
 
 def test_a_failing_disk_query_is_a_warning_and_free_space_unknown_in_the_report(runs: dict[str, Any]) -> None:
