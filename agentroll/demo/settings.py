@@ -17,7 +17,7 @@ DEMO_REPORT_DIR = Path("reports") / "demo"
 DISTRICT = "Kon Plông"
 #: The watch's interval, and how long after the laptops are switched on it keeps going (seconds).
 WATCH_EVERY = 20.0
-WATCH_MARGIN = 40.0
+WATCH_MARGIN = 60.0
 #: The controller's CPU is the bottleneck (each WinRM module invocation costs it ~85 ms), so more
 #: forks than this buy nothing while tasks run; but win_reboot holds a fork idle for >= 5 s per PC,
 #: and the linear strategy waits for the whole batch, so the reboot task wants many forks.

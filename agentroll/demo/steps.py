@@ -12,7 +12,7 @@ from agentroll.bundle import BundleError, write_kit
 from agentroll.demo.fleet import load_demo, running_fleet
 from agentroll.demo.phases import PhaseResult, playbook_run, run_phase
 from agentroll.demo.settings import WATCH_EVERY, WATCH_MARGIN, DemoError, Settings, shown, shown_state
-from agentroll.demo.state import check_state_is_empty, start_afresh
+from agentroll.demo.state import check_state_is_empty, set_aside_previous_kit, start_afresh
 from agentroll.demo.summary import (
     Outcome,
     build_report,
@@ -130,6 +130,7 @@ def offline_kit(settings: Settings, inventory: Inventory, fleet: Any, out: TextI
     }
     say(f"\n[5/5] offline kit of {OFFLINE_UNIT} for its {len(silent)} PC(s) nothing reaches")
     kit_dir = settings.report_dir / "offline-kit" / OFFLINE_UNIT
+    set_aside_previous_kit(kit_dir)
     try:
         kit = write_kit(settings.inventory, OFFLINE_UNIT, kit_dir)
     except BundleError as error:
