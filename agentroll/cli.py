@@ -16,18 +16,22 @@ from typing import Any
 from tabulate import tabulate
 
 from agentroll import __version__, demo
+from agentroll.bundle import BundleError, write_kit
 from agentroll.i18n import timezone
 from agentroll.inventory import InventoryError, load_inventory
 from agentroll.model import Aspect, HostView, Inventory
 from agentroll.naming import is_correctly_named, standard_names
+from agentroll.receipts import ReceiptError, import_receipts
+from agentroll.receipts import summary as receipts_summary
 from agentroll.report import report_from_store, unit_report, write_atomic
 from agentroll.reports import BINARY_FORMATS, FORMATS, render
 from agentroll.rerun import DEFAULT_PLAYBOOK, DEFAULT_ROUNDS, RerunError, rerun
 from agentroll.roster import import_roster
 from agentroll.runner.signals import Terminated, stoppable
 from agentroll.sim import cli as sim_cli
-from agentroll.store import Store, StoreError, default_state_path, open_store
+from agentroll.store import Store, StoreError, default_state_location, default_state_path, open_store
 from agentroll.store.location import MEMORY, configured_state_location
+from agentroll.watch import DEFAULT_EVERY, WAKE_PLAYBOOK, WatchError, parse_every, watch
 
 FORMAT_BY_SUFFIX = {
     ".txt": "text",
@@ -268,6 +272,145 @@ def _add_rerun(commands: Any) -> None:
     parser.set_defaults(func=command_rerun)
 
 
+# --- watch --------------------------------------------------------------------------------------
+
+
+def command_watch(args: argparse.Namespace) -> int:
+    """``agentroll watch``: 0 when no straggler is left, 1 when the deadline passed with some left."""
+    extra = args.extra[1:] if args.extra[:1] == ["--"] else args.extra
+    with stoppable():
+        outcome = watch(
+            args.inventory,
+            every=args.every,
+            until=args.until,
+            state=args.state,
+            playbook=args.playbook,
+            wake_playbook=args.wake_playbook,
+            extra_args=extra,
+            template=args.template,
+        )
+    _emit("".join(f"{host}\n" for host in outcome.remaining), None)
+    return 0 if outcome.status == "done" else 1
+
+
+def _every(text: str) -> float:
+    """``--every``, refused in one line when it is no duration."""
+    try:
+        return parse_every(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _add_watch(commands: Any) -> None:
+    """The ``watch`` sub-command."""
+    parser = commands.add_parser(
+        "watch",
+        help="wake, probe and deploy to the stragglers round after round until none is left or the deadline",
+        description=(
+            "Each round: the stragglers of the report; playbooks/wake.yml on them (a Wake-on-LAN magic "
+            "packet to each that does not answer, then a bounded wait); the playbook on those that "
+            "answered; one attempt per straggler recorded in the store. Stopped, it is continued by the "
+            "next 'agentroll watch' of the inventory. Progress goes to stderr, the stragglers left to "
+            "stdout. Exit status 0: none left; 1: the deadline passed with some left; 2: usage, "
+            "inventory or state error (another process watching this inventory, say); 130: stopped."
+        ),
+    )
+    _add_inventory_and_state(parser)
+    parser.add_argument(
+        "--every",
+        type=_every,
+        default=DEFAULT_EVERY,
+        metavar="DURATION",
+        help="time from one round's start to the next, e.g. 10m, 90s, 1h (default 10m)",
+    )
+    parser.add_argument(
+        "--until",
+        default=None,
+        metavar="DATE",
+        help="stop after this date (end of day) or date and time, local time (default: the inventory's "
+        "deadline; a continued watch keeps its own)",
+    )
+    parser.add_argument(
+        "--playbook", default=str(DEFAULT_PLAYBOOK), help=f"deployment playbook (default {DEFAULT_PLAYBOOK})"
+    )
+    parser.add_argument(
+        "--wake-playbook", default=str(WAKE_PLAYBOOK), help=f"wake playbook (default {WAKE_PLAYBOOK})"
+    )
+    parser.add_argument("--template", default=None, help="standard-name format (Jinja2)")
+    parser.add_argument("extra", nargs=argparse.REMAINDER, help="after --: extra ansible-playbook arguments")
+    parser.set_defaults(func=command_watch)
+
+
+# --- the offline kit and its receipts -----------------------------------------------------------
+
+
+def command_bundle(args: argparse.Namespace) -> int:
+    """``agentroll bundle``: the offline kit of one unit."""
+    kit = write_kit(
+        args.inventory,
+        args.unit,
+        args.output,
+        installer=args.installer,
+        include_install_arguments=args.include_install_arguments,
+        template=args.template,
+    )
+    print(
+        f"agentroll: wrote the offline kit of {kit.unit} to {kit.directory}: {kit.pcs} PC(s)", file=sys.stderr
+    )
+    if kit.without_mac:
+        print(
+            f"agentroll: warning: {len(kit.without_mac)} PC(s) of {kit.unit} have no MAC address "
+            f"(agentroll_mac), the kit cannot recognise them: {', '.join(kit.without_mac)}",
+            file=sys.stderr,
+        )
+    return 0
+
+
+def command_receipts_import(args: argparse.Namespace) -> int:
+    """``agentroll receipts import``: the kit's receipts into the store, all or nothing."""
+    outcome = import_receipts(args.directory, args.inventory, args.state or default_state_location())
+    print(f"agentroll: {receipts_summary(outcome)}", file=sys.stderr)
+    return 0
+
+
+def _add_offline_kit(commands: Any) -> None:
+    """The ``bundle`` and ``receipts`` sub-commands."""
+    bundle = commands.add_parser(
+        "bundle",
+        help="write the offline kit of one unit (USB stick or share) for PCs that cannot be reached",
+        description=(
+            "A folder with the installer and its SHA-256, kit.json (the agent's requirements, the unit's "
+            "PCs by MAC address with their standard names) and Install-Agent.cmd, which a person at the "
+            "PC double-clicks: it checks the PC, installs, renames and writes a receipt."
+        ),
+    )
+    bundle.add_argument("-i", "--inventory", required=True, type=Path, help="inventory file or directory")
+    bundle.add_argument("--unit", required=True, help="the unit's code")
+    bundle.add_argument("-o", "--output", required=True, type=Path, help="a new or empty folder")
+    bundle.add_argument(
+        "--installer", type=Path, default=None, help="the installer file (default: the profile's)"
+    )
+    bundle.add_argument(
+        "--include-install-arguments",
+        action="store_true",
+        help="put the agent's install arguments (which may hold its registration key) into the kit",
+    )
+    bundle.add_argument("--template", default=None, help="standard-name format (Jinja2)")
+    bundle.set_defaults(func=command_bundle)
+
+    receipts = commands.add_parser("receipts", help="the offline kit's receipts")
+    actions = receipts.add_subparsers(dest="receipts_command", metavar="ACTION", required=True)
+    importing = actions.add_parser(
+        "import",
+        help="record the receipts of a kit folder in the store (all or nothing, each once)",
+    )
+    importing.add_argument(
+        "directory", type=Path, help="the kit folder (its receipts/) or a folder of receipts"
+    )
+    _add_inventory_and_state(importing)
+    importing.set_defaults(func=command_receipts_import)
+
+
 # --- parser and entry point ---------------------------------------------------------------------
 
 
@@ -336,6 +479,8 @@ def build_parser() -> argparse.ArgumentParser:
     roster_import.set_defaults(func=command_roster_import)
 
     _add_rerun(commands)
+    _add_watch(commands)
+    _add_offline_kit(commands)
     sim_cli.register(commands)
     demo.register(commands)
     return parser
@@ -343,7 +488,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _user_errors() -> tuple[type[BaseException], ...]:
     """Errors that are the user's to fix: reported in one line each, without a traceback."""
-    return (CommandError, InventoryError, StoreError, RerunError, ValueError, OSError)
+    return (
+        CommandError,
+        InventoryError,
+        StoreError,
+        RerunError,
+        WatchError,
+        BundleError,
+        ReceiptError,
+        ValueError,
+        OSError,
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -7,8 +7,11 @@ rerun gives byte-identical files.
 
 The starting state is the letter's: 190 licenses, 62 PCs with the agent installed (32.6 %), some
 of those under non-standard names (one literally ``mayphuong``), PCs below the agent's
-requirements, Windows 7 PCs that Ansible cannot manage, PCs switched off, one whose installer
-fails with 1603 and one that asks for a reboot (3010).
+requirements, Windows 7 PCs that Ansible cannot manage, one whose installer fails with 1603 and
+one that asks for a reboot (3010). Every PC has a MAC address (the roster's), and some cannot be
+reached at first: PCs switched off that Wake-on-LAN brings back, one switched off whose network
+card ignores magic packets, laptops switched on only later (the watch catches them), and the PCs
+of a commune beyond the network, which the offline kit reaches.
 """
 
 from __future__ import annotations
@@ -28,6 +31,15 @@ from agentroll.naming import standard_names, transliterate
 SEED = 20261215
 DEADLINE = "2026-12-15"
 ADDRESS_PREFIX = "127.20"
+#: The first half of every demo PC's MAC address (a made-up vendor prefix, locally administered).
+MAC_PREFIX = "02-4B-50"
+#: Where the simulated network cards listen for magic packets (the simulator's default port).
+WAKE_ON_LAN_PORT = 9009
+#: The laptops on a schedule are switched on this many seconds after the fleet starts: later than
+#: the demo's dry run and site.yml reach them, so that only the watch can catch them.
+SWITCHED_ON_LATER_AT = 150
+#: The commune whose PCs nothing reaches over the network: the offline kit's unit.
+OFFLINE_UNIT = "DAKTANG"
 #: Demo-only credentials shared by the inventory and the simulated fleet; a real district keeps
 #: its WinRM password in Ansible Vault (see inventory/example/).
 DEMO_USERNAME = "agentroll"
@@ -199,6 +211,9 @@ class Profile:
     X86 = "x86"
     WINDOWS7 = "windows7"
     SWITCHED_OFF = "switched_off"
+    NO_WAKE_ON_LAN = "no_wake_on_lan"
+    SWITCHED_ON_LATER = "switched_on_later"
+    BEYOND_NETWORK = "beyond_network"
     INSTALLER_1603 = "installer_1603"
     NEEDS_REBOOT = "installer_3010"
     READY = "ready"
@@ -214,6 +229,9 @@ PROFILE_COUNTS: dict[str, int] = {
     Profile.X86: 3,
     Profile.WINDOWS7: 4,
     Profile.SWITCHED_OFF: 6,
+    Profile.NO_WAKE_ON_LAN: 1,
+    Profile.SWITCHED_ON_LATER: 3,
+    Profile.BEYOND_NETWORK: 3,
     Profile.INSTALLER_1603: 1,
     Profile.NEEDS_REBOOT: 1,
 }
@@ -223,6 +241,10 @@ PINNED_PROFILES = {
     "tckh-03": Profile.MISNAMED,
     "vp-02": Profile.INSTALLER_1603,
     "nv-02": Profile.NEEDS_REBOOT,
+    # The commune office beyond the network: the offline kit of its unit reaches these.
+    "daktang-02": Profile.BEYOND_NETWORK,
+    "daktang-05": Profile.BEYOND_NETWORK,
+    "daktang-07": Profile.BEYOND_NETWORK,
 }
 MISNAMED_COMPUTER_NAMES = (
     "mayphuong",
@@ -247,6 +269,7 @@ class DemoHost:
     address: str
     owner: str | None
     profile: str = Profile.READY
+    mac: str = ""
     computer_name: str = ""
     machine: dict[str, Any] = field(default_factory=dict)
 
@@ -280,7 +303,8 @@ def build_hosts(rng: random.Random) -> list[DemoHost]:
     for unit_number, unit in enumerate(UNITS, start=1):
         for pc_number, hostname in enumerate(_hostnames(unit), start=1):
             address = f"{ADDRESS_PREFIX}.{unit_number}.{pc_number}"
-            hosts.append(DemoHost(hostname, unit, address, _owner_for(hostname, rng)))
+            mac = f"{MAC_PREFIX}-14-{unit_number:02X}-{pc_number:02X}"
+            hosts.append(DemoHost(hostname, unit, address, _owner_for(hostname, rng), mac=mac))
     return hosts
 
 
@@ -355,7 +379,7 @@ WINDOWS_7 = {"caption": "Microsoft Windows 7 Professional", "build": 7601, "prod
 
 def machine_for(host: DemoHost, rng: random.Random) -> dict[str, Any]:
     """The fleet-file entry of one PC: only what differs from the fleet defaults."""
-    entry: dict[str, Any] = {"address": host.address, "computer_name": host.computer_name}
+    entry: dict[str, Any] = {"address": host.address, "mac": host.mac, "computer_name": host.computer_name}
     if rng.random() < 0.3:
         entry["os"] = WINDOWS_11
     entry["ram_mb"] = rng.choice((4096, 8192, 8192, 16384))
@@ -373,6 +397,14 @@ def machine_for(host: DemoHost, rng: random.Random) -> dict[str, Any]:
     elif profile == Profile.WINDOWS7:
         entry.update(os=WINDOWS_7, powershell_version="2.0", ram_mb=rng.choice((2048, 4096)))
     elif profile == Profile.SWITCHED_OFF:
+        entry["power"] = "off"
+    elif profile == Profile.NO_WAKE_ON_LAN:
+        entry.update(power="off", wake_on_lan=False)
+    elif profile == Profile.SWITCHED_ON_LATER:
+        # A laptop whose card does not wake on LAN, brought in and switched on later in the day.
+        entry.update(online={"from": SWITCHED_ON_LATER_AT}, wake_on_lan=False)
+    elif profile == Profile.BEYOND_NETWORK:
+        # On, but no WinRM from the district's controller reaches it (a commune's own network).
         entry["faults"] = {"refuse_connections": True}
     elif profile == Profile.INSTALLER_1603:
         entry["faults"] = {"installer_exit_code": 1603}
@@ -393,7 +425,7 @@ def build_demo(seed: int = SEED) -> list[DemoHost]:
 
 
 def _host_vars(host: DemoHost) -> dict[str, Any]:
-    variables: dict[str, Any] = {"ansible_host": host.address}
+    variables: dict[str, Any] = {"ansible_host": host.address, "agentroll_mac": host.mac}
     if host.owner:
         variables["agentroll_owner"] = host.owner
     return variables
@@ -402,7 +434,7 @@ def _host_vars(host: DemoHost) -> dict[str, Any]:
 def inventory_document(hosts: list[DemoHost]) -> dict[str, Any]:
     """hosts.yml as data: ``units`` > section groups > unit groups > hosts."""
     sections: dict[str, dict[str, Any]] = {}
-    for unit in UNITS:
+    for unit_number, unit in enumerate(UNITS, start=1):
         unit_hosts = {h.name: _host_vars(h) for h in hosts if h.unit is unit}
         section = sections.setdefault(unit.section, {"children": {}})
         section["children"][unit.code.lower()] = {
@@ -410,6 +442,8 @@ def inventory_document(hosts: list[DemoHost]) -> dict[str, Any]:
                 "agentroll_unit_code": unit.code,
                 "agentroll_unit_name": unit.name,
                 "agentroll_licenses": unit.licenses,
+                # Each unit is a /24 of its own: magic packets go to its broadcast address.
+                "agentroll_wake_address": f"{ADDRESS_PREFIX}.{unit_number}.255",
             },
             "hosts": unit_hosts,
         }
@@ -422,6 +456,7 @@ def fleet_document(hosts: list[DemoHost]) -> dict[str, Any]:
     return {
         "credentials": {"username": DEMO_USERNAME, "password": DEMO_PASSWORD},
         "tls": False,
+        "wake_on_lan_port": WAKE_ON_LAN_PORT,
         "defaults": {
             "os": WINDOWS_10,
             "architecture": "x64",

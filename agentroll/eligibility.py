@@ -116,6 +116,16 @@ def os_family(caption: str, build: int, product_type: str) -> str:
     return "unknown"
 
 
+def family_first_builds() -> list[dict[str, Any]]:
+    """What ``os_family`` decides by, as data: the first build of each family, for workstations and
+    servers (``product_type`` ``workstation`` or ``server``), with its display name."""
+    return [
+        {"product_type": kind, "family": family, "first_build": first_build, "name": OS_DISPLAY_NAMES[family]}
+        for kind, table in (("workstation", _WORKSTATION_BUILDS), ("server", _SERVER_BUILDS))
+        for first_build, family in table
+    ]
+
+
 def _version_tuple(text: str) -> tuple[int, ...]:
     """Parse "5.1.19041.4648" into (5, 1, 19041, 4648); ValueError when it is no dotted number."""
     match = _VERSION_PATTERN.fullmatch(text.strip())

@@ -56,6 +56,8 @@ class Aspect(StrEnum):
     #: A step whose start is recorded before it runs (the install), so a run that dies before its
     #: result arrives leaves the host marked as interrupted rather than silently unchanged.
     STEP = "step"
+    #: A Wake-on-LAN magic packet the controller sent the PC, and whether the PC answered after it.
+    WAKE = "wake"
 
 
 class ContactStatus(StrEnum):

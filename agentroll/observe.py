@@ -13,7 +13,12 @@ about the agent. What a step's result means lives here:
   marked "interrupted during install" instead of silently not installed;
 - ``service``: the agent service's state and start mode;
 - ``rename``: the pending standard name, and the reboot it waits for;
-- ``reboot``: the reboot happened (or the PC did not come back).
+- ``reboot``: the reboot happened (or the PC did not come back);
+- ``answer`` (Wake-on-LAN, ``win_ping``): the PC answers;
+- ``wake`` (``community.general.wakeonlan``, from the controller): a magic packet went to the PC;
+- ``wake_answer`` (the bounded wait after it): the woken PC answered, or it did not, which is
+  recorded as unreachable with the cause ``wol_no_answer``, not as a failure: nothing broke, the PC
+  is off.
 
 Any task's unreachable result is a contact observation with its cause; a failed step is a failure
 observation with a one-line reason; a no_log result yields its outcome only, never its text.
@@ -93,6 +98,9 @@ class Step(StrEnum):
     SERVICE = "service"
     RENAME = "rename"
     REBOOT = "reboot"
+    ANSWER = "answer"
+    WAKE = "wake"
+    WAKE_ANSWER = "wake_answer"
     #: playbooks/selftest.yml's comparison: a disagreement is about the probe, not the PC's state.
     SELFTEST = "selftest"
 
@@ -282,6 +290,7 @@ class Observer:
         self._plan: dict[str, Mapping[str, Any]] = {}
         self._probed: set[str] = set()
         self._started: set[tuple[str, str]] = set()
+        self._packets: dict[str, dict[str, Any]] = {}
 
     def observe(self, outcome: TaskOutcome) -> Findings:
         """The observations ``outcome`` yields, per host (most outcomes yield none)."""
@@ -323,6 +332,8 @@ class Observer:
         if step == Step.PROBE and powershell_too_old(message):
             contact = {"status": ContactStatus.UNMANAGEABLE.value, "reason": unmanageable_reason(message)}
             return {host: [(Aspect.CONTACT, contact)]}
+        if step == Step.WAKE_ANSWER:
+            return self._woken(host, answered=False)
         if outcome.run_once or step == Step.SELFTEST:
             return {}  # a play-level check or the self-test: the output says it; no PC is at fault
         task = step or outcome.task.strip() or "task"
@@ -339,6 +350,12 @@ class Observer:
             return {host: observations_from_probe(result)}
         if step == Step.PLAN:
             return self._planned(result)
+        if step == Step.ANSWER:
+            return {host: [(Aspect.CONTACT, {"status": ContactStatus.OK.value, "reason": None})]}
+        if step == Step.WAKE and not outcome.check_mode:
+            return {host: [(Aspect.WAKE, self._packet(host, result))]}
+        if step == Step.WAKE_ANSWER:
+            return self._woken(host, answered=True)
         if outcome.check_mode or step not in _CHANGES:
             return {}  # a dry run's "would change" is not a change
         return _merge({host: _CHANGES[Step(step)](self, host, result)}, self._finished(host, step, Status.OK))
@@ -392,6 +409,25 @@ class Observer:
         if not result.get("rebooted"):
             return []
         return [(Aspect.REBOOT, {"pending": False, "reason": None})]
+
+    def _packet(self, host: str, result: Mapping[str, Any]) -> dict[str, Any]:
+        """The magic packet sent to ``host``, from the module's arguments (its result says nothing)."""
+        arguments = (result.get("invocation") or {}).get("module_args") or {}
+        packet = {
+            "mac": arguments.get("mac"),
+            "address": arguments.get("broadcast"),
+            "port": arguments.get("port"),
+            "answered": None,
+        }
+        self._packets[host] = packet
+        return packet
+
+    def _woken(self, host: str, *, answered: bool) -> Findings:
+        """After the wait for a woken PC: its contact, and whether it answered its packet."""
+        reason = None if answered else Reason("wol_no_answer").as_value()
+        status = ContactStatus.OK if answered else ContactStatus.UNREACHABLE
+        packet = {**self._packets.get(host, {}), "answered": answered}
+        return {host: [(Aspect.CONTACT, {"status": status.value, "reason": reason}), (Aspect.WAKE, packet)]}
 
     def _agent_update(self, host: str, **changes: Any) -> dict[str, Any]:
         """The host's agent as last seen, with ``changes``; a service result means it is installed."""

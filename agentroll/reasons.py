@@ -70,6 +70,7 @@ TEMPLATES: dict[str, str] = {
     "reboot_servicing": N_("component based servicing"),
     "reboot_file_rename": N_("pending file rename operations"),
     "installer_exit_code": N_("installer exit code {exit_code}"),
+    "installer_checksum_mismatch": N_("the offline kit's installer does not match its SHA-256"),
     "reboot_installer": N_("installer requested a reboot (exit code {exit_code})"),
     # Contact: why a PC could not be reached or managed.
     "connection_refused": N_("connection refused"),

@@ -23,12 +23,13 @@ from agentroll import coverage, naming, next_steps, states
 from agentroll.i18n import DEFAULT_TIMEZONE, timezone
 from agentroll.model import STRAGGLER_STATES, Aspect, Host, HostState, HostView, Inventory, Run, Unit
 from agentroll.store import Store
+from agentroll.store.coordination import AttemptSummary
 
 SCHEMA_ID = "agentroll.coverage/1"
 #: Additive revisions of the schema (agentroll/schemas/README.md): 1 added ``causes`` and ``timezone``;
 #: 2 the license advice of the contract (``returnable``, ``unknown``), ``next_step``, the deadline
-#: warning, ``letter`` and the unit view (``unit``).
-SCHEMA_MINOR = 2
+#: warning, ``letter`` and the unit view (``unit``); 3 the watch's ``attempts`` per host.
+SCHEMA_MINOR = 3
 SCHEMA_PATH = Path(__file__).parent / "schemas" / "coverage-1.json"
 
 Report = dict[str, Any]
@@ -42,18 +43,24 @@ def build_report(
     generated_at: datetime,
     runs: Sequence[Run] = (),
     installed_by_run: Mapping[int, int] | None = None,
+    attempts: Mapping[str, AttemptSummary] | None = None,
 ) -> Report:
     """Build the ``agentroll.coverage/1`` report.
 
     ``views`` maps host names to their current view (hosts absent are ``unknown``); ``names`` maps
     host names to standard names; ``installed_by_run`` maps a run id to how many of the inventory's
     hosts had the agent as things stood after that run (``installed_after_each_run``), for the
-    ``history`` series (runs without an entry are left out of it).
+    ``history`` series (runs without an entry are left out of it); ``attempts`` maps host names to
+    their attempts in the latest watch that went after them.
     """
     zone_name = inventory.timezone or DEFAULT_TIMEZONE
     # Deadlines are the district's dates: count days from the report's local date.
     today = generated_at.astimezone(timezone(zone_name)).date()
-    hosts = [_host_entry(host, views.get(host.name), names, generated_at) for host in inventory.hosts]
+    attempts = attempts or {}
+    hosts = [
+        _host_entry(host, views.get(host.name), names, generated_at, attempts.get(host.name))
+        for host in inventory.hosts
+    ]
     hosts.sort(key=lambda entry: (entry["unit"], entry["host"]))
     by_unit: dict[str, list[dict[str, Any]]] = {unit.code: [] for unit in inventory.units}
     for entry in hosts:
@@ -105,7 +112,11 @@ UNIT_SUMS = ("eligible", "unknown", "usable", "unused_licenses", "remaining")
 
 
 def _host_entry(
-    host: Host, view: HostView | None, names: Mapping[str, str], generated_at: datetime
+    host: Host,
+    view: HostView | None,
+    names: Mapping[str, str],
+    generated_at: datetime,
+    attempts: AttemptSummary | None,
 ) -> dict[str, Any]:
     """One host's row; keys starting with ``_`` are working values dropped from the output."""
     view = view or HostView(host=host.name)
@@ -134,6 +145,9 @@ def _host_entry(
         "knowledge_age_days": _age_days(agent_observation.observed_at, generated_at)
         if agent_observation
         else None,
+        "attempts": None
+        if attempts is None
+        else {"count": attempts.count, "answered": attempts.answered, "since": _iso(attempts.since)},
         "_installed": installed,
         "_compliant": assessment.state == HostState.COMPLIANT,
         "_knowledge": coverage.knowledge(
@@ -145,11 +159,13 @@ def _host_entry(
 
 
 def _last_answered(view: HostView) -> str | None:
-    """When the host last answered: its latest observation, not counting a failed contact attempt."""
+    """When the host last answered: its latest observation, not counting a failed contact attempt
+    nor a magic packet sent to it (the controller's doing, not the PC's)."""
     answered = [
         observation.observed_at
         for observation in view.latest.values()
-        if not (observation.aspect == Aspect.CONTACT and observation.value.get("status") == "unreachable")
+        if observation.aspect != Aspect.WAKE
+        and not (observation.aspect == Aspect.CONTACT and observation.value.get("status") == "unreachable")
     ]
     return _iso(max(answered)) if answered else None
 
@@ -330,14 +346,15 @@ def report_from_store(
 ) -> Report:
     """Build the report from the state store: current views, standard names and per-run history.
 
-    Three reads of one consistent state, however many runs the store holds: the runs, every host's
-    latest observations, and every host's agent timeline for the history.
+    Four reads of one consistent state, however many runs the store holds: the runs, every host's
+    latest observations, every host's agent timeline for the history, and the watch's attempts.
     """
     host_names = [host.name for host in inventory.hosts]
     with store.reading():
         runs = store.runs()
         views = store.views(host_names)
         agent_timelines = store.timelines(Aspect.AGENT, host_names)
+        attempts = store.attempt_summaries(host_names)
     return build_report(
         inventory,
         views,
@@ -345,6 +362,7 @@ def report_from_store(
         generated_at=now or datetime.now(UTC),
         runs=runs,
         installed_by_run=installed_after_each_run((run.id for run in runs), agent_timelines),
+        attempts=attempts,
     )
 
 

@@ -25,6 +25,7 @@ from typing import Any
 import yaml
 
 from agentroll.inventory import CONTROL_CHARACTER, UNIT_CODE_PATTERN
+from agentroll.mac import MAC_PATTERN, normalize_mac
 from agentroll.report import write_atomic
 
 UNIT_COLUMNS = ("code", "name", "licenses")
@@ -32,9 +33,6 @@ UNIT_OPTIONAL_COLUMNS = ("deadline",)
 PC_COLUMNS = ("unit", "address")
 PC_OPTIONAL_COLUMNS = ("owner", "mac", "hostname")
 
-_MAC_PATTERN = re.compile(
-    r"(?:[0-9A-Fa-f]{2}[:-]){5}[0-9A-Fa-f]{2}|[0-9A-Fa-f]{12}|(?:[0-9A-Fa-f]{4}\.){2}[0-9A-Fa-f]{4}"
-)
 _HOSTNAME_PATTERN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,62})")
 _DNS_NAME_PATTERN = re.compile(
     r"(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*"
@@ -294,8 +292,8 @@ def _pc_fields(
         errors.append(f"{where}: address '{address}' is not an IP address or host name")
     mac = _cell_text(row.get("mac"))
     if mac is not None:
-        if _MAC_PATTERN.fullmatch(mac):
-            mac = _normalise_mac(mac)
+        if MAC_PATTERN.fullmatch(mac):
+            mac = normalize_mac(mac)
         else:
             errors.append(f"{where}: MAC '{mac}' is not a MAC address (like 00-1A-2B-3C-4D-5E)")
     hostname = _cell_text(row.get("hostname"))
@@ -319,12 +317,6 @@ def _is_address(text: str) -> bool:
         return True
     except ValueError:
         return bool(_DNS_NAME_PATTERN.fullmatch(text)) and not text.replace(".", "").isdigit()
-
-
-def _normalise_mac(mac: str) -> str:
-    """Any accepted MAC spelling as ``00-1A-2B-3C-4D-5E`` (as Windows writes it)."""
-    digits = re.sub(r"[^0-9A-Fa-f]", "", mac).upper()
-    return "-".join(digits[index : index + 2] for index in range(0, 12, 2))
 
 
 def _with_hostnames(drafts: Sequence[tuple[int, Mapping[str, Any]]], taken: set[str]) -> list[RosterPC]:

@@ -7,9 +7,12 @@ started through ``agentroll.runner``:
    control API), after checking that the inventory's connection variables reach it;
 2. dry run (``playbooks/preflight.yml``): eligibility summary, reallocation advice, coverage before;
 3. ``playbooks/site.yml``: install, rename, reboot, verify;
-4. switch the PCs that were off back on (through the fleet's control API) and rerun ``site.yml`` on
-   the stragglers (``agentroll.rerun``) until nothing changes, at most 3 rounds;
-5. coverage after, per unit, and every report format (English and Vietnamese) in the report folder.
+4. the watch (``agentroll.watch``) on the stragglers, every 20 s until 40 s after the laptops of
+   the district are switched on: Wake-on-LAN brings the switched-off PCs back, the watch catches
+   the laptops, ``site.yml`` deploys to whoever answers;
+5. the offline kit of the commune beyond the network (``agentroll.bundle``), run on its PCs by a
+   simulated person (``agentroll.sim.kit``), its receipts imported (``agentroll.receipts``);
+6. coverage after, per unit, and every report format (English and Vietnamese) in the report folder.
 
 Every demo starts from an empty state database, so "before" is what this demo's dry run found:
 ``state/demo.sqlite`` in the checkout (the previous one kept as ``.previous``), or the one

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from agentroll.demo.settings import DEFAULT_FORKS, MAX_ROUNDS, DemoError, settings_from_args
+from agentroll.demo.settings import DEFAULT_FORKS, DemoError, settings_from_args
 from agentroll.demo.steps import run_demo
 from agentroll.demo.summary import print_outcome
 from agentroll.runner.signals import Terminated, stoppable
@@ -20,8 +20,9 @@ def register(subparsers: Any) -> None:
         "demo",
         help="the Kon Plông district end to end: simulated fleet, real ansible-playbook, reports",
         description=(
-            "Start the simulated fleet of inventory/demo, dry-run, deploy, bring the switched-off PCs "
-            "back, rerun on the stragglers and write every report. State: $AGENTROLL_STATE (a new or "
+            "Start the simulated fleet of inventory/demo, dry-run, deploy, watch the stragglers "
+            "(Wake-on-LAN, PCs switched on later), reach a commune's PCs with the offline kit and write "
+            "every report. State: $AGENTROLL_STATE (a new or "
             "empty database), else state/demo.sqlite (started afresh). "
             "Reports: $AGENTROLL_REPORT_DIR, else reports/demo/."
         ),
@@ -35,12 +36,6 @@ def register(subparsers: Any) -> None:
         type=_positive,
         default=DEFAULT_FORKS,
         help=f"ansible-playbook forks (default {DEFAULT_FORKS})",
-    )
-    parser.add_argument(
-        "--rounds",
-        type=_positive,
-        default=MAX_ROUNDS,
-        help=f"at most this many reruns on the stragglers (default {MAX_ROUNDS})",
     )
     parser.add_argument("--lang", choices=("en", "vi"), default="en", help="language of the printed report")
     parser.set_defaults(func=command_demo)

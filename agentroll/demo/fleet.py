@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from agentroll.demo.settings import DemoError, Settings, check_setup, shown
@@ -92,12 +92,6 @@ class DemoFleet:
 
     fleet: Any
     control: Any
-    switched_off: list[str] = field(default_factory=list)
-
-    def switch_on(self, addresses: Sequence[str]) -> None:
-        """Bring PCs back on the network by clearing their refuse_connections fault."""
-        for address in addresses:
-            self.control.set_faults(address, refuse_connections=False)
 
 
 @contextlib.contextmanager
@@ -106,7 +100,6 @@ def running_fleet(fleet: Any) -> Iterator[DemoFleet]:
     from agentroll.sim.control import ControlClient, ControlServer
     from agentroll.sim.server import FleetServer
 
-    switched_off = [address for address in fleet.addresses() if fleet.connection_policy(address).refuse]
     server = FleetServer(fleet)
     try:
         server.start()
@@ -118,7 +111,7 @@ def running_fleet(fleet: Any) -> Iterator[DemoFleet]:
     control = None
     try:
         control = ControlServer(fleet, server).start()
-        yield DemoFleet(fleet, ControlClient(control.url), switched_off)
+        yield DemoFleet(fleet, ControlClient(control.url))
     finally:
         if control is not None:
             control.stop()

@@ -15,7 +15,9 @@ DEMO_INVENTORY = Path("inventory") / "demo"
 DEMO_STATE = Path("state") / "demo.sqlite"
 DEMO_REPORT_DIR = Path("reports") / "demo"
 DISTRICT = "Kon Plông"
-MAX_ROUNDS = 3
+#: The watch's interval, and how long after the laptops are switched on it keeps going (seconds).
+WATCH_EVERY = 20.0
+WATCH_MARGIN = 60.0
 #: The controller's CPU is the bottleneck (each WinRM module invocation costs it ~85 ms), so more
 #: forks than this buy nothing while tasks run; but win_reboot holds a fork idle for >= 5 s per PC,
 #: and the linear strategy waits for the whole batch, so the reboot task wants many forks.
@@ -38,7 +40,6 @@ class Settings:
     state_from_env: bool
     report_dir: Path
     forks: int
-    rounds: int
     lang: str
 
     @property
@@ -71,7 +72,6 @@ def settings_from_args(args: argparse.Namespace, environ: Mapping[str, str] = os
         state_from_env=bool(explicit_state),
         report_dir=Path(report_dir).expanduser().resolve() if report_dir else root / DEMO_REPORT_DIR,
         forks=args.forks,
-        rounds=args.rounds,
         lang=args.lang,
     )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 from agentroll.demo.settings import DEMO_STATE, DemoError, Settings, shown, shown_state
@@ -45,3 +46,18 @@ def start_afresh(settings: Settings) -> None:
         current = Path(f"{state}{suffix}")
         if current.exists():
             current.rename(f"{previous}{suffix}")
+
+
+def set_aside_previous_kit(kit_dir: Path) -> None:
+    """Move the previous demo's offline kit out of the way as ``<kit>.previous``.
+
+    ``agentroll bundle`` refuses a folder that is not empty (a kit is never written over); the
+    demo's own kit is its output, so the demo keeps the last one and starts a new one. A folder that
+    is not a kit (no ``kit.json``) is somebody else's and is left for the bundle to refuse.
+    """
+    if not (kit_dir / "kit.json").is_file():
+        return
+    previous = kit_dir.with_name(kit_dir.name + ".previous")
+    if previous.exists():
+        shutil.rmtree(previous)
+    kit_dir.rename(previous)

@@ -356,14 +356,23 @@ def next_step_groups(report: Report, catalog: Catalog) -> list[tuple[str, list[s
 
 
 def _straggler_reasons(host: Mapping[str, Any], catalog: Catalog) -> str:
-    """The reasons, and for an unreachable PC how old the knowledge of its agent is."""
-    reasons = labels.host_reasons(catalog, host)
+    """The reasons; for an unreachable PC how old the knowledge of its agent is; the watch's attempts."""
+    parts = [labels.host_reasons(catalog, host)]
     age = host.get("knowledge_age_days")
     if host["state"] == "unreachable" and age is not None:
         # Coverage still counts its last known agent; the reader must see how stale that is.
-        stale = catalog.gettext("last known {days} days ago").format(days=age)
-        return REASON_SEPARATOR.join(part for part in (reasons, stale) if part)
-    return reasons
+        parts.append(catalog.gettext("last known {days} days ago").format(days=age))
+    attempts = host.get("attempts")
+    if attempts and attempts["answered"] < attempts["count"]:
+        # What a unit head must hear: "off on 5 of 5 attempts since 02/12".
+        parts.append(
+            catalog.gettext("no answer on {missed} of {count} attempts since {since}").format(
+                missed=attempts["count"] - attempts["answered"],
+                count=attempts["count"],
+                since=catalog.date(catalog.local(attempts["since"])),
+            )
+        )
+    return REASON_SEPARATOR.join(part for part in parts if part)
 
 
 def stragglers_table(report: Report, catalog: Catalog) -> Table:

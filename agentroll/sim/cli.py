@@ -1,7 +1,7 @@
 """``agentroll sim …``: run the simulated fleet and drive it from the command line.
 
 ``up`` runs a fleet in the foreground until SIGINT/SIGTERM; ``start`` runs ``up`` in the
-background and returns once the fleet answers; ``stop``, ``fault`` and ``journal`` find it
+background and returns once the fleet answers; ``stop``, ``fault``, ``power`` and ``journal`` find it
 through its runtime file; ``inventory`` prints the Ansible connection variables for a fleet.
 The main ``agentroll`` command calls ``register``; ``python -m agentroll.sim.cli`` works alone.
 """
@@ -68,6 +68,12 @@ def register(subparsers: Any) -> None:
     fault.add_argument("address", help="the host's address")
     fault.add_argument("faults", nargs="+", metavar="KEY=VALUE", help="e.g. refuse_connections=true")
     fault.set_defaults(func=command_fault)
+
+    power = actions.add_parser("power", help="switch a running host on (it boots) or off")
+    _add_runtime_option(power)
+    power.add_argument("address", help="the host's address")
+    power.add_argument("state", choices=("on", "off"), help="on or off")
+    power.set_defaults(func=command_power)
 
     journal = actions.add_parser("journal", help="print a running host's journal (JSON lines)")
     _add_runtime_option(journal)
@@ -274,6 +280,17 @@ def command_fault(args: argparse.Namespace) -> int:
     return 0
 
 
+def command_power(args: argparse.Namespace) -> int:
+    """Switch a host of the running fleet on or off."""
+    info = _running(args)
+    try:
+        answer = ControlClient(info.control_url).set_power(args.address, args.state == "on")
+    except ControlError as exc:
+        raise SimCommandError(str(exc)) from exc
+    print(json.dumps(answer, ensure_ascii=False))
+    return 0
+
+
 def command_journal(args: argparse.Namespace) -> int:
     """Print a running host's journal, one JSON object a line."""
     info = _running(args)
@@ -294,10 +311,11 @@ def fleet_inventory(fleet: Fleet, transport: str, names: str = "address") -> dic
     all_vars = connection_vars(
         transport=transport, tls=fleet.tls, port=port, username=common_user, password=common_password
     )
+    all_vars["agentroll_wake_port"] = fleet.wake_on_lan_port
     hosts: dict[str, dict[str, Any]] = {}
     for address in addresses:
         name = fleet.host(address).computer_name.lower() if names == "computer" else host_name(address)
-        host_vars: dict[str, Any] = {"ansible_host": address}
+        host_vars: dict[str, Any] = {"ansible_host": address, "agentroll_mac": fleet.host(address).mac}
         username, password = fleet.credentials_for(address)
         if (username, password) != (common_user, common_password):
             host_vars.update(ansible_user=username, ansible_password=password)

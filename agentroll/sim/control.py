@@ -6,6 +6,7 @@ Routes (all answers are JSON; errors are ``{"error": "..."}`` with 400 or 404):
 ``GET  /hosts``                         every host: address, listening, connection policy
 ``GET  /hosts/<address>/journal``       the host's journal
 ``POST /hosts/<address>/faults``        body ``{"fault": value, ...}``: change faults now
+``POST /hosts/<address>/power``         body ``{"on": true|false}``: switch the PC on (it boots) or off
 ``POST /shutdown``                      stop the fleet (the foreground process then exits)
 
 A background fleet (``agentroll sim start``) records its pid and control URL in a runtime file
@@ -44,6 +45,10 @@ class ControlledFleet(Protocol):
 
     def journal(self, address: str) -> list[dict[str, Any]]:
         """Return a host's journal."""
+        ...
+
+    def set_power(self, address: str, on: bool) -> bool:
+        """Switch a host on or off."""
         ...
 
 
@@ -136,6 +141,16 @@ class ControlServer:
         self._require_host(address)
         return self.fleet.journal(address)
 
+    def set_power(self, address: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Switch a host on (it answers once booted) or off (its listener closes at once)."""
+        self._require_host(address)
+        on = body.get("on")
+        if not isinstance(on, bool) or set(body) != {"on"}:
+            raise ValueError('the power request must be {"on": true} or {"on": false}')
+        changed = self.fleet.set_power(address, on)
+        self.server.refresh(address)
+        return {"address": address, "changed": changed, "listening": self.server.listening(address)}
+
     def shutdown(self) -> dict[str, Any]:
         """Ask the owner of this fleet to stop it."""
         if self._on_shutdown is None:
@@ -162,6 +177,11 @@ class ControlServer:
             if not isinstance(faults, dict):
                 raise ValueError("the faults must be a JSON object")
             return self.set_faults(parts[1], faults)
+        if method == "POST" and len(parts) == 3 and parts[0] == "hosts" and parts[2] == "power":
+            power = json.loads(body or b"{}")
+            if not isinstance(power, dict):
+                raise ValueError('the power request must be {"on": true} or {"on": false}')
+            return self.set_power(parts[1], power)
         if method == "POST" and parts == ["shutdown"]:
             return self.shutdown()
         raise KeyError(f"no route {method} {path}")
@@ -243,6 +263,10 @@ class ControlClient:
     def journal(self, address: str) -> list[dict[str, Any]]:
         """Return a host's journal."""
         return self._call("GET", f"/hosts/{address}/journal")
+
+    def set_power(self, address: str, on: bool) -> dict[str, Any]:
+        """Switch a host on or off."""
+        return self._call("POST", f"/hosts/{address}/power", {"on": on})
 
     def shutdown(self) -> dict[str, Any]:
         """Ask the fleet to stop."""

@@ -21,6 +21,7 @@ from typing import Any
 
 import yaml
 
+from agentroll.mac import normalize_mac
 from agentroll.sim.clock import Clock, RealClock
 from agentroll.sim.handlers import run_invocation
 from agentroll.sim.host import (
@@ -29,15 +30,20 @@ from agentroll.sim.host import (
     SERVICE_STATES,
     START_MODES,
     Faults,
+    PowerSchedule,
     Product,
     Service,
     SimHost,
+    default_mac,
 )
 from agentroll.sim.types import CommandResult, ConnectionPolicy
 
 CAPTURE_ENV = "AGENTROLL_SIM_CAPTURE"
 
-_TOP_KEYS = {"credentials", "tls", "defaults", "hosts"}
+_TOP_KEYS = {"credentials", "tls", "defaults", "hosts", "wake_on_lan_port"}
+#: Where the hosts' network cards listen for magic packets unless the fleet file says otherwise:
+#: the real Wake-on-LAN port 9 needs root to bind, 9009 does not.
+DEFAULT_WAKE_ON_LAN_PORT = 9009
 _HOST_KEYS = {
     "os",
     "architecture",
@@ -52,8 +58,11 @@ _HOST_KEYS = {
     "reboot_pending",
     "faults",
     "credentials",
+    "power",
+    "wake_on_lan",
 }
-_HOST_ONLY_KEYS = {"address", "computer_name", "pending_computer_name", "dns_hostname"}
+_HOST_ONLY_KEYS = {"address", "computer_name", "pending_computer_name", "dns_hostname", "mac", "online"}
+_ONLINE_KEYS = {"from", "until"}
 _OS_KEYS = {"caption", "build", "product_type"}
 _DRIVE_KEYS = {"letter", "size_mb", "free_mb"}
 _CREDENTIAL_KEYS = {"username", "password"}
@@ -68,13 +77,30 @@ class FleetFileError(ValueError):
 class Fleet:
     """A set of simulated hosts, each addressed by its loopback IP address."""
 
-    def __init__(self, hosts: list[SimHost], *, tls: bool = False, clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        hosts: list[SimHost],
+        *,
+        tls: bool = False,
+        clock: Clock | None = None,
+        wake_on_lan_port: int = DEFAULT_WAKE_ON_LAN_PORT,
+    ) -> None:
         self.tls = tls
         self.clock: Clock = clock or RealClock()
+        #: When the fleet started: the origin of the hosts' ``online`` schedules.
+        self.started_at = self.clock.now()
+        #: The UDP port every host's network card listens on for its magic packet.
+        self.wake_on_lan_port = wake_on_lan_port
         self._hosts: dict[str, SimHost] = {}
+        macs: dict[str, str] = {}
         for host in hosts:
             if host.address in self._hosts:
                 raise FleetFileError(f"duplicate host address {host.address}")
+            if host.mac in macs:
+                raise FleetFileError(
+                    f"host {host.address}: MAC {host.mac} is already host {macs[host.mac]}'s"
+                )
+            macs[host.mac] = host.address
             self._hosts[host.address] = host
         self._capture_lock = threading.Lock()
         self._capture_seq = 0
@@ -126,7 +152,10 @@ class Fleet:
         tls = data.get("tls", False)
         if not isinstance(tls, bool):
             raise FleetFileError("tls: must be true or false")
-        return cls(hosts, tls=tls, clock=clock)
+        port = data.get("wake_on_lan_port", DEFAULT_WAKE_ON_LAN_PORT)
+        if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
+            raise FleetFileError(f"wake_on_lan_port: must be a UDP port number (1-65535), got {port!r}")
+        return cls(hosts, tls=tls, clock=clock, wake_on_lan_port=port)
 
     # --- the seam ------------------------------------------------------------------------
 
@@ -162,6 +191,19 @@ class Fleet:
     def journal(self, address: str) -> list[dict[str, Any]]:
         """Return the host's journal entries, oldest first."""
         return self.host(address).journal.entries()
+
+    def set_power(self, address: str, on: bool) -> bool:
+        """Switch a host on (it boots for ``boot_seconds``) or off; return whether that changed it."""
+        host = self.host(address)
+        return host.power_on() if on else host.power_off()
+
+    def magic_packet(self, address: str, mac: str) -> str | None:
+        """A magic packet for ``mac`` reached the network card at ``address``; what did the card do?
+
+        None when the MAC is not that card's (it ignores the packet), else ``SimHost.magic_packet``.
+        """
+        host = self.host(address)
+        return host.magic_packet() if host.mac == mac else None
 
     def execute(self, address: str, command_line: str, stdin: bytes) -> CommandResult:
         """Answer one WinRS command the way the simulated Windows host would (thread-safe)."""
@@ -273,6 +315,7 @@ def _build_host(
     _apply_reboot_pending(host, _merged(defaults, entry, "reboot_pending"), label)
     # Booted a day before the fleet starts, so uptime looks like a PC's.
     host.boot_time = clock.now() - 86400.0
+    _apply_power(host, defaults, entry, clock.now(), label)
     host.create_standard_directories()
     _apply_files(host, _merged(defaults, entry, "files") or {}, label)
     faults = _merged(defaults, entry, "faults") or {}
@@ -423,3 +466,43 @@ def _apply_reboot_pending(host: SimHost, value: Any, label: str) -> None:
             host.add_reboot_reason(reason)
     else:
         raise FleetFileError(f"{label}: reboot_pending must be true/false or a list of reasons")
+
+
+def _apply_power(
+    host: SimHost, defaults: dict[str, Any], entry: dict[str, Any], start: float, label: str
+) -> None:
+    """Set the MAC, the power state, Wake-on-LAN and the user's on/off schedule."""
+    try:
+        host.mac = normalize_mac(str(entry["mac"])) if "mac" in entry else default_mac(host.address)
+    except ValueError as error:
+        raise FleetFileError(f"{label}: mac: {error}") from None
+    power = _merged(defaults, entry, "power")
+    if power not in (None, "on", "off"):
+        raise FleetFileError(f"{label}: power must be on or off, got {power!r}")
+    wake_on_lan = _merged(defaults, entry, "wake_on_lan")
+    if wake_on_lan is not None and not isinstance(wake_on_lan, bool):
+        raise FleetFileError(f"{label}: wake_on_lan must be true or false")
+    host.wake_on_lan = True if wake_on_lan is None else wake_on_lan
+    online = entry.get("online")
+    if online is not None:
+        if not isinstance(online, Mapping) or "from" not in online:
+            raise FleetFileError(f"{label}: online: must be a mapping with 'from' (and 'until') in seconds")
+        _reject_unknown(online, _ONLINE_KEYS, f"{label}: online")
+        on_from = _seconds(online["from"], f"{label}: online.from")
+        until = online.get("until")
+        off_from = None if until is None else _seconds(until, f"{label}: online.until")
+        if off_from is not None and off_from <= on_from:
+            raise FleetFileError(f"{label}: online.until must be later than online.from")
+        host.schedule = PowerSchedule(
+            on_at=start + on_from, off_at=None if off_from is None else start + off_from
+        )
+        if power is None:
+            power = "off"  # switched on by its user later
+    host.powered = power != "off"
+
+
+def _seconds(value: Any, where: str) -> float:
+    """A number of seconds >= 0, or raise naming where it came from."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise FleetFileError(f"{where}: must be a number of seconds >= 0, got {value!r}")
+    return float(value)

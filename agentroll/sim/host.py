@@ -243,6 +243,22 @@ def _is_drive_root(path: str) -> bool:
 
 
 @dataclass
+class PowerSchedule:
+    """When a PC's user switches it on and off, as absolute host-clock times (``off_at`` None: never)."""
+
+    on_at: float
+    off_at: float | None = None
+    switched_on: bool = False
+    switched_off: bool = False
+
+
+def default_mac(address: str) -> str:
+    """A locally administered MAC derived from an IPv4 address: 127.20.3.5 → ``02-00-7F-14-03-05``."""
+    octets = [int(part) for part in address.split(".")]
+    return "-".join(f"{octet:02X}" for octet in (2, 0, *octets))
+
+
+@dataclass
 class SimHost:
     """One simulated PC. Handlers change it only while holding ``lock``."""
 
@@ -275,6 +291,13 @@ class SimHost:
     #: While a reboot is under way: when the host goes down and when it is back.
     reboot_down_at: float | None = None
     reboot_up_at: float | None = None
+    #: Power: a PC that is off refuses connections; its network card still listens for its magic
+    #: packet when ``wake_on_lan`` is enabled (see ``agentroll.sim.wol``).
+    powered: bool = True
+    mac: str = ""
+    wake_on_lan: bool = True
+    #: Switched on by its user at ``PowerSchedule.on_at`` and off at ``off_at`` (fleet-start offsets).
+    schedule: PowerSchedule | None = None
     clock: Clock = field(default_factory=RealClock)
     journal: Journal = field(default_factory=Journal)
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
@@ -320,20 +343,95 @@ class SimHost:
         self.reboot_up_at = self.reboot_down_at + self.boot_seconds
 
     def settle(self) -> None:
-        """Finish a reboot whose time has come (the model advances lazily, on every look)."""
+        """Apply what time has brought: the user's power schedule, a reboot or boot that is over.
+
+        The model advances lazily, on every look.
+        """
         with self.lock:
+            self._follow_schedule()
             if self.reboot_up_at is None or self.faults.reboot_never_returns:
                 return
             if self.now() >= self.reboot_up_at:
                 self._complete_reboot(self.reboot_up_at)
 
     def is_down(self) -> bool:
-        """Whether the host is off the network because of a reboot (or one that never returned)."""
+        """Whether the host is off the network: switched off, or in a reboot (or one that never returned)."""
         with self.lock:
             self.settle()
+            if not self.powered:
+                return True
             if self.reboot_down_at is None:
                 return False
             return self.now() >= self.reboot_down_at
+
+    # --- power ---------------------------------------------------------------------------------
+
+    def power_on(self, at: float | None = None) -> bool:
+        """Switch the PC on at ``at`` (default now): it boots and answers ``boot_seconds`` later.
+
+        Returns False when it was on already.
+        """
+        with self.lock:
+            if self.powered:
+                return False
+            when = self.now() if at is None else at
+            self.powered = True
+            # A cold boot ends like a restart: the same completion applies (new boot time, the
+            # pending rename, auto services started).
+            self.reboot_down_at = when
+            self.reboot_up_at = when + self.boot_seconds
+            return True
+
+    def power_off(self) -> bool:
+        """Switch the PC off at once (a reboot under way is forgotten); False when it was off already."""
+        with self.lock:
+            if not self.powered:
+                return False
+            self.powered = False
+            self.reboot_down_at = None
+            self.reboot_up_at = None
+            return True
+
+    def magic_packet(self) -> str:
+        """Receive a magic packet addressed to this PC's MAC; return what its network card did.
+
+        ``woke`` (it boots), ``already_on`` or ``wake_on_lan_disabled`` (the card ignores it).
+        """
+        with self.lock:
+            self.settle()
+            if self.powered:
+                outcome = "already_on"
+            elif not self.wake_on_lan:
+                outcome = "wake_on_lan_disabled"
+            else:
+                self.power_on()
+                outcome = "woke"
+            self.journal.record(
+                time=self.now(),
+                kind="wake",
+                module=None,
+                args={"mac": self.mac, "outcome": outcome},
+                no_log=False,
+                changed=outcome == "woke",
+                failed=False,
+                rc=0,
+                duration_ms=0.0,
+                mutated=outcome == "woke",
+            )
+            return outcome
+
+    def _follow_schedule(self) -> None:
+        """Switch on or off when the user's schedule says so (each switch happens once)."""
+        schedule = self.schedule
+        if schedule is None:
+            return
+        now = self.now()
+        if not schedule.switched_on and now >= schedule.on_at:
+            schedule.switched_on = True
+            self.power_on(at=schedule.on_at)
+        if schedule.off_at is not None and not schedule.switched_off and now >= schedule.off_at:
+            schedule.switched_off = True
+            self.power_off()
 
     def _complete_reboot(self, booted_at: float) -> None:
         """Apply what a restart does: new boot time, pending rename, cleared flag, auto services."""
@@ -423,6 +521,7 @@ class SimHost:
             "reboot_reasons": self.reboot_reasons,
             "boot_time": self.boot_time,
             "reboot_down_at": self.reboot_down_at,
+            "powered": self.powered,
         }
         return hashlib.sha256(json.dumps(state, sort_keys=True).encode()).hexdigest()
 

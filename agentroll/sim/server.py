@@ -5,6 +5,9 @@ listening sockets with a selector, so thousands of hosts cost file descriptors, 
 each accepted connection then gets a thread of its own for its life, because NTLM
 authenticates the TCP connection and the client keeps it alive across requests.
 
+Every host's network card also listens for its Wake-on-LAN magic packet (UDP, see
+``agentroll.sim.wol``); a PC that is switched off refuses connections until it has booted.
+
 Connection faults come from ``Fleet.connection_policy``: ``refuse`` closes the host's listening
 socket (the client sees "connection refused"), ``drop`` reads the request and hangs up without
 answering, ``reject_credentials`` answers 401, ``slow_seconds`` delays command completion (see
@@ -31,6 +34,7 @@ from typing import Any, Protocol
 from agentroll.sim.auth import ENCRYPTED_CONTENT_TYPE, Accepted, AuthError, ConnectionAuth, NtlmUserStore
 from agentroll.sim.tls import TlsIdentity, make_identity
 from agentroll.sim.types import CommandResult, ConnectionPolicy
+from agentroll.sim.wol import MagicPacketListener
 from agentroll.sim.wsman import WinrsService, WsmanFault, fault_response, parse_request
 
 log = logging.getLogger(__name__)
@@ -77,9 +81,15 @@ class ServedFleet(Protocol):
     """The part of ``agentroll.sim.fleet.Fleet`` the transport uses."""
 
     tls: bool
+    #: None: the hosts' network cards do not listen for magic packets.
+    wake_on_lan_port: int | None
 
     def addresses(self) -> list[str]:
         """Return every host address."""
+        ...
+
+    def magic_packet(self, address: str, mac: str) -> str | None:
+        """Hand a magic packet for ``mac`` to the network card at ``address``."""
         ...
 
     def credentials_for(self, address: str) -> tuple[str, str]:
@@ -256,6 +266,7 @@ class FleetServer:
         self._wake_reader, self._wake_writer = socket.socketpair()
         self._stopping = threading.Event()
         self._acceptor: threading.Thread | None = None
+        self._wake_on_lan = MagicPacketListener(fleet)
 
     # --- life cycle ------------------------------------------------------------------------
 
@@ -267,6 +278,7 @@ class FleetServer:
             for address in self.fleet.addresses():
                 if not self.fleet.connection_policy(address).refuse:
                     self._open_listener(address)
+            self._wake_on_lan.start()
         except BaseException:
             self._close_listeners()
             self._users.close()
@@ -281,6 +293,7 @@ class FleetServer:
         if self._stopping.is_set():
             return
         self._stopping.set()
+        self._wake_on_lan.stop()
         self._wake()
         if self._acceptor is not None:
             self._acceptor.join(timeout)

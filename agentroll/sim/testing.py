@@ -171,8 +171,8 @@ class FleetHandle:
         return self.connection_vars()
 
     def host_vars(self, address: str) -> dict[str, Any]:
-        """Return a host's own variables: its address, and its credentials if they differ."""
-        variables: dict[str, Any] = {"ansible_host": address}
+        """Return a host's own variables: its address and MAC, and its credentials if they differ."""
+        variables: dict[str, Any] = {"ansible_host": address, "agentroll_mac": self.fleet.host(address).mac}
         common = self.fleet.credentials_for(self.addresses[0])
         username, password = self.fleet.credentials_for(address)
         if (username, password) != common:
@@ -192,7 +192,11 @@ class FleetHandle:
         those groups become children of ``units`` with the agentroll unit variables.
         """
         chosen = dict(hosts) if hosts is not None else {host_name(a): a for a in self.addresses}
-        all_vars = {**self.inventory_vars(), **(extra_vars or {})}
+        all_vars = {
+            **self.inventory_vars(),
+            "agentroll_wake_port": self.fleet.wake_on_lan_port,
+            **(extra_vars or {}),
+        }
         inventory: dict[str, Any] = {
             "all": {"vars": all_vars, "hosts": {name: self.host_vars(a) for name, a in chosen.items()}}
         }
@@ -227,6 +231,11 @@ class FleetHandle:
     def set_faults(self, address: str, **faults: Any) -> None:
         """Change a host's faults and apply them to its listener at once."""
         self.fleet.set_faults(address, **faults)
+        self.server.refresh(address)
+
+    def set_power(self, address: str, on: bool) -> None:
+        """Switch a host on (it answers once booted) or off, and apply it to its listener at once."""
+        self.fleet.set_power(address, on)
         self.server.refresh(address)
 
     def journal(self, address: str) -> list[dict[str, Any]]:

@@ -21,10 +21,14 @@ from typing import Any
 
 from agentroll.model import Aspect, HostView, Observation, Run
 from agentroll.store.backend import Backend, IntegrityViolation, StoreError
+from agentroll.store.coordination import CoordinationTables
 from agentroll.store.identity import controller_name, current_operator, still_running
 from agentroll.store.location import POSTGRESQL, Location, LocationError, parse_location
+from agentroll.store.receipts import ReceiptTables
 from agentroll.store.schema import MIGRATIONS, SCHEMA_VERSION
 from agentroll.store.secrets import scrub
+from agentroll.store.times import from_text as _from_text
+from agentroll.store.times import to_text as _to_text
 
 #: A run still marked running by another controller (whose processes cannot be checked from here)
 #: is taken as interrupted after this long without recording anything.
@@ -52,17 +56,6 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def _to_text(moment: datetime) -> str:
-    """Fixed-width UTC ISO text, so that text order is time order in either database."""
-    if moment.tzinfo is None:
-        raise ValueError(f"timestamp {moment.isoformat()} has no time zone; agentroll stores UTC")
-    return moment.astimezone(UTC).isoformat(timespec="microseconds")
-
-
-def _from_text(text: str) -> datetime:
-    return datetime.fromisoformat(text)
-
-
 @lru_cache(maxsize=16)
 def _insert_observations_sql(rows: int) -> str:
     """One INSERT of ``rows`` observations: a single statement is a single atomic write."""
@@ -81,7 +74,7 @@ def _connect(location: Location, readonly: bool) -> Backend:
     return SqliteBackend(location.path, location.shown, readonly=readonly)
 
 
-class Store:
+class Store(CoordinationTables, ReceiptTables):
     """One connection to the state store; a context manager, usable from several threads.
 
     ``location`` is a path, ``sqlite:///PATH``, ``postgresql://…`` or ``:memory:``. Opening for
@@ -384,6 +377,13 @@ class Store:
                     yield self
                 finally:
                     self._reading = False
+
+    @contextmanager
+    def writing(self) -> Iterator[Store]:
+        """Make the writes inside the block one transaction, under the store's write lock."""
+        self._refuse_if_readonly()
+        with self._lock, self._backend.write_transaction():
+            yield self
 
     # -- plumbing -------------------------------------------------------------------------------
 

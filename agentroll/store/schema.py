@@ -95,6 +95,30 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX observations_by_host ON observations (host, aspect, observed_at, id, run_id)",
         ),
     ),
+    Migration(
+        3,
+        "the watch and its attempts per PC, deployment leases per PC, offline-kit receipts imported",
+        (
+            # One row per watch of an inventory; a restarted watch takes its row over (holder columns).
+            "CREATE TABLE watches ("
+            " id {id}, inventory TEXT NOT NULL, started_at {time} NOT NULL, until_at {time} NOT NULL,"
+            " every_seconds REAL NOT NULL, status TEXT NOT NULL, finished_at {time}, rounds INTEGER NOT NULL,"
+            " operator TEXT, controller TEXT NOT NULL, pid INTEGER NOT NULL, held_since {time} NOT NULL,"
+            " expires_at {time} NOT NULL)",
+            "CREATE TABLE watch_attempts ("
+            " id {rowid}, watch_id {ref} NOT NULL REFERENCES watches(id), round INTEGER NOT NULL,"
+            " host TEXT NOT NULL, attempted_at {time} NOT NULL, wake_sent INTEGER NOT NULL,"
+            " answered INTEGER NOT NULL, run_id {ref} REFERENCES runs(id))",
+            "CREATE INDEX watch_attempts_by_host ON watch_attempts (host, watch_id)",
+            # Who may change a PC now: one row per PC while a deployment holds it.
+            "CREATE TABLE leases ("
+            " host TEXT NOT NULL PRIMARY KEY, purpose TEXT NOT NULL, operator TEXT, controller TEXT NOT NULL,"
+            " pid INTEGER NOT NULL, acquired_at {time} NOT NULL, expires_at {time} NOT NULL)",
+            "CREATE TABLE receipts ("
+            " id {id}, receipt_id TEXT NOT NULL UNIQUE, run_id {ref} NOT NULL REFERENCES runs(id),"
+            " host TEXT NOT NULL, written_at {time} NOT NULL)",
+        ),
+    ),
 )
 
 #: The version a store has once every migration above is applied.

@@ -1,7 +1,7 @@
 """The repository as AWX and Galaxy users get it: a plain copy, project sync, the built collection.
 
 Galaxy is not reachable from the test machines, so project sync runs ``ansible-galaxy`` with
-``--offline`` on a collections path that already holds the pinned ansible.windows (copied from the
+``--offline`` on a collections path that already holds the pinned collections (copied from the
 checkout's ``collections/``, which ``scripts/bootstrap`` fills from the Python package index): the
 toolkit's own collection is still resolved from ``collections/requirements.yml`` exactly as AWX
 resolves it, in the project's directory.
@@ -75,11 +75,17 @@ def plain_copy(destination: Path) -> Path:
 
 
 def seed_galaxy_collections(collections_path: Path) -> None:
-    """Put the pinned ansible.windows where Galaxy would have installed it."""
-    shutil.copytree(
-        CHECKOUT_COLLECTIONS / "ansible" / "windows",
-        collections_path / "ansible_collections" / "ansible" / "windows",
-    )
+    """Put the pinned collections (ansible.windows, community.general and its dependency) where Galaxy
+    would have installed them."""
+    for namespace, name in (
+        ("ansible", "windows"),
+        ("community", "general"),
+        ("community", "library_inventory_filtering_v1"),
+    ):
+        shutil.copytree(
+            CHECKOUT_COLLECTIONS / namespace / name,
+            collections_path / "ansible_collections" / namespace / name,
+        )
 
 
 def project_sync(project: Path, collections_path: Path) -> subprocess.CompletedProcess[str]:

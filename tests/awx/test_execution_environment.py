@@ -79,7 +79,10 @@ def test_create_writes_a_build_context_with_the_collection_tarball(ee: dict[str,
     build = ee["context"] / "_build"
     assert (build / "collections" / TARBALL_NAME).is_file()
     galaxy = yaml.safe_load((build / "requirements.yml").read_text(encoding="utf-8"))
-    assert galaxy["collections"] == [{"name": "ansible.windows", "version": "3.8.0"}]
+    assert galaxy["collections"] == [
+        {"name": "ansible.windows", "version": "3.8.0"},
+        {"name": "community.general", "version": "13.5.0"},
+    ]
 
 
 def test_the_containerfile_pins_ansible_and_installs_the_collection_before_introspection(

@@ -70,6 +70,7 @@ class KnownGap:
 
 
 _PROBE = "plugins/modules/win_agentroll_probe.ps1"
+_KIT = "agentroll/kit_files/Install-Agent.ps1"
 
 KNOWN_GAPS: tuple[KnownGap, ...] = (
     KnownGap(
@@ -84,6 +85,9 @@ KNOWN_GAPS: tuple[KnownGap, ...] = (
     KnownGap(_PROBE, "[double]$os.TotalVisibleMemorySize / 1KB", NUMERIC_MULTIPLIER),
     KnownGap(_PROBE, "[double]$disk.instance.Size / 1MB", NUMERIC_MULTIPLIER),
     KnownGap(_PROBE, "[double]$disk.instance.FreeSpace / 1MB", NUMERIC_MULTIPLIER),
+    KnownGap(_KIT, "[double]$computer.TotalPhysicalMemory / 1MB", NUMERIC_MULTIPLIER),
+    KnownGap(_KIT, "[double]$disk.Size / 1MB", NUMERIC_MULTIPLIER),
+    KnownGap(_KIT, "[double]$disk.FreeSpace / 1MB", NUMERIC_MULTIPLIER),
 )
 
 

@@ -102,10 +102,12 @@ def test_inventory_prints_the_connection_variables(
         "ansible_user": DEFAULT_USERNAME,
         "ansible_password": DEFAULT_PASSWORD,
         "ansible_winrm_server_cert_validation": "ignore",
+        "agentroll_wake_port": 9009,
     }
-    assert [host["ansible_host"] for host in inventory["all"]["hosts"].values()] == [
-        f"{block}.0.1",
-        f"{block}.0.2",
+    second = int(block.split(".")[1])
+    assert list(inventory["all"]["hosts"].values()) == [
+        {"ansible_host": f"{block}.0.1", "agentroll_mac": f"02-00-7F-{second:02X}-00-01"},
+        {"ansible_host": f"{block}.0.2", "agentroll_mac": f"02-00-7F-{second:02X}-00-02"},
     ]
 
 
@@ -171,6 +173,16 @@ def test_start_fault_journal_stop(tmp_path: Path, block: str) -> None:
         journal = sim("journal", second, env=env)
         assert journal.returncode == 0, journal.stderr
         assert [json.loads(line) for line in journal.stdout.splitlines()]
+
+        switched_off = sim("power", second, "off", env=env)
+        assert switched_off.returncode == 0, switched_off.stderr
+        assert json.loads(switched_off.stdout) == {"address": second, "changed": True, "listening": False}
+        assert refused(second)
+        assert json.loads(sim("power", second, "off", env=env).stdout)["changed"] is False
+        assert sim("power", second, "on", env=env).returncode == 0
+        wait_for(lambda: not refused(second))  # once booted (boot_seconds)
+        nowhere = sim("power", f"{block}.9.9", "on", env=env)
+        assert nowhere.returncode == 2 and f"no simulated host at {block}.9.9" in nowhere.stderr
     finally:
         stopped = sim("stop", env=env)
         info = read_runtime(Path(env["AGENTROLL_SIM_RUNTIME"]))

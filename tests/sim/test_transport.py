@@ -169,6 +169,7 @@ class BigOutputFleet:
     def __init__(self, address: str, size: int) -> None:
         self.address = address
         self.output = bytes(index % 251 for index in range(size))
+        self.wake_on_lan_port = None
 
     def addresses(self) -> list[str]:
         return [self.address]

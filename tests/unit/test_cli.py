@@ -297,7 +297,18 @@ def test_unwritable_output_is_a_one_line_error(capsys: pytest.CaptureFixture[str
 def test_every_sub_command_is_there() -> None:
     parser = cli.build_parser()
     commands = next(action for action in parser._actions if isinstance(action, argparse._SubParsersAction))
-    assert set(commands.choices) == {"report", "stragglers", "names", "roster", "rerun", "sim", "demo"}
+    assert set(commands.choices) == {
+        "report",
+        "stragglers",
+        "names",
+        "roster",
+        "rerun",
+        "watch",
+        "bundle",
+        "receipts",
+        "sim",
+        "demo",
+    }
 
 
 def test_rerun_without_a_state_database_is_a_one_line_error(

@@ -13,7 +13,7 @@ import yaml
 
 from agentroll.demo.fleet import CONNECTION_VARS, connection_problems, load_demo
 from agentroll.demo.settings import DEMO_STATE, DemoError, Settings, settings_from_args
-from agentroll.demo.state import check_state_is_empty, start_afresh
+from agentroll.demo.state import check_state_is_empty, set_aside_previous_kit, start_afresh
 from agentroll.demo.summary import eligibility_summary
 from agentroll.inventory import host_variables, load_inventory
 from agentroll.sim.fleet import Fleet
@@ -24,7 +24,7 @@ DEMO = REPO / "inventory" / "demo"
 
 
 def settings(tmp_path: Path, *, state: Path | None = None, inventory: Path = DEMO) -> Settings:
-    args = argparse.Namespace(inventory=inventory, fleet=None, forks=40, rounds=3, lang="en")
+    args = argparse.Namespace(inventory=inventory, fleet=None, forks=40, lang="en")
     environ = {"AGENTROLL_REPORT_DIR": str(tmp_path / "reports")}
     if state is not None:
         environ["AGENTROLL_STATE"] = str(state)
@@ -118,6 +118,23 @@ def test_the_demos_own_database_starts_afresh_keeping_the_previous_one(tmp_path:
     assert not Path(own.state).exists()
     with Store(f"{own.state}.previous") as previous:
         assert len(previous.runs()) == 1
+
+
+def test_the_previous_demos_kit_is_set_aside_and_a_stranger_folder_left_alone(tmp_path: Path) -> None:
+    kit = tmp_path / "offline-kit" / "DAKTANG"
+    kit.mkdir(parents=True)
+    (kit / "kit.json").write_text("{}", encoding="utf-8")
+    old = kit.with_name("DAKTANG.previous")
+    old.mkdir()
+    (old / "kit.json").write_text('{"old": 1}', encoding="utf-8")
+    set_aside_previous_kit(kit)
+    assert not kit.exists() and (old / "kit.json").read_text(encoding="utf-8") == "{}"
+
+    stranger = tmp_path / "somebody"
+    stranger.mkdir()
+    (stranger / "notes.txt").write_text("mine", encoding="utf-8")
+    set_aside_previous_kit(stranger)
+    assert (stranger / "notes.txt").read_text(encoding="utf-8") == "mine"
 
 
 def test_the_dry_run_summary_counts_reasons_old_strings_and_structured_alike() -> None:

@@ -80,6 +80,37 @@ def test_addresses_are_unique_and_match_the_inventory(generated: Path) -> None:
     assert all(address.startswith("127.20.") for address in fleet_addresses)
 
 
+def test_every_pc_has_its_mac_in_the_inventory_and_the_fleet(generated: Path) -> None:
+    units = _unit_groups(_load(generated / "hosts.yml"))
+    inventory_macs = [v["agentroll_mac"] for g in units.values() for v in g["hosts"].values()]
+    assert inventory_macs == [m["mac"] for m in _load(generated / "fleet.yml")["hosts"]]
+    assert len(set(inventory_macs)) == len(inventory_macs) == 192
+    # Each unit sends its magic packets to the broadcast address of the /24 its PCs live in.
+    for group in units.values():
+        broadcast = group["vars"]["agentroll_wake_address"]
+        assert all(
+            v["ansible_host"].rsplit(".", 1)[0] == broadcast.rsplit(".", 1)[0]
+            for v in group["hosts"].values()
+        )
+
+
+def test_the_pcs_out_of_reach_at_first(generated: Path) -> None:
+    """Switched off (most wake on LAN), switched on later, and a commune's PCs beyond the network."""
+    machines = _load(generated / "fleet.yml")["hosts"]
+    off = [m for m in machines if m.get("power") == "off"]
+    assert len(off) == 7 and sum(m.get("wake_on_lan") is False for m in off) == 1
+    later = [m for m in machines if "online" in m]
+    assert len(later) == 3
+    assert all(
+        m["online"] == {"from": demo_data.SWITCHED_ON_LATER_AT} and m["wake_on_lan"] is False for m in later
+    )
+    beyond = [m for m in machines if (m.get("faults") or {}).get("refuse_connections")]
+    code = demo_data.OFFLINE_UNIT
+    unit_number = next(n for n, unit in enumerate(demo_data.UNITS, start=1) if unit.code == code)
+    assert len(beyond) == 3 and all(m["address"].startswith(f"127.20.{unit_number}.") for m in beyond)
+    assert not any(_installed(m) for m in off + later + beyond)
+
+
 def test_the_mayphuong_pc_exists_and_has_the_agent(generated: Path) -> None:
     machines = {m["computer_name"]: m for m in _load(generated / "fleet.yml")["hosts"]}
     assert "mayphuong" in machines
@@ -106,7 +137,7 @@ def test_fleet_has_the_letters_problem_pcs(generated: Path) -> None:
     )
     assert faults["installer_exit_code=1603"] == 1
     assert faults["installer_exit_code=3010"] == 1
-    assert faults["refuse_connections=True"] >= 3
+    assert faults["refuse_connections=True"] == 3
     assert any(m.get("powershell_version") == "2.0" for m in machines)
     assert any(m.get("architecture") == "x86" for m in machines)
     assert any(m.get("ram_mb", 8192) < 2048 for m in machines)

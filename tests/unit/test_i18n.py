@@ -117,6 +117,7 @@ EXAMPLES: dict[str, dict[str, object]] = {
     "reboot_servicing": {},
     "reboot_file_rename": {},
     "installer_exit_code": {"exit_code": 1603},
+    "installer_checksum_mismatch": {},
     "reboot_installer": {"exit_code": 3010},
     "connection_refused": {},
     "timed_out": {},

@@ -388,3 +388,44 @@ def test_a_no_log_result_yields_its_outcome_only() -> None:
         ]
     }
     assert observer.observe(outcome("probe", result=probe_result(), censored=True)) == {}
+
+
+WAKE_RESULT = {
+    "changed": True,
+    "invocation": {"module_args": {"mac": "02-4B-50-14-03-05", "broadcast": "127.20.3.255", "port": 9009}},
+}
+
+
+def test_wake_on_lan_answers_packets_and_silence() -> None:
+    observer = Observer()
+    answered = observer.observe(outcome("answer", result={"ping": "pong"}))
+    assert answered == {HOST: [(Aspect.CONTACT, {"status": "ok", "reason": None})]}
+    sent = observer.observe(outcome("wake", result=WAKE_RESULT))
+    packet = {"mac": "02-4B-50-14-03-05", "address": "127.20.3.255", "port": 9009}
+    assert sent == {HOST: [(Aspect.WAKE, {**packet, "answered": None})]}
+    woken = observer.observe(outcome("wake_answer", result={"elapsed": 4}))
+    assert woken == {
+        HOST: [
+            (Aspect.CONTACT, {"status": "ok", "reason": None}),
+            (Aspect.WAKE, {**packet, "answered": True}),
+        ]
+    }
+
+
+def test_a_woken_pc_that_stays_silent_is_unreachable_for_that_reason_not_failed() -> None:
+    observer = Observer()
+    sent = observer.observe(outcome("wake", result=WAKE_RESULT))
+    silent = observer.observe(
+        outcome(
+            "wake_answer", Status.FAILED, {"failed": True, "msg": "timed out waiting for ping module test"}
+        )
+    )
+    contact = {"status": "unreachable", "reason": {"code": "wol_no_answer"}}
+    assert silent[HOST][0] == (Aspect.CONTACT, contact)
+    assert silent[HOST][1][1]["answered"] is False
+    assessment = assess(view_of(sent, silent), "SNV-PHUONGNT")
+    assert assessment == Assessment(HostState.UNREACHABLE, (Reason("wol_no_answer"),))
+
+
+def test_check_mode_sends_no_packet() -> None:
+    assert Observer().observe(outcome("wake", result=WAKE_RESULT, check_mode=True)) == {}

@@ -6,7 +6,7 @@ import dataclasses
 import json
 import os
 import stat
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,9 @@ import pytest
 from agentroll.model import HostState, Inventory
 from agentroll.reasons import Reason
 from agentroll.report import SCHEMA_PATH, build_report, report_from_store, to_json, write_atomic
+from agentroll.reports import render
 from agentroll.store import Store
+from agentroll.store.coordination import Attempt
 
 GOLDEN = Path(__file__).parent / "golden" / "report.json"
 GOLDEN_TEXT = Path(__file__).parent / "golden" / "report.txt"
@@ -228,7 +230,7 @@ def test_host_causes_are_the_reasons_as_data_in_the_same_order(report: dict[str,
 def test_the_report_says_its_minor_version_and_time_zone(report: dict[str, Any]) -> None:
     assert (report["schema"], report["schema_minor"], report["timezone"]) == (
         "agentroll.coverage/1",
-        2,
+        3,
         "Asia/Ho_Chi_Minh",
     )
 
@@ -337,3 +339,32 @@ def test_write_atomic_failure_keeps_the_old_file(tmp_path: Path) -> None:
         write_atomic(target, 12345)  # type: ignore[arg-type]
     assert target.read_text(encoding="utf-8") == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["report.json"]
+
+
+def test_the_watchs_attempts_reach_the_host_entry_and_the_stragglers_table(
+    tiny_inventory: Inventory, tiny_store: Store, tiny_times: dict[str, datetime]
+) -> None:
+    since = datetime(2026, 12, 2, 1, 30, tzinfo=UTC)
+    watch, _ = tiny_store.open_watch(
+        "tiny", until=since + timedelta(days=3), every_seconds=600, pid=os.getpid(), now=since
+    )
+    for round_number in range(3):
+        tiny_store.record_round(
+            watch.id,
+            [
+                Attempt("tp-01", wake_sent=True, answered=False),
+                Attempt("tp-02", wake_sent=False, answered=round_number > 0),
+            ],
+            now=since + timedelta(minutes=10 * round_number),
+        )
+    report = report_from_store(tiny_inventory, tiny_store, now=tiny_times["generated_at"])
+    validate(report)
+    hosts = by_key(report["hosts"], "host")
+    assert hosts["tp-01"]["attempts"] == {"count": 3, "answered": 0, "since": "2026-12-02T01:30:00Z"}
+    assert hosts["tp-02"]["attempts"] == {"count": 3, "answered": 2, "since": "2026-12-02T01:30:00Z"}
+    assert hosts["vp-01"]["attempts"] is None
+    # The stragglers' table of the unit views (Markdown, HTML) says it in words.
+    english = render(report, "md", "en")
+    assert "no answer on 3 of 3 attempts since 2026-12-02" in english
+    assert "no answer on 1 of 3 attempts since 2026-12-02" in english
+    assert "không trả lời 3/3 lần thử kể từ 02/12/2026" in render(report, "md", "vi")

@@ -22,6 +22,13 @@ _MIB = 1024 * 1024
 )
 def win_agentroll_probe(host: SimHost, run: ModuleRun, params: dict[str, Any]) -> ModuleResult:
     """Return identity, OS, hardware, disk, PowerShell, pending reboot and agent state; change nothing."""
+    return probe(host, params["agent_product_id"], params["agent_service_name"], params["agent_display_name"])
+
+
+def probe(
+    host: SimHost, product_id: str | None, service_name: str | None, display_name: str | None
+) -> ModuleResult:
+    """What the probe module reads on ``host`` (the offline kit's script reads the same)."""
     warnings: list[str] = []
     failing = set(host.faults.failing_queries)
     if "computer_system" in failing:
@@ -42,13 +49,7 @@ def win_agentroll_probe(host: SimHost, run: ModuleRun, params: dict[str, Any]) -
     if "os_product_type" in failing:
         warnings.append("the product type is unknown: Win32_OperatingSystem gave ProductType ''")
         product_type = "unknown"
-    agent = agent_state(
-        host,
-        params["agent_product_id"],
-        params["agent_service_name"],
-        params["agent_display_name"],
-        warnings,
-    )
+    agent = agent_state(host, product_id, service_name, display_name, warnings)
     result: ModuleResult = {
         "changed": False,
         "computer_name": host.computer_name,
