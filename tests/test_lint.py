@@ -20,7 +20,7 @@ def _tool(name: str) -> str:
         return str(local)
     found = shutil.which(name)
     if found is None:
-        pytest.skip(f"{name} is not installed")
+        pytest.fail(f"{name} is not installed: scripts/bootstrap installs it into .venv")
     return found
 
 

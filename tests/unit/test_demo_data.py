@@ -11,7 +11,9 @@ import pytest
 import yaml
 
 from agentroll import demo_data
+from agentroll.inventory import load_inventory
 from agentroll.naming import short_name, standard_names
+from agentroll.sim.fleet import Fleet
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO = REPO / "inventory" / "demo"
@@ -152,8 +154,7 @@ def test_demo_credentials_agree_with_the_inventory() -> None:
 
 
 def test_the_inventory_loads_with_the_library() -> None:
-    inventory_module = pytest.importorskip("agentroll.inventory")
-    inventory = inventory_module.load_inventory(DEMO)
+    inventory = load_inventory(DEMO)
     assert sum(unit.licenses for unit in inventory.units) == 190
     assert str(inventory.deadline) == demo_data.DEADLINE
 
@@ -173,6 +174,5 @@ def test_installed_agent_matches_the_agent_profile() -> None:
 
 
 def test_the_fleet_file_loads_in_the_simulator() -> None:
-    fleet_module = pytest.importorskip("agentroll.sim.fleet")
-    fleet = fleet_module.Fleet.from_file(DEMO / "fleet.yml")
+    fleet = Fleet.from_file(DEMO / "fleet.yml")
     assert len(fleet.addresses()) == len(demo_data.build_demo())

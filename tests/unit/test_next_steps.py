@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-import csv
-import html
-import io
 import json
-import re
 from pathlib import Path
 from typing import Any
 
 import pytest
-from markdown_it import MarkdownIt
-from openpyxl import load_workbook
 
 from agentroll.i18n import catalog
 from agentroll.next_steps import UNREACHABLE_STEPS, next_step
 from agentroll.reasons import Reason, text
 from agentroll.reports import render
+from tests.unit.visible import visible_text
 
 FIXTURE = Path(__file__).parent / "fixtures" / "report_sample.json"
 
@@ -164,26 +159,7 @@ def unreachable_report() -> dict[str, Any]:
 
 
 def _visible_text(report: dict[str, Any], fmt: str, lang: str) -> str:
-    """Everything a reader of ``fmt`` sees, as one text (workbooks: every cell of every sheet)."""
-    output = render(report, fmt, lang=lang)
-    if fmt == "xlsx":
-        assert isinstance(output, bytes)
-        workbook = load_workbook(io.BytesIO(output))
-        return "\n".join(
-            str(cell)
-            for sheet in workbook
-            for row in sheet.iter_rows(values_only=True)
-            for cell in row
-            if cell
-        )
-    assert isinstance(output, str)
-    if fmt == "csv":
-        return "\n".join("\t".join(row) for row in csv.reader(io.StringIO(output)))
-    if fmt == "md":
-        output = MarkdownIt("commonmark").enable("table").render(output)
-    if fmt in ("md", "html"):
-        return html.unescape(re.sub(r"<[^>]+>", "", output))
-    return output
+    return visible_text(fmt, render(report, fmt, lang=lang))
 
 
 @pytest.mark.parametrize("lang", ["en", "vi"])

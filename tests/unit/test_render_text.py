@@ -8,9 +8,11 @@ import json
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 
 from agentroll.reports import BINARY_FORMATS, FORMATS, render
+from tests.unit.visible import visible_text
 
 FIXTURES = Path(__file__).parent / "fixtures"
 GOLDEN = Path(__file__).parent / "golden" / "report.json"
@@ -22,7 +24,6 @@ def report() -> dict[str, Any]:
 
 
 def test_the_fixture_follows_the_report_schema(report: dict[str, Any]) -> None:
-    jsonschema = pytest.importorskip("jsonschema")
     schema_path = Path(__file__).resolve().parents[2] / "agentroll" / "schemas" / "coverage-1.json"
     jsonschema.validate(report, json.loads(schema_path.read_text(encoding="utf-8")))
     assert all(count > 0 for count in report["totals"]["states"].values()), "every state must be present"
@@ -114,16 +115,36 @@ def test_vietnamese_csv_opens_in_excel(report: dict[str, Any]) -> None:
     assert rows[0]["Tình trạng"] == "Đạt chuẩn"
 
 
+#: Which PCs each format names: the letter only those it asks a decision about.
+_EVERY_PC = ("csv", "html", "xlsx")
+_PCS_TO_ACT_ON = ("text", "md")
+_LETTERS = ("docx", "reply-html")
+
+
+def _named_in_the_letter(host: dict[str, Any]) -> bool:
+    return host["state"] in ("ineligible", "unmanageable") or host["license"] == "waiting"
+
+
 @pytest.mark.parametrize("fmt", [fmt for fmt in FORMATS if fmt != "json"])
 @pytest.mark.parametrize("lang", ["en", "vi"])
 def test_the_core_report_renders_in_every_format(fmt: str, lang: str) -> None:
-    """The report the core builds (golden file of agentroll.report) renders too, not only our fixture."""
-    if not GOLDEN.exists():
-        pytest.skip("tests/unit/golden/report.json not present")
+    """The report the core builds (golden file of agentroll.report) renders too, not only our fixture:
+    every unit appears, and the PCs each format is for."""
     golden = json.loads(GOLDEN.read_text(encoding="utf-8"))
     output = render(golden, fmt, lang)
     assert isinstance(output, bytes if fmt in BINARY_FORMATS else str)
-    assert len(output) > 100
+    shown = visible_text(fmt, output)
+    unit_key = "name" if fmt in _LETTERS else "code"
+    assert [unit[unit_key] for unit in golden["units"] if unit[unit_key] not in shown] == []
+    if fmt in _EVERY_PC:
+        expected = {host["host"] for host in golden["hosts"]}
+    elif fmt in _PCS_TO_ACT_ON:
+        expected = {host["host"] for host in golden["hosts"] if host["state"] != "compliant"}
+    elif fmt in _LETTERS:
+        expected = {host["host"] for host in golden["hosts"] if _named_in_the_letter(host)}
+    else:
+        expected = set()
+    assert {host["host"] for host in golden["hosts"] if host["host"] in shown} == expected
 
 
 def test_an_unreachable_pc_shows_how_old_its_agent_knowledge_is(report: dict[str, Any]) -> None:

@@ -2,66 +2,24 @@
 
 from __future__ import annotations
 
-import io
 import json
 import re
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
 import pytest
 from babel.messages.pofile import read_po
 
-from agentroll.i18n import path_of
+from agentroll.i18n import catalog, path_of
 from agentroll.model import HostState
-from agentroll.reports import FORMATS, render
+from agentroll.reports import FORMATS, labels, render
+from tests.unit.visible import visible_text
 
 FIXTURE = Path(__file__).parent / "fixtures" / "report_sample.json"
 #: Words so short they occur inside data (computer names such as KETOAN-PC, host "vp-01").
 SHORTEST_CHECKED = 4
 #: Format patterns are no text.
 FORMAT_CONTEXTS = ("date format", "long date format", "spreadsheet date format", "decimal separator")
-
-
-class _VisibleText(HTMLParser):
-    """Collects what a browser shows: text outside <style> and <script>, plus <title>."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.parts: list[str] = []
-        self._skip = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in ("style", "script"):
-            self._skip += 1
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in ("style", "script"):
-            self._skip -= 1
-
-    def handle_data(self, data: str) -> None:
-        if not self._skip:
-            self.parts.append(data)
-
-
-def _visible(fmt: str, output: str | bytes) -> str:
-    if fmt in ("html", "reply-html"):
-        parser = _VisibleText()
-        parser.feed(str(output))
-        return "\n".join(parser.parts)
-    if fmt == "xlsx":
-        from openpyxl import load_workbook
-
-        workbook = load_workbook(io.BytesIO(output))  # type: ignore[arg-type]
-        cells = [str(v) for sheet in workbook for row in sheet.iter_rows(values_only=True) for v in row if v]
-        return "\n".join([*workbook.sheetnames, *cells])
-    if fmt == "docx":
-        from docx import Document
-
-        document = Document(io.BytesIO(output))  # type: ignore[arg-type]
-        cells = [cell.text for table in document.tables for row in table.rows for cell in row.cells]
-        return "\n".join([p.text for p in document.paragraphs] + cells)
-    return str(output)
 
 
 def _english_labels() -> set[str]:
@@ -90,29 +48,31 @@ def report() -> dict[str, Any]:
 
 @pytest.mark.parametrize("fmt", [fmt for fmt in FORMATS if fmt != "json"])
 def test_vietnamese_output_has_no_english_label(report: dict[str, Any], fmt: str) -> None:
-    text = _visible(fmt, render(report, fmt, lang="vi"))
+    text = visible_text(fmt, render(report, fmt, lang="vi"))
     assert sorted(label for label in _english_labels() if _contains(text, label)) == []
 
 
 @pytest.mark.parametrize("fmt", [fmt for fmt in FORMATS if fmt != "json"])
 def test_vietnamese_output_has_no_state_key(report: dict[str, Any], fmt: str) -> None:
-    text = _visible(fmt, render(report, fmt, lang="vi"))
+    text = visible_text(fmt, render(report, fmt, lang="vi"))
     keys = [state.value for state in HostState if re.search(rf"(?<![\w-]){state.value}(?![\w-])", text)]
     assert keys == []
 
 
 @pytest.mark.parametrize("fmt", ["text", "md", "csv", "html", "docx", "reply-html"])
 def test_vietnamese_output_translates_the_reasons(report: dict[str, Any], fmt: str) -> None:
-    text = _visible(fmt, render(report, fmt, lang="vi"))
+    text = visible_text(fmt, render(report, fmt, lang="vi"))
     assert "Bộ nhớ RAM 1024 MB, yêu cầu tối thiểu 2048 MB" in text
     assert "RAM 1024 MB < 2048 MB" not in text
 
 
 def test_the_check_would_catch_english(report: dict[str, Any]) -> None:
     """The same check on the English rendering finds the English labels: the test has teeth."""
-    text = _visible("html", render(report, "html", lang="en"))
-    found = [label for label in _english_labels() if _contains(text, label)]
-    assert len(found) > 20
+    text = visible_text("html", render(report, "html", lang="en"))
+    found = {label for label in _english_labels() if _contains(text, label)}
+    shown_states = {labels.state(catalog("en"), state) for state in report["totals"]["states"]}
+    assert shown_states <= found
+    assert {"Coverage per unit", "PCs by state", "Licenses"} <= found
 
 
 @pytest.mark.parametrize("fmt", [fmt for fmt in FORMATS if fmt not in ("json", "units-csv")])
@@ -121,7 +81,7 @@ def test_a_report_without_causes_still_renders_its_reasons(report: dict[str, Any
     older = json.loads(json.dumps(report))
     for host in older["hosts"]:
         del host["causes"]
-    text = _visible(fmt, render(older, fmt, lang="vi"))
+    text = visible_text(fmt, render(older, fmt, lang="vi"))
     if fmt in ("csv", "md", "html", "xlsx"):  # the formats that list unreachable PCs with reasons
         assert "Máy từ chối kết nối" in text  # "connection refused" is a sentence of the catalogue
     assert "RAM 1024 MB < 2048 MB" in text  # a sentence with values stays as written
@@ -129,8 +89,8 @@ def test_a_report_without_causes_still_renders_its_reasons(report: dict[str, Any
 
 def test_times_are_local_in_every_human_format(report: dict[str, Any]) -> None:
     # tckh-05 was last seen 2026-11-17T08:12:40Z: 15:12 in Vietnam, 08:12 in UTC.
-    assert "17/11/2026 15:12" in _visible("csv", render(report, "csv", lang="vi"))
-    assert "2026-11-17 15:12" in _visible("csv", render(report, "csv", lang="en"))
-    assert "2026-11-17 08:12" in _visible("csv", render(report, "csv", lang="en", tz="UTC"))
+    assert "17/11/2026 15:12" in visible_text("csv", render(report, "csv", lang="vi"))
+    assert "2026-11-17 15:12" in visible_text("csv", render(report, "csv", lang="en"))
+    assert "2026-11-17 08:12" in visible_text("csv", render(report, "csv", lang="en", tz="UTC"))
     assert "Số liệu tính đến 29/11/2026 12:00 (giờ UTC+07:00)" in render(report, "text", lang="vi")
-    assert "ngày 29 tháng 11 năm 2026" in _visible("reply-html", render(report, "reply-html", lang="vi"))
+    assert "ngày 29 tháng 11 năm 2026" in visible_text("reply-html", render(report, "reply-html", lang="vi"))

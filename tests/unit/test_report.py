@@ -308,10 +308,7 @@ def test_golden_report_json(report: dict[str, Any]) -> None:
 
 def test_golden_report_text(report: dict[str, Any]) -> None:
     """What `agentroll report` prints for the tiny district (the text renderer over this report)."""
-    reports = pytest.importorskip("agentroll.reports")
-    if not hasattr(reports, "render"):
-        pytest.skip("agentroll.reports.render is not there yet")
-    assert_golden(GOLDEN_TEXT, reports.render(report, "text", "en"))
+    assert_golden(GOLDEN_TEXT, render(report, "text", "en"))
 
 
 def test_to_json_keeps_vietnamese_and_report_order(report: dict[str, Any]) -> None:
