@@ -142,6 +142,20 @@ TEMPLATES: dict[str, str] = {
     # A step interrupted before its result arrived, and a reboot that never came back (agentroll.observe).
     "interrupted": N_("interrupted during {step}; the next run checks"),
     "reboot_timeout": N_("did not come back within {seconds} s of its reboot"),
+    # The agent's check-in (the probe, agentroll.states) and the console's view (agentroll.console).
+    "server_unreachable": N_("cannot reach the management server {server}"),
+    "console_not_listed": N_("installed, but not on the console"),
+    "console_not_listed_reachable": N_(
+        "installed and reaches its server, but not on the console: it may report to another server"
+    ),
+    "console_never_reported": N_("on the console, but it never reported"),
+    "console_stale": N_("the console last heard from it {days} days before the export"),
+    "console_rename_pending": N_(
+        'the console shows "{console_name}": renaming to "{standard_name}" is pending'
+    ),
+    "console_old_name": N_(
+        'renamed to "{standard_name}"; the console still shows "{console_name}" until the agent reports'
+    ),
 }
 
 

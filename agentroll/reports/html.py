@@ -10,7 +10,7 @@ from markupsafe import Markup
 
 from agentroll.i18n import Catalog, translations
 from agentroll.model import DEFAULT_DEADLINE_WARNING_DAYS
-from agentroll.reports import charts, tables
+from agentroll.reports import charts, console, tables
 from agentroll.reports.tables import Report, Table
 
 HTML_UNIT_COLUMNS = (
@@ -112,6 +112,19 @@ def context(report: Report, catalog: Catalog) -> dict[str, Any]:
         "history": table_view(tables.history_table(report, catalog), catalog),
         "history_chart": Markup(charts.history_chart(history, catalog)) if history else None,
         "unit_sections": _unit_sections(report, catalog),
+        "console": _console(report, catalog),
+    }
+
+
+def _console(report: Report, catalog: Catalog) -> dict[str, Any] | None:
+    """The console's count beside agentroll's, or None without an imported export."""
+    if not console.has_console(report):
+        return None
+    return {
+        "line": console.console_line(report, catalog),
+        "units": table_view(console.console_units_table(report, catalog), catalog),
+        "hosts": table_view(console.console_hosts_table(report, catalog), catalog),
+        "unknown": table_view(console.console_unknown_table(report, catalog), catalog),
     }
 
 

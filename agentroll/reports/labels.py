@@ -48,6 +48,14 @@ COLUMNS: dict[str, str] = {
     "finished_at": NP_("column", "Finished"),
     "shortfall": NP_("column", "What falls short"),
     "number": NP_("column", "No."),
+    "console_name": NP_("column", "Name on the console"),
+    "console_status": NP_("column", "On the console"),
+    "console_reporting": NP_("column", "Reporting to the console"),
+    "console_coverage": NP_("column", "Console coverage (%)"),
+    "matched_by": NP_("column", "Matched by"),
+    "why": NP_("column", "Why"),
+    "mac": NP_("column", "MAC address"),
+    "what": NP_("column", "What it is"),
 }
 
 SHEETS: dict[str, str] = {
