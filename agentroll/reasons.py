@@ -91,6 +91,9 @@ TEMPLATES: dict[str, str] = {
         "the next run starts the agent's service; if it stops again, reinstall the agent"
     ),
     "next_rename": N_("the next run renames it to its standard name"),
+    "next_open_server": N_(
+        "let it reach the management server {server} (its firewall, the network's, a proxy), then run again"
+    ),
     "next_reboot_rename": N_("restart it to finish the rename"),
     "next_reboot": N_("restart it; the next run checks it"),
     "next_fix_or_release": N_("to take the agent: {fixes}; otherwise its license can go to another unit"),

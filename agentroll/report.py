@@ -142,7 +142,7 @@ def _add_console(
             computer_name=name.get("computer_name"),
             pending_name=name.get("pending_name"),
             standard_name=entry["standard_name"],
-            checkin=view.value(Aspect.CHECKIN),
+            checkin=states.current_checkin(view),
             former_names=tuple(former_names.get(entry["host"], ())),
         )
     computer_names = {host: fact.computer_name for host, fact in facts.items()}
@@ -201,6 +201,7 @@ def _host_entry(
         "knowledge_age_days": _age_days(agent_observation.observed_at, generated_at)
         if agent_observation
         else None,
+        "checkin": states.current_checkin(view),
         "attempts": None
         if attempts is None
         else {"count": attempts.count, "answered": attempts.answered, "since": _iso(attempts.since)},

@@ -156,6 +156,7 @@ EXAMPLES: dict[str, dict[str, object]] = {
     "interrupted": {"step": "install"},
     "reboot_timeout": {"seconds": 900},
     "server_unreachable": {"server": "soc.example.gov.vn:8443"},
+    "next_open_server": {"server": "soc.example.gov.vn:8443"},
     "console_not_listed": {},
     "console_not_listed_reachable": {},
     "console_never_reported": {},
