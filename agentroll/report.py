@@ -296,18 +296,60 @@ def unit_report(report: Mapping[str, Any], code: str) -> Report:
     hosts = [host for host in report["hosts"] if host["unit"] == code]
     names = {host["host"] for host in hosts}
     totals_keys = ("licenses", "hosts", "installed", "coverage_pct", "states", *UNIT_SUMS)
+    totals = {key: unit[key] for key in totals_keys}
+    console = report.get("console")
+    if console:
+        console = _unit_console(console, unit, hosts, names)
+        official = report.get("official") == "console"
+        totals["official_installed"] = console["reporting"] if official else unit["installed"]
+        totals["official_coverage_pct"] = console["coverage_pct"] if official else unit["coverage_pct"]
+    elif "official_installed" in report["totals"]:
+        totals["official_installed"] = unit["installed"]
+        totals["official_coverage_pct"] = unit["coverage_pct"]
     return {
         **report,
         "unit": code,
         "deadline": unit["deadline"],
         "days_left": unit["days_left"],
-        "totals": {key: unit[key] for key in totals_keys},
+        "totals": totals,
+        **({"console": console} if "console" in report else {}),
         "units": [unit],
         "hosts": hosts,
         "reallocation": [move for move in report["reallocation"] if code in (move["from"], move["to"])],
         "returnable": [entry for entry in report.get("returnable", ()) if entry["unit"] == code],
         "stragglers": [name for name in report["stragglers"] if name in names],
         "history": [],
+    }
+
+
+#: States that only a PC with the agent installed can be in.
+_AGENT_STATES = frozenset(
+    {HostState.COMPLIANT, HostState.REBOOT_PENDING, HostState.MISNAMED, HostState.AGENT_UNHEALTHY}
+)
+
+
+def _unit_console(
+    console: Mapping[str, Any], unit: Mapping[str, Any], hosts: Sequence[Mapping[str, Any]], names: set[str]
+) -> dict[str, Any]:
+    """The console's block for one unit: its count, and the entries that concern its PCs."""
+    truths = [(host.get("console") or {}).get("truth") for host in hosts]
+    return {
+        **console,
+        "reporting": unit.get("console_reporting", 0),
+        "coverage_pct": unit.get("console_coverage_pct", 0.0),
+        "matched": sum(1 for host in hosts if (host.get("console") or {}).get("matched_by")),
+        # The unit's rows carry states, not the installed flag: the states of an installed agent.
+        "installed_reporting": sum(
+            1
+            for host, truth in zip(hosts, truths, strict=True)
+            if truth == "reporting" and host["state"] in _AGENT_STATES
+        ),
+        "not_reporting": truths.count("not_reporting") + truths.count("stale"),
+        "misnamed_on_console": sum(1 for host in hosts if (host.get("console") or {}).get("name_truth")),
+        "unknown": [entry for entry in console["unknown"] if entry.get("unit") == unit["code"]],
+        "ambiguous": [entry for entry in console["ambiguous"] if names & set(entry["candidates"])],
+        "conflicts": [entry for entry in console["conflicts"] if names & set(entry["candidates"])],
+        "duplicates": [entry for entry in console["duplicates"] if entry["host"] in names],
     }
 
 

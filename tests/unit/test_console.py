@@ -447,3 +447,37 @@ def test_the_latest_export_by_its_time_is_the_one_reported(
     assert import_export(capsys, tiny_inventory_dir, tiny_store_path, older, "--exported-at", earlier)[0] == 0
     report = report_json(capsys, tiny_inventory_dir, tiny_store_path)
     assert (report["console"]["source"], report["console"]["entries"]) == ("newer.csv", 1)
+
+
+def test_a_units_view_counts_the_console_for_that_unit(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, tiny_inventory_dir: Path, tiny_store_path: Path
+) -> None:
+    export = write(tmp_path, "console.csv", VIETNAMESE_EXPORT)
+    assert (
+        import_export(capsys, tiny_inventory_dir, tiny_store_path, export, "--exported-at", EXPORTED_AT)[0]
+        == 0
+    )
+    status, out, err = run(
+        capsys,
+        "report",
+        "-i",
+        str(tiny_inventory_dir),
+        "--state",
+        str(tiny_store_path),
+        "--unit",
+        "TP",
+        "--format",
+        "json",
+    )
+    assert status == 0, err
+    report = json.loads(out)
+    jsonschema.validate(report, json.loads(SCHEMA_PATH.read_text(encoding="utf-8")))
+    console = report["console"]
+    # TP: tp-01 is on the console but stale; the forgotten KETOAN-01 is in TP's group.
+    assert (console["reporting"], console["not_reporting"], console["installed_reporting"]) == (0, 1, 0)
+    assert [entry["computer_name"] for entry in console["unknown"]] == ["KETOAN-01"]
+    assert (report["totals"]["official_installed"], report["totals"]["official_coverage_pct"]) == (0, 0.0)
+    status, out, _ = run(
+        capsys, "report", "-i", str(tiny_inventory_dir), "--state", str(tiny_store_path), "--unit", "VP"
+    )
+    assert "The console counts 2 agents reporting (50.0 %)" in " ".join(out.split())
