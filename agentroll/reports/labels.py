@@ -64,6 +64,9 @@ SHEETS: dict[str, str] = {
     "hosts": NP_("sheet", "PCs"),
     "reallocation": NP_("sheet", "Reallocation"),
     "history": NP_("sheet", "History"),
+    "console": NP_("sheet", "Console"),
+    "console_pcs": NP_("sheet", "Console differences"),
+    "console_unknown": NP_("sheet", "Console unknown PCs"),
 }
 
 STATES: dict[str, str] = {

@@ -481,3 +481,28 @@ def test_a_units_view_counts_the_console_for_that_unit(
         capsys, "report", "-i", str(tiny_inventory_dir), "--state", str(tiny_store_path), "--unit", "VP"
     )
     assert "The console counts 2 agents reporting (50.0 %)" in " ".join(out.split())
+
+
+def test_markdown_and_the_workbook_carry_the_consoles_count(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, tiny_inventory_dir: Path, tiny_store_path: Path
+) -> None:
+    export = write(tmp_path, "console.csv", VIETNAMESE_EXPORT)
+    assert (
+        import_export(capsys, tiny_inventory_dir, tiny_store_path, export, "--exported-at", EXPORTED_AT)[0]
+        == 0
+    )
+    report = report_json(capsys, tiny_inventory_dir, tiny_store_path)
+    markdown = render(report, "md", "en")
+    assert "## The console's count" in markdown
+    assert "| KETOAN-01 " in markdown
+    workbook_path = tmp_path / "coverage.xlsx"
+    workbook_path.write_bytes(render(report, "xlsx", "vi"))
+    workbook = openpyxl.load_workbook(workbook_path)
+    side_by_side = workbook["Hệ thống giám sát"]
+    rows = list(side_by_side.iter_rows(values_only=True))
+    assert rows[0][-2:] == ("Đang báo về hệ thống giám sát", "Tỷ lệ theo hệ thống giám sát (%)")
+    assert rows[1][:1] + rows[1][-2:] == ("VP", 2, 50.0)
+    unknown = [row[0] for row in workbook["Giám sát - máy lạ"].iter_rows(min_row=2, values_only=True)]
+    assert unknown == ["KETOAN-01"]
+    differences = [row[0] for row in workbook["Giám sát - khác biệt"].iter_rows(min_row=2, values_only=True)]
+    assert differences == ["tp-01", "vp-02", "xa-02"]
