@@ -919,3 +919,16 @@ def test_probe_checks_in_from_the_pc(pc: Fleet) -> None:
         "last_contact": "2026-11-20T08:15:00Z",
     }
     assert last_entry(pc)["mutated"] is False
+
+
+def test_probe_warns_when_the_server_is_not_host_and_port(pc: Fleet) -> None:
+    result = run(pc, "agentroll.toolkit.win_agentroll_probe", {"agent_server": "soc.example.gov.vn:99999"})
+    assert result["checkin"] == {
+        "server": "soc.example.gov.vn:99999",
+        "reachable": None,
+        "error": "'soc.example.gov.vn:99999' is not host:port",
+        "last_contact": None,
+    }
+    assert result["warnings"] == [
+        "the management server is not checked: 'soc.example.gov.vn:99999' is not host:port"
+    ]

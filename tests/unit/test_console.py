@@ -203,6 +203,36 @@ def test_an_xlsx_export_in_english_takes_its_time_from_the_workbook(
             "unicode.txt: not UTF-8 text; save it from Excel as 'CSV UTF-8'",
         ),
         (
+            "twice-header.csv",
+            "Tên máy,Tên máy,Lần kết nối cuối\nA,B,03/12/2026\n",
+            "utf-8",
+            "twice-header.csv: column 'tên máy' appears 2 times",
+        ),
+        (
+            "same-name.csv",
+            "Tên máy,IP,Lần kết nối cuối\nKETOAN,192.0.2.50,03/12/2026\nketoan,192.0.2.50,04/12/2026\n",
+            "utf-8",
+            "same-name.csv row 3: duplicate of row 2 (computer name 'ketoan')",
+        ),
+        (
+            "mac.csv",
+            "Tên máy,MAC,Lần kết nối cuối\nA,00-1A-2B,03/12/2026\n",
+            "utf-8",
+            "mac.csv row 2, column 'mac': '00-1A-2B' is not a MAC address",
+        ),
+        (
+            "nameless.csv",
+            "Tên máy,IP,Lần kết nối cuối\n,192.0.2.50,03/12/2026\n",
+            "utf-8",
+            "nameless.csv row 2, column 'tên máy': the computer name is empty",
+        ),
+        (
+            "not-a-workbook.xlsx",
+            "Tên máy,Lần kết nối cuối\n",
+            "utf-8",
+            "not-a-workbook.xlsx: not a readable XLSX workbook",
+        ),
+        (
             "address.csv",
             "Tên máy,IP,Lần kết nối cuối\nA,192.0.2.300,03/12/2026\n",
             "utf-8",
@@ -283,6 +313,15 @@ def test_the_districts_own_headers_and_settings(
             {"agentroll_console_columns": {"owner": "Người dùng"}},
             "group 'all': agentroll_console_columns: unknown field 'owner'; fields: computer_name, address, "
             "mac, last_seen, agent_version, group",
+        ),
+        (
+            {"agentroll_console_columns": ["Tên máy"]},
+            "group 'all': agentroll_console_columns must map fields (computer_name, address, mac, last_seen, "
+            "agent_version, group) to header names",
+        ),
+        (
+            {"agentroll_console_columns": {"mac": 12}},
+            "group 'all': agentroll_console_columns: mac must be a header name or a list of header names",
         ),
         (
             {"agentroll_console_stale_days": -1},
@@ -506,3 +545,12 @@ def test_markdown_and_the_workbook_carry_the_consoles_count(
     assert unknown == ["KETOAN-01"]
     differences = [row[0] for row in workbook["Giám sát - khác biệt"].iter_rows(min_row=2, values_only=True)]
     assert differences == ["tp-01", "vp-02", "xa-02"]
+
+
+def test_a_missing_export_is_named(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, tiny_inventory_dir: Path, tiny_store_path: Path
+) -> None:
+    missing = tmp_path / "nowhere.csv"
+    status, err = import_export(capsys, tiny_inventory_dir, tiny_store_path, missing)
+    assert (status, err) == (2, f"agentroll: error: {missing}: file not found\n")
+    assert console_rows(tiny_store_path) == 0

@@ -6,6 +6,7 @@ including its warnings when a query fails (the host's ``failing_queries`` fault)
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -41,11 +42,20 @@ def win_agentroll_probe(host: SimHost, run: ModuleRun, params: dict[str, Any]) -
     check-in; change nothing."""
     product_id, service_name = params["agent_product_id"], params["agent_service_name"]
     result = probe(host, product_id, service_name, params["agent_display_name"])
-    result["checkin"] = checkin(host, params, result["agent"])
+    warnings = result.setdefault("warnings", [])
+    result["checkin"] = checkin(host, params, result["agent"], warnings)
+    if not warnings:
+        del result["warnings"]
     return result
 
 
-def checkin(host: SimHost, params: dict[str, Any], agent: dict[str, Any]) -> dict[str, Any] | None:
+#: ``host:port`` (``[v6address]:port``), as the module's regular expression reads it.
+_SERVER = re.compile(r"\[?(?P<host>[^\[\]]+?)\]?:(?P<port>\d{1,5})")
+
+
+def checkin(
+    host: SimHost, params: dict[str, Any], agent: dict[str, Any], warnings: list[str]
+) -> dict[str, Any] | None:
     """The agent's check-in as the module sees it from the PC (null when nothing asks for it).
 
     The server answers unless the host's ``server_unreachable`` fault is set; the agent's last contact
@@ -57,7 +67,12 @@ def checkin(host: SimHost, params: dict[str, Any], agent: dict[str, Any]) -> dic
         return None
     reachable = not host.faults.server_unreachable
     result: dict[str, Any] = {"server": server, "reachable": None, "error": None, "last_contact": None}
-    if server:
+    address = _SERVER.fullmatch(server) if server else None
+    if server and (address is None or int(address["port"]) > 65535):
+        # As the module does: nothing to connect to, said once, and the rest of the probe goes on.
+        warnings.append(f"the management server is not checked: '{server}' is not host:port")
+        result["error"] = f"'{server}' is not host:port"
+    elif server:
         result["reachable"] = reachable
         if not reachable:
             result["error"] = f"no answer within {params['agent_server_timeout_ms']} ms"
