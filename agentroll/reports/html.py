@@ -61,6 +61,14 @@ def _days_left_class(days: int | None, warning_days: int) -> str:
     return "soon" if days <= warning_days else ""
 
 
+def _unit_console(report: Report, catalog: Catalog, code: str) -> Any:
+    """The unit's PCs the console sees differently, or None (no export, or no difference)."""
+    if not console.has_console(report):
+        return None
+    table = console.console_hosts_table(report, catalog, code)
+    return table_view(table, catalog) if table.rows else None
+
+
 def _unit_sections(report: Report, catalog: Catalog) -> list[dict[str, Any]]:
     """One section per unit: its figures in a line and every PC with what to do next."""
     sections = []
@@ -72,6 +80,7 @@ def _unit_sections(report: Report, catalog: Catalog) -> list[dict[str, Any]]:
                 "summary": tables.at_risk_line(unit, catalog),
                 "at_risk": bool(unit.get("will_miss_deadline")),
                 "hosts": table_view(tables.unit_hosts_table(report, catalog, unit["code"]), catalog),
+                "console": _unit_console(report, catalog, unit["code"]),
             }
         )
     return sections

@@ -457,6 +457,9 @@ def test_the_reports_show_both_figures_side_by_side(
     assert "installed, not reporting" in xa02 and "installed, but not on the console" in xa02
     html = render(report, "html", "vi")
     assert '<section id="console">' in html
+    # The unit's own section lists its PCs the console sees differently.
+    unit_xa = html[html.index('id="unit-XA"') :]
+    assert "Máy tính mà hệ thống giám sát ghi nhận khác:" in unit_xa and "xa-02" in unit_xa
     assert "Hệ thống giám sát ghi nhận 3 máy đang báo về (33,3%)" in html
 
 
