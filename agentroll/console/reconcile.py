@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -75,15 +76,14 @@ def reconcile(
         host.name: _host_console(chosen.get(host.name), facts[host.name], export, settings.stale_days)
         for host in inventory.hosts
     }
-    units: dict[str, dict[str, Any]] = {}
-    for unit in inventory.units:
-        reporting = sum(
-            1 for host in inventory.hosts_of(unit.code) if hosts[host.name]["truth"] == "reporting"
-        )
-        units[unit.code] = {
-            "console_reporting": reporting,
-            "console_coverage_pct": coverage.coverage_pct(reporting, unit.licenses),
+    reporting_by_unit = Counter(host.unit for host in inventory.hosts if hosts[host.name]["truth"] == "reporting")
+    units = {
+        unit.code: {
+            "console_reporting": reporting_by_unit[unit.code],
+            "console_coverage_pct": coverage.coverage_pct(reporting_by_unit[unit.code], unit.licenses),
         }
+        for unit in inventory.units
+    }
     unknown = [
         _unknown_entry(match.entry, inventory, facts)
         for match in matches
