@@ -76,7 +76,9 @@ def reconcile(
         host.name: _host_console(chosen.get(host.name), facts[host.name], export, settings.stale_days)
         for host in inventory.hosts
     }
-    reporting_by_unit = Counter(host.unit for host in inventory.hosts if hosts[host.name]["truth"] == "reporting")
+    reporting_by_unit = Counter(
+        host.unit for host in inventory.hosts if hosts[host.name]["truth"] == "reporting"
+    )
     units = {
         unit.code: {
             "console_reporting": reporting_by_unit[unit.code],
