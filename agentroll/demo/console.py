@@ -11,6 +11,7 @@ from agentroll.console.export import ConsoleError
 from agentroll.console.importing import import_console_export, summary
 from agentroll.demo.settings import DemoError, Settings, shown
 from agentroll.i18n import timezone
+from agentroll.model import Inventory
 from agentroll.report import Report
 
 
@@ -24,8 +25,9 @@ def import_letters_export(settings: Settings, say: Any) -> None:
     _import(settings, export, local, say)
 
 
-def import_export_after(settings: Settings, fleet: Any, say: Any) -> None:
-    """What the console would export now, written from the simulated fleet's agents and imported."""
+def import_export_after(settings: Settings, inventory: Inventory, fleet: Any, say: Any) -> None:
+    """What the console would export now, written from the simulated fleet's agents (grouped by
+    unit, as the province's console groups them) and imported."""
     from agentroll.sim.console import write_console_export
 
     export = settings.report_dir / "console-export-after.csv"
@@ -37,6 +39,10 @@ def import_export_after(settings: Settings, fleet: Any, say: Any) -> None:
         service_name=demo_data.AGENT_SERVICE_NAME,
         zone=timezone(None),
         now=now,
+        groups={
+            **{host.address: host.unit for host in inventory.hosts if host.address},
+            demo_data.FORGOTTEN_PC["address"]: demo_data.FORGOTTEN_PC_UNIT,
+        },
     )
     say(f"  the console's export now: {listed} agents, in {shown(export)}")
     _import(settings, export, now.astimezone(timezone(None)).strftime("%Y-%m-%d %H:%M:%S"), say)

@@ -64,7 +64,7 @@ def run_demo(settings: Settings, out: TextIO = sys.stdout) -> Outcome:
         phases += watch_stragglers(settings, inventory, until, len(phases) + 1, out)
         offline_kit(settings, inventory, demo_fleet.fleet, out)
         say("\nthe console's count after: what it would export now")
-        import_export_after(settings, demo_fleet.fleet, say)
+        import_export_after(settings, inventory, demo_fleet.fleet, say)
     after = build_report(settings, inventory)
     reports = write_reports(settings, after)
     return Outcome(before, after, time.monotonic() - started, phases, reports)

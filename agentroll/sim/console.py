@@ -11,7 +11,9 @@ UTF-8 CSV, Vietnamese headers, local times day first.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -59,16 +61,23 @@ def _agent_row(
 
 
 def console_rows(
-    fleet: Fleet, *, product_id: str, service_name: str, now: datetime | None = None
+    fleet: Fleet,
+    *,
+    product_id: str,
+    service_name: str,
+    now: datetime | None = None,
+    groups: Mapping[str, str] | None = None,
 ) -> list[ConsoleRow]:
-    """The agents the console lists now, in fleet order."""
+    """The agents the console lists now, in fleet order; ``groups`` (address → the console's group of
+    the PC, e.g. its unit) fills the group column."""
     moment = now or datetime.now(UTC)
     started = datetime.fromtimestamp(fleet.started_at, UTC)
+    groups = groups or {}
     rows = (
         _agent_row(fleet.host(address), product_id, service_name, moment, started)
         for address in fleet.addresses()
     )
-    return [row for row in rows if row is not None]
+    return [dataclasses.replace(row, group=groups.get(row.address, "")) for row in rows if row is not None]
 
 
 def export_text(rows: list[ConsoleRow], zone: ZoneInfo) -> str:
@@ -90,8 +99,9 @@ def write_console_export(
     service_name: str,
     zone: ZoneInfo,
     now: datetime | None = None,
+    groups: Mapping[str, str] | None = None,
 ) -> int:
     """Write what the console would export now to ``path``; return how many agents it lists."""
-    rows = console_rows(fleet, product_id=product_id, service_name=service_name, now=now)
+    rows = console_rows(fleet, product_id=product_id, service_name=service_name, now=now, groups=groups)
     Path(path).write_text(export_text(rows, zone), encoding="utf-8")
     return len(rows)
