@@ -557,3 +557,26 @@ def test_a_missing_export_is_named(
     status, err = import_export(capsys, tiny_inventory_dir, tiny_store_path, missing)
     assert (status, err) == (2, f"agentroll: error: {missing}: file not found\n")
     assert console_rows(tiny_store_path) == 0
+
+
+def test_a_pc_listed_twice_is_counted_once_by_its_latest_report(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, tiny_inventory_dir: Path, tiny_store_path: Path
+) -> None:
+    export = write(
+        tmp_path,
+        "console.csv",
+        "Computer name,IP address,Last seen\n"
+        "MAYPHUONG,,2026-11-01 07:00\n"  # the agent before it was reinstalled: an old entry, by name
+        "VP-PHUONGNT,192.0.2.2,2026-12-04 07:00\n",  # the same PC now, by address
+    )
+    status, err = import_export(
+        capsys, tiny_inventory_dir, tiny_store_path, export, "--exported-at", EXPORTED_AT
+    )
+    assert status == 0, err
+    report = report_json(capsys, tiny_inventory_dir, tiny_store_path)
+    vp02 = next(host for host in report["hosts"] if host["host"] == "vp-02")["console"]
+    assert (vp02["computer_name"], vp02["truth"]) == ("VP-PHUONGNT", "reporting")
+    assert [(entry["host"], entry["computer_name"]) for entry in report["console"]["duplicates"]] == [
+        ("vp-02", "MAYPHUONG")
+    ]
+    assert report["units"][0]["console_reporting"] == 1
