@@ -17,6 +17,9 @@ from tabulate import tabulate
 
 from agentroll import __version__, demo
 from agentroll.bundle import BundleError, write_kit
+from agentroll.console.export import ConsoleError
+from agentroll.console.importing import import_console_export
+from agentroll.console.importing import summary as console_summary
 from agentroll.i18n import timezone
 from agentroll.inventory import InventoryError, load_inventory
 from agentroll.model import Aspect, HostView, Inventory
@@ -411,6 +414,42 @@ def _add_offline_kit(commands: Any) -> None:
     importing.set_defaults(func=command_receipts_import)
 
 
+# --- the central console's export ---------------------------------------------------------------
+
+
+def command_console_import(args: argparse.Namespace) -> int:
+    """``agentroll console import``: the console's endpoint export into the store, all or nothing."""
+    outcome = import_console_export(
+        args.file, args.inventory, args.state or default_state_location(), exported_at=args.exported_at
+    )
+    print(f"agentroll: {console_summary(outcome)}", file=sys.stderr)
+    return 0
+
+
+def _add_console(commands: Any) -> None:
+    """The ``console`` sub-commands."""
+    console = commands.add_parser("console", help="the central monitoring console's count")
+    actions = console.add_subparsers(dest="console_command", metavar="ACTION", required=True)
+    importing = actions.add_parser(
+        "import",
+        help="record the console's endpoint export (CSV or XLSX) in the store and match it to the inventory",
+        description=(
+            "Columns are found by their headers (English or Vietnamese; agentroll_console_columns in the "
+            "inventory adds the district's own). The whole file is checked first: a bad one is refused "
+            "with one line per problem and nothing is recorded."
+        ),
+    )
+    importing.add_argument("file", type=Path, help="the export: .csv (UTF-8) or .xlsx")
+    _add_inventory_and_state(importing)
+    importing.add_argument(
+        "--exported-at",
+        default=None,
+        help="when the console wrote the export, e.g. '2026-11-05 08:00' (local time); default: the "
+        "workbook's creation time, else the file's modification time",
+    )
+    importing.set_defaults(func=command_console_import)
+
+
 # --- parser and entry point ---------------------------------------------------------------------
 
 
@@ -481,6 +520,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_rerun(commands)
     _add_watch(commands)
     _add_offline_kit(commands)
+    _add_console(commands)
     sim_cli.register(commands)
     demo.register(commands)
     return parser
@@ -496,6 +536,7 @@ def _user_errors() -> tuple[type[BaseException], ...]:
         WatchError,
         BundleError,
         ReceiptError,
+        ConsoleError,
         ValueError,
         OSError,
     )

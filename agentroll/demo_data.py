@@ -12,6 +12,12 @@ one that asks for a reboot (3010). Every PC has a MAC address (the roster's), an
 reached at first: PCs switched off that Wake-on-LAN brings back, one switched off whose network
 card ignores magic packets, laptops switched on only later (the watch catches them), and the PCs
 of a commune beyond the network, which the offline kit reaches.
+
+The letter's 62 came from the central console, which counts the agents that report in:
+``console/export-2026-11-05.csv`` is its endpoint export of that day. It lists 62 agents:
+``mayphuong`` among them, one that stopped reporting weeks before (its PC can no longer reach the
+management server), and a laptop the roster forgot (on the network, in no inventory); one PC of the
+62 with the agent is missing from it (its agent never reached the server).
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import random
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +63,21 @@ AGENT_SERVICE_DISPLAY_NAME = "agentroll sample monitoring agent"
 
 TOTAL_LICENSES = 190
 INSTALLED_AT_START = 62
+
+#: The management server the agents report to (the demo's agent profile, group_vars/all/agent.yml).
+AGENT_SERVER = "soc.kontum.gov.vn:8443"
+#: When the console wrote the export the letter counted from (07:30 in Kon Plông).
+CONSOLE_EXPORTED_AT = datetime(2026, 11, 5, 0, 30, tzinfo=UTC)
+#: Where the demo inventory keeps the console's export (not an inventory source: ``console/``).
+CONSOLE_EXPORT = Path("console") / "export-2026-11-05.csv"
+#: An agent whose PC's network stopped letting it reach the management server weeks before the export.
+STALE_AGENT_HOST = "hieu-02"
+STALE_AGENT_LAST_CONTACT = datetime(2026, 10, 16, 2, 10, tzinfo=UTC)
+#: An agent installed by hand on a PC that never reached the management server: not on the console.
+UNREGISTERED_AGENT_HOST = "mangbut-05"
+#: The accounting laptop of TCKH the roster forgot: it has the agent and is on the console, in no inventory.
+FORGOTTEN_PC = {"address": "127.20.3.12", "mac": "02-4B-50-14-03-0C", "computer_name": "KETOAN-LAPTOP"}
+FORGOTTEN_PC_UNIT = "TCKH"
 
 
 @dataclass(frozen=True)
@@ -410,6 +432,10 @@ def machine_for(host: DemoHost, rng: random.Random) -> dict[str, Any]:
         entry["faults"] = {"installer_exit_code": 1603}
     elif profile == Profile.NEEDS_REBOOT:
         entry["faults"] = {"installer_exit_code": 3010}
+    if host.name in (STALE_AGENT_HOST, UNREGISTERED_AGENT_HOST):
+        entry["faults"] = {"server_unreachable": True}
+    if host.name == STALE_AGENT_HOST:
+        entry["agent_last_contact"] = STALE_AGENT_LAST_CONTACT.strftime("%Y-%m-%dT%H:%M:%SZ")
     return entry
 
 
@@ -467,8 +493,49 @@ def fleet_document(hosts: list[DemoHost]) -> dict[str, Any]:
             "services": [],
             "boot_seconds": 1.0,
         },
-        "hosts": [host.machine for host in hosts],
+        "hosts": [*(host.machine for host in hosts), _forgotten_machine()],
     }
+
+
+def _forgotten_machine() -> dict[str, Any]:
+    """The laptop the roster forgot, as the fleet has it (its agent reports)."""
+    return {**FORGOTTEN_PC, **_agent_software("running", "auto")}
+
+
+#: The console export's header (Vietnamese, as the province's console writes it).
+CONSOLE_HEADER = ("Tên máy", "Địa chỉ IP", "Địa chỉ MAC", "Lần kết nối cuối", "Phiên bản", "Nhóm")
+
+
+def console_rows(hosts: list[DemoHost], seed: int = SEED) -> list[list[str]]:
+    """The console's export of the letter's day: every agent that ever reported, when it last did.
+
+    A stopped service reported until a day or two before; the others within the last hours. Times
+    are Kon Plông's (UTC+7), day first, as the console writes them. Its own random generator, so
+    that the inventory and fleet do not depend on it.
+    """
+    rng = random.Random(seed + 1)
+    local = timedelta(hours=7)
+    rows = []
+    for host in hosts:
+        if host.profile not in INSTALLED_PROFILES or host.name == UNREGISTERED_AGENT_HOST:
+            continue
+        if host.name == STALE_AGENT_HOST:
+            seen = STALE_AGENT_LAST_CONTACT
+        elif host.profile == Profile.STOPPED:
+            seen = CONSOLE_EXPORTED_AT - timedelta(days=1, minutes=rng.randint(0, 1200))
+        else:
+            seen = CONSOLE_EXPORTED_AT - timedelta(minutes=rng.randint(5, 900))
+        rows.append([host.computer_name, host.address, host.mac, seen, AGENT_VERSION, host.unit.code])
+    forgotten_seen = CONSOLE_EXPORTED_AT - timedelta(minutes=rng.randint(5, 900))
+    forgotten = FORGOTTEN_PC["computer_name"], FORGOTTEN_PC["address"], FORGOTTEN_PC["mac"]
+    rows.append([*forgotten, forgotten_seen, AGENT_VERSION, FORGOTTEN_PC_UNIT])
+    return [[*row[:3], (row[3] + local).strftime("%d/%m/%Y %H:%M"), *row[4:]] for row in rows]
+
+
+def console_export_text(hosts: list[DemoHost], seed: int = SEED) -> str:
+    """The console's export as the CSV file it writes (UTF-8 with a byte-order mark, as Excel likes)."""
+    lines = [",".join(CONSOLE_HEADER)] + [",".join(row) for row in console_rows(hosts, seed)]
+    return "\ufeff" + "\n".join(lines) + "\n"
 
 
 HOSTS_HEADER = """\
@@ -507,6 +574,8 @@ def write_demo(directory: Path, seed: int = SEED) -> list[DemoHost]:
     fleet_text = fleet_header + _dump(fleet_document(hosts))
     (directory / "hosts.yml").write_text(hosts_text, encoding="utf-8")
     (directory / "fleet.yml").write_text(fleet_text, encoding="utf-8")
+    (directory / CONSOLE_EXPORT).parent.mkdir(exist_ok=True)
+    (directory / CONSOLE_EXPORT).write_text(console_export_text(hosts, seed), encoding="utf-8")
     return hosts
 
 

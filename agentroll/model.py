@@ -5,6 +5,7 @@ Plain data only: no behaviour beyond small look-ups, no Ansible imports.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -58,6 +59,9 @@ class Aspect(StrEnum):
     STEP = "step"
     #: A Wake-on-LAN magic packet the controller sent the PC, and whether the PC answered after it.
     WAKE = "wake"
+    #: The agent's check-in as the probe saw it from the PC: the management server reachable or not,
+    #: and the agent's own last contact with it.
+    CHECKIN = "checkin"
 
 
 class ContactStatus(StrEnum):
@@ -109,6 +113,26 @@ class Letter:
     signer_name: str | None = None
 
 
+#: A console entry last seen more than this many days before its export is stale, unless the inventory
+#: says otherwise (``agentroll_console_stale_days``).
+DEFAULT_CONSOLE_STALE_DAYS = 7
+
+
+@dataclass(frozen=True)
+class ConsoleSettings:
+    """How the central console's endpoint export is read and weighed (``agentroll.console``)."""
+
+    #: Field (``computer_name``, ``address``, ``mac``, ``last_seen``, ``agent_version``, ``group``) →
+    #: header spellings the district's console uses, tried before the defaults
+    #: (``agentroll_console_columns``).
+    columns: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    #: An agent whose last report is older than this many days before the export is not reporting.
+    stale_days: int = DEFAULT_CONSOLE_STALE_DAYS
+    #: Whose coverage figure is official: ``console`` (when an export is present) or ``agentroll``
+    #: (``agentroll_console_official``).
+    official: str = "console"
+
+
 @dataclass(frozen=True)
 class Inventory:
     """The validated units and hosts of a district; hosts outside the ``units`` tree are not here."""
@@ -123,6 +147,7 @@ class Inventory:
     #: (``agentroll_deadline_warning_days``).
     deadline_warning_days: int = DEFAULT_DEADLINE_WARNING_DAYS
     letter: Letter = field(default_factory=Letter)
+    console: ConsoleSettings = field(default_factory=ConsoleSettings)
 
     def unit(self, code: str) -> Unit:
         for unit in self.units:

@@ -81,6 +81,9 @@ def next_step(state: str, causes: Sequence[Any]) -> Reason | None:
         case HostState.MISNAMED:
             return Reason("next_rename")
         case HostState.AGENT_UNHEALTHY:
+            server = _find(reasons, "server_unreachable")
+            if server is not None:
+                return Reason("next_open_server", {"server": server.values.get("server", "")})
             return Reason("next_start_service")
         case _:  # not_installed, the one state left
             waiting = _find(reasons, "license_waiting")

@@ -260,6 +260,20 @@ def reboot_from_probe(probe: Mapping[str, Any]) -> dict[str, Any]:
     return {"pending": pending, "reason": causes if pending and causes else None}
 
 
+def checkin_from_probe(probe: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The ``checkin`` observation value, or None when the probe did not check the agent's server."""
+    checkin = probe.get("checkin")
+    if not isinstance(checkin, Mapping):
+        return None
+    reachable = checkin.get("reachable")
+    return {
+        "server": _str_or_none(checkin.get("server")),
+        "reachable": reachable if isinstance(reachable, bool) else None,
+        "error": _str_or_none(checkin.get("error")),
+        "last_contact": _str_or_none(checkin.get("last_contact")),
+    }
+
+
 def observations_from_probe(
     probe: Mapping[str, Any], requirements: Requirements | None = None
 ) -> list[tuple[Aspect, dict[str, Any]]]:
@@ -272,6 +286,9 @@ def observations_from_probe(
         (Aspect.NAME, name_from_probe(probe)),
         (Aspect.REBOOT, reboot_from_probe(probe)),
     ]
+    checkin = checkin_from_probe(probe)
+    if checkin is not None:
+        observations.append((Aspect.CHECKIN, checkin))
     if requirements is not None:
         observations.append((Aspect.ELIGIBILITY, evaluate(requirements, facts).as_value()))
     return observations

@@ -91,6 +91,9 @@ TEMPLATES: dict[str, str] = {
         "the next run starts the agent's service; if it stops again, reinstall the agent"
     ),
     "next_rename": N_("the next run renames it to its standard name"),
+    "next_open_server": N_(
+        "let it reach the management server {server} (its firewall, the network's, a proxy), then run again"
+    ),
     "next_reboot_rename": N_("restart it to finish the rename"),
     "next_reboot": N_("restart it; the next run checks it"),
     "next_fix_or_release": N_("to take the agent: {fixes}; otherwise its license can go to another unit"),
@@ -142,6 +145,20 @@ TEMPLATES: dict[str, str] = {
     # A step interrupted before its result arrived, and a reboot that never came back (agentroll.observe).
     "interrupted": N_("interrupted during {step}; the next run checks"),
     "reboot_timeout": N_("did not come back within {seconds} s of its reboot"),
+    # The agent's check-in (the probe, agentroll.states) and the console's view (agentroll.console).
+    "server_unreachable": N_("cannot reach the management server {server}"),
+    "console_not_listed": N_("installed, but not on the console"),
+    "console_not_listed_reachable": N_(
+        "installed and reaches its server, but not on the console: it may report to another server"
+    ),
+    "console_never_reported": N_("on the console, but it never reported"),
+    "console_stale": N_("the console last heard from it {days} days before the export"),
+    "console_rename_pending": N_(
+        'the console shows "{console_name}": renaming to "{standard_name}" is pending'
+    ),
+    "console_old_name": N_(
+        'renamed to "{standard_name}"; the console still shows "{console_name}" until the agent reports'
+    ),
 }
 
 

@@ -20,6 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from agentroll import coverage, naming, next_steps, states
+from agentroll.console.export import ConsoleExport, stored_export
+from agentroll.console.matching import HostIndex, match_entries
+from agentroll.console.reconcile import PcFacts, reconcile
 from agentroll.i18n import DEFAULT_TIMEZONE, timezone
 from agentroll.model import STRAGGLER_STATES, Aspect, Host, HostState, HostView, Inventory, Run, Unit
 from agentroll.store import Store
@@ -28,8 +31,9 @@ from agentroll.store.coordination import AttemptSummary
 SCHEMA_ID = "agentroll.coverage/1"
 #: Additive revisions of the schema (agentroll/schemas/README.md): 1 added ``causes`` and ``timezone``;
 #: 2 the license advice of the contract (``returnable``, ``unknown``), ``next_step``, the deadline
-#: warning, ``letter`` and the unit view (``unit``); 3 the watch's ``attempts`` per host.
-SCHEMA_MINOR = 3
+#: warning, ``letter`` and the unit view (``unit``); 3 the watch's ``attempts`` per host; 4 the
+#: central console's count beside agentroll's (``console`` per host, per unit and district, ``official``).
+SCHEMA_MINOR = 4
 SCHEMA_PATH = Path(__file__).parent / "schemas" / "coverage-1.json"
 
 Report = dict[str, Any]
@@ -44,6 +48,8 @@ def build_report(
     runs: Sequence[Run] = (),
     installed_by_run: Mapping[int, int] | None = None,
     attempts: Mapping[str, AttemptSummary] | None = None,
+    console: ConsoleExport | None = None,
+    former_names: Mapping[str, Sequence[str]] | None = None,
 ) -> Report:
     """Build the ``agentroll.coverage/1`` report.
 
@@ -51,7 +57,9 @@ def build_report(
     host names to standard names; ``installed_by_run`` maps a run id to how many of the inventory's
     hosts had the agent as things stood after that run (``installed_after_each_run``), for the
     ``history`` series (runs without an entry are left out of it); ``attempts`` maps host names to
-    their attempts in the latest watch that went after them.
+    their attempts in the latest watch that went after them; ``console`` is the latest console export
+    (the four-way truth, ``agentroll.console.reconcile``) and ``former_names`` the computer names each
+    PC carried before (for the console's renamed PCs).
     """
     zone_name = inventory.timezone or DEFAULT_TIMEZONE
     # Deadlines are the district's dates: count days from the report's local date.
@@ -104,7 +112,55 @@ def build_report(
         "history": _history(runs, installed_by_run or {}, total_licenses),
         "letter": dataclasses.asdict(inventory.letter),
     }
+    _add_console(report, inventory, views, console, former_names or {})
     return report
+
+
+def _add_console(
+    report: Report,
+    inventory: Inventory,
+    views: Mapping[str, HostView],
+    export: ConsoleExport | None,
+    former_names: Mapping[str, Sequence[str]],
+) -> None:
+    """The console's count beside agentroll's: per host, per unit, the district's, and which is official."""
+    totals = report["totals"]
+    if export is None:
+        for entry in report["hosts"]:
+            entry["console"] = None
+        report["console"] = None
+        report["official"] = "agentroll"
+        totals["official_installed"] = totals["installed"]
+        totals["official_coverage_pct"] = totals["coverage_pct"]
+        return
+    facts = {}
+    for entry in report["hosts"]:
+        view = views.get(entry["host"]) or HostView(host=entry["host"])
+        name = view.value(Aspect.NAME) or {}
+        facts[entry["host"]] = PcFacts(
+            installed=states.is_installed(view),
+            computer_name=name.get("computer_name"),
+            pending_name=name.get("pending_name"),
+            standard_name=entry["standard_name"],
+            checkin=states.current_checkin(view),
+            former_names=tuple(former_names.get(entry["host"], ())),
+        )
+    computer_names = {host: fact.computer_name for host, fact in facts.items()}
+    standard = {entry["host"]: entry["standard_name"] for entry in report["hosts"]}
+    matches = match_entries(export.entries, HostIndex(inventory.hosts, standard, computer_names))
+    truth = reconcile(inventory, export, matches, facts)
+    for entry in report["hosts"]:
+        entry["console"] = truth.hosts[entry["host"]]
+    for unit in report["units"]:
+        unit.update(truth.units[unit["code"]])
+    report["console"] = truth.district
+    report["official"] = inventory.console.official
+    if report["official"] == "console":
+        totals["official_installed"] = truth.district["reporting"]
+        totals["official_coverage_pct"] = truth.district["coverage_pct"]
+    else:
+        totals["official_installed"] = totals["installed"]
+        totals["official_coverage_pct"] = totals["coverage_pct"]
 
 
 #: Unit counts the totals add up.
@@ -145,6 +201,7 @@ def _host_entry(
         "knowledge_age_days": _age_days(agent_observation.observed_at, generated_at)
         if agent_observation
         else None,
+        "checkin": states.current_checkin(view),
         "attempts": None
         if attempts is None
         else {"count": attempts.count, "answered": attempts.answered, "since": _iso(attempts.since)},
@@ -239,18 +296,60 @@ def unit_report(report: Mapping[str, Any], code: str) -> Report:
     hosts = [host for host in report["hosts"] if host["unit"] == code]
     names = {host["host"] for host in hosts}
     totals_keys = ("licenses", "hosts", "installed", "coverage_pct", "states", *UNIT_SUMS)
+    totals = {key: unit[key] for key in totals_keys}
+    console = report.get("console")
+    if console:
+        console = _unit_console(console, unit, hosts, names)
+        official = report.get("official") == "console"
+        totals["official_installed"] = console["reporting"] if official else unit["installed"]
+        totals["official_coverage_pct"] = console["coverage_pct"] if official else unit["coverage_pct"]
+    elif "official_installed" in report["totals"]:
+        totals["official_installed"] = unit["installed"]
+        totals["official_coverage_pct"] = unit["coverage_pct"]
     return {
         **report,
         "unit": code,
         "deadline": unit["deadline"],
         "days_left": unit["days_left"],
-        "totals": {key: unit[key] for key in totals_keys},
+        "totals": totals,
+        **({"console": console} if "console" in report else {}),
         "units": [unit],
         "hosts": hosts,
         "reallocation": [move for move in report["reallocation"] if code in (move["from"], move["to"])],
         "returnable": [entry for entry in report.get("returnable", ()) if entry["unit"] == code],
         "stragglers": [name for name in report["stragglers"] if name in names],
         "history": [],
+    }
+
+
+#: States that only a PC with the agent installed can be in.
+_AGENT_STATES = frozenset(
+    {HostState.COMPLIANT, HostState.REBOOT_PENDING, HostState.MISNAMED, HostState.AGENT_UNHEALTHY}
+)
+
+
+def _unit_console(
+    console: Mapping[str, Any], unit: Mapping[str, Any], hosts: Sequence[Mapping[str, Any]], names: set[str]
+) -> dict[str, Any]:
+    """The console's block for one unit: its count, and the entries that concern its PCs."""
+    truths = [(host.get("console") or {}).get("truth") for host in hosts]
+    return {
+        **console,
+        "reporting": unit.get("console_reporting", 0),
+        "coverage_pct": unit.get("console_coverage_pct", 0.0),
+        "matched": sum(1 for host in hosts if (host.get("console") or {}).get("matched_by")),
+        # The unit's rows carry states, not the installed flag: the states of an installed agent.
+        "installed_reporting": sum(
+            1
+            for host, truth in zip(hosts, truths, strict=True)
+            if truth == "reporting" and host["state"] in _AGENT_STATES
+        ),
+        "not_reporting": truths.count("not_reporting") + truths.count("stale"),
+        "misnamed_on_console": sum(1 for host in hosts if (host.get("console") or {}).get("name_truth")),
+        "unknown": [entry for entry in console["unknown"] if entry.get("unit") == unit["code"]],
+        "ambiguous": [entry for entry in console["ambiguous"] if names & set(entry["candidates"])],
+        "conflicts": [entry for entry in console["conflicts"] if names & set(entry["candidates"])],
+        "duplicates": [entry for entry in console["duplicates"] if entry["host"] in names],
     }
 
 
@@ -355,6 +454,8 @@ def report_from_store(
         views = store.views(host_names)
         agent_timelines = store.timelines(Aspect.AGENT, host_names)
         attempts = store.attempt_summaries(host_names)
+        stored = store.latest_console_export()
+        name_timelines = store.timelines(Aspect.NAME, host_names) if stored else {}
     return build_report(
         inventory,
         views,
@@ -363,6 +464,11 @@ def report_from_store(
         runs=runs,
         installed_by_run=installed_after_each_run((run.id for run in runs), agent_timelines),
         attempts=attempts,
+        console=stored_export(stored) if stored else None,
+        former_names={
+            host: [value["computer_name"] for _, value in timeline if value.get("computer_name")]
+            for host, timeline in name_timelines.items()
+        },
     )
 
 

@@ -3,7 +3,8 @@
 First match wins: no observation → unknown; latest contact unreachable → unreachable; latest
 contact unmanageable → unmanageable; a failure from the host's latest run → failed; a step the
 latest run started but never heard back from (Ctrl-C during the install) → failed; agent
-installed: reboot pending → reboot_pending, service not running → agent_unhealthy, computer name
+installed: reboot pending → reboot_pending, service not running or (the probe's check-in) the
+management server unreachable from the PC → agent_unhealthy, computer name
 (or pending name) != standard name → misnamed, else compliant; agent not installed: not eligible
 → ineligible, else not_installed (a refused license is a reason, not a state).
 """
@@ -104,6 +105,18 @@ def _reboot_causes(reboot: Mapping[str, Any]) -> tuple[Reason, ...]:
     return (Reason.from_value(cause),)
 
 
+def current_checkin(view: HostView) -> dict[str, Any] | None:
+    """The agent's check-in from the PC's latest probe, or None when that probe did not check it.
+
+    Every probe records facts; a check-in older than the latest facts belongs to an earlier probe
+    (the profile no longer names a server) and says nothing any more.
+    """
+    checkin, facts = view.latest.get(Aspect.CHECKIN), view.latest.get(Aspect.FACTS)
+    if checkin is None or (facts is not None and checkin.observed_at < facts.observed_at):
+        return None
+    return checkin.value
+
+
 def _assess_installed(view: HostView, standard_name: str | None) -> Assessment:
     reboot = view.value(Aspect.REBOOT) or {}
     if reboot.get("pending"):
@@ -111,6 +124,12 @@ def _assess_installed(view: HostView, standard_name: str | None) -> Assessment:
     service_problem = _service_problem(view.value(Aspect.AGENT) or {})
     if service_problem:
         return Assessment(HostState.AGENT_UNHEALTHY, (service_problem,))
+    # An agent that cannot reach its management server does not report: installed, not compliant.
+    checkin = current_checkin(view) or {}
+    if checkin.get("reachable") is False:
+        return Assessment(
+            HostState.AGENT_UNHEALTHY, (Reason("server_unreachable", {"server": checkin.get("server")}),)
+        )
     name_problem = _name_problem(view, standard_name)
     if name_problem:
         return Assessment(HostState.MISNAMED, (name_problem,))

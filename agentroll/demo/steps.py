@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TextIO
 
 from agentroll.bundle import BundleError, write_kit
+from agentroll.demo.console import import_export_after, import_letters_export
 from agentroll.demo.fleet import load_demo, running_fleet
 from agentroll.demo.phases import PhaseResult, playbook_run, run_phase
 from agentroll.demo.settings import WATCH_EVERY, WATCH_MARGIN, DemoError, Settings, shown, shown_state
@@ -49,6 +50,8 @@ def run_demo(settings: Settings, out: TextIO = sys.stdout) -> Outcome:
             f"\n[1/5] simulated fleet up: {len(fleet.addresses())} Windows PCs on WinRM "
             f"({len(off)} switched off, {len(later)} switched on later, {len(beyond)} beyond the network)"
         )
+        say("  the console's count the letter quoted: its export of that day")
+        import_letters_export(settings, say)
         say("\n[2/5] dry run: playbooks/preflight.yml")
         hosts = len(inventory.hosts)
         phases = [run_phase(settings, 1, "preflight", playbook_run(settings, "preflight.yml", hosts), out)]
@@ -60,6 +63,8 @@ def run_demo(settings: Settings, out: TextIO = sys.stdout) -> Outcome:
         until = datetime.fromtimestamp(fleet.started_at + SWITCHED_ON_LATER_AT + WATCH_MARGIN, UTC)
         phases += watch_stragglers(settings, inventory, until, len(phases) + 1, out)
         offline_kit(settings, inventory, demo_fleet.fleet, out)
+        say("\nthe console's count after: what it would export now")
+        import_export_after(settings, inventory, demo_fleet.fleet, say)
     after = build_report(settings, inventory)
     reports = write_reports(settings, after)
     return Outcome(before, after, time.monotonic() - started, phases, reports)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
+from agentroll.demo.console import console_line
 from agentroll.demo.phases import PhaseResult
 from agentroll.demo.settings import DISTRICT, Settings, shown, shown_state
 from agentroll.model import Inventory
@@ -108,6 +109,7 @@ def show_dry_run(before: Report, say: Callable[[str], None]) -> None:
     for line in reallocation_lines(before):
         say("  " + line)
     say(f"  coverage before: {coverage_line(before)}")
+    say(f"  the console before: {console_line(before)}")
 
 
 def coverage_line(report: Report) -> str:
@@ -143,6 +145,14 @@ def print_outcome(settings: Settings, outcome: Outcome, out: TextIO) -> None:
     gained = after["installed"] - before["installed"]
     say(f"\nCoverage before: {coverage_line(outcome.before)}")
     say(f"Coverage after:  {coverage_line(outcome.after)}  (+{gained} PCs with the agent)")
+    say(f"The console before: {console_line(outcome.before)}")
+    say(f"The console after:  {console_line(outcome.after)}")
+    official = outcome.after["totals"]
+    whose = "the console's" if outcome.after.get("official") == "console" else "agentroll's"
+    say(
+        f"Official figure ({whose}): {official['official_installed']}/{official['licenses']} = "
+        f"{official['official_coverage_pct']:.1f} %"
+    )
     say(f"\nReports ({len(outcome.reports)} files) in {shown(settings.report_dir)}:")
     say("  " + ", ".join(path.name for path in outcome.reports))
     say(f"ansible-playbook logs in {shown(settings.log_dir)}")

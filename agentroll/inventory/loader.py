@@ -28,9 +28,10 @@ from agentroll.inventory.validate import (
 from agentroll.model import Inventory
 
 #: Entries agentroll keeps inside an inventory directory that are not inventory sources: the roster
-#: spreadsheet the inventory was imported from, and the simulated fleet standing for its PCs.
+#: spreadsheet the inventory was imported from, the central console's exports (``console/``), and the
+#: simulated fleet standing for its PCs.
 #: (ansible.cfg should list them in ``[inventory] ignore_patterns`` for ansible-playbook, too.)
-NOT_INVENTORY = frozenset({"roster", "fleet.yml"})
+NOT_INVENTORY = frozenset({"roster", "fleet.yml", "console"})
 
 
 def load_inventory(path: str | Path) -> Inventory:

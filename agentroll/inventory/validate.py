@@ -32,6 +32,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, TypedDict
 
+from agentroll.console.settings import VARIABLES as CONSOLE_VARIABLES
+from agentroll.console.settings import console_settings
 from agentroll.i18n import timezone
 from agentroll.model import DEFAULT_DEADLINE_WARNING_DAYS, Host, Inventory, Letter, Unit
 
@@ -58,6 +60,7 @@ GROUP_VARS = (
     "agentroll_timezone",
     "agentroll_deadline_warning_days",
     *LETTER_VARS.values(),
+    *CONSOLE_VARIABLES,
 )
 
 
@@ -105,6 +108,14 @@ def build_inventory(groups: Mapping[str, GroupData], hosts: Mapping[str, HostDat
     zone = _timezone_of((UNITS_GROUP, "all"), groups, errors)
     warning_days = _warning_days_of((UNITS_GROUP, "all"), groups, errors)
     letter = _letter_of((UNITS_GROUP, "all"), groups, errors)
+    console = console_settings(
+        {
+            key: found
+            for key in CONSOLE_VARIABLES
+            if (found := _district_value((UNITS_GROUP, "all"), groups, key))[0]
+        },
+        errors,
+    )
     if errors:
         raise InventoryError("\n".join(dict.fromkeys(errors)))
     return Inventory(
@@ -115,6 +126,7 @@ def build_inventory(groups: Mapping[str, GroupData], hosts: Mapping[str, HostDat
         timezone=zone,
         deadline_warning_days=warning_days,
         letter=letter,
+        console=console,
     )
 
 

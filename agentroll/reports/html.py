@@ -10,7 +10,7 @@ from markupsafe import Markup
 
 from agentroll.i18n import Catalog, translations
 from agentroll.model import DEFAULT_DEADLINE_WARNING_DAYS
-from agentroll.reports import charts, tables
+from agentroll.reports import charts, console, tables
 from agentroll.reports.tables import Report, Table
 
 HTML_UNIT_COLUMNS = (
@@ -61,6 +61,14 @@ def _days_left_class(days: int | None, warning_days: int) -> str:
     return "soon" if days <= warning_days else ""
 
 
+def _unit_console(report: Report, catalog: Catalog, code: str) -> Any:
+    """The unit's PCs the console sees differently, or None (no export, or no difference)."""
+    if not console.has_console(report):
+        return None
+    table = console.console_hosts_table(report, catalog, code)
+    return table_view(table, catalog) if table.rows else None
+
+
 def _unit_sections(report: Report, catalog: Catalog) -> list[dict[str, Any]]:
     """One section per unit: its figures in a line and every PC with what to do next."""
     sections = []
@@ -72,6 +80,7 @@ def _unit_sections(report: Report, catalog: Catalog) -> list[dict[str, Any]]:
                 "summary": tables.at_risk_line(unit, catalog),
                 "at_risk": bool(unit.get("will_miss_deadline")),
                 "hosts": table_view(tables.unit_hosts_table(report, catalog, unit["code"]), catalog),
+                "console": _unit_console(report, catalog, unit["code"]),
             }
         )
     return sections
@@ -112,6 +121,19 @@ def context(report: Report, catalog: Catalog) -> dict[str, Any]:
         "history": table_view(tables.history_table(report, catalog), catalog),
         "history_chart": Markup(charts.history_chart(history, catalog)) if history else None,
         "unit_sections": _unit_sections(report, catalog),
+        "console": _console(report, catalog),
+    }
+
+
+def _console(report: Report, catalog: Catalog) -> dict[str, Any] | None:
+    """The console's count beside agentroll's, or None without an imported export."""
+    if not console.has_console(report):
+        return None
+    return {
+        "line": console.console_line(report, catalog),
+        "units": table_view(console.console_units_table(report, catalog), catalog),
+        "hosts": table_view(console.console_hosts_table(report, catalog), catalog),
+        "unknown": table_view(console.console_unknown_table(report, catalog), catalog),
     }
 
 

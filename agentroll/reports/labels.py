@@ -48,6 +48,14 @@ COLUMNS: dict[str, str] = {
     "finished_at": NP_("column", "Finished"),
     "shortfall": NP_("column", "What falls short"),
     "number": NP_("column", "No."),
+    "console_name": NP_("column", "Name on the console"),
+    "console_status": NP_("column", "On the console"),
+    "console_reporting": NP_("column", "Reporting to the console"),
+    "console_coverage": NP_("column", "Console coverage (%)"),
+    "matched_by": NP_("column", "Matched by"),
+    "why": NP_("column", "Why"),
+    "mac": NP_("column", "MAC address"),
+    "what": NP_("column", "What it is"),
 }
 
 SHEETS: dict[str, str] = {
@@ -56,6 +64,9 @@ SHEETS: dict[str, str] = {
     "hosts": NP_("sheet", "PCs"),
     "reallocation": NP_("sheet", "Reallocation"),
     "history": NP_("sheet", "History"),
+    "console": NP_("sheet", "Console"),
+    "console_pcs": NP_("sheet", "Console differences"),
+    "console_unknown": NP_("sheet", "Console unknown PCs"),
 }
 
 STATES: dict[str, str] = {

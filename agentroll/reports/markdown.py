@@ -12,7 +12,7 @@ import re
 from tabulate import tabulate
 
 from agentroll.i18n import Catalog
-from agentroll.reports import tables
+from agentroll.reports import console, tables
 from agentroll.reports.tables import Report, Table
 
 MD_UNIT_COLUMNS = (
@@ -89,6 +89,16 @@ def render_markdown(report: Report, catalog: Catalog) -> str:
         f"## {_('Stragglers (PCs a rerun should target)')}",
         _table(tables.stragglers_table(report, catalog), catalog),
     ]
+    if console.has_console(report):
+        parts += [
+            f"## {_("The console's count")}",
+            escape(console.console_line(report, catalog)),
+            _table(console.console_units_table(report, catalog), catalog),
+            f"### {escape(_('PCs the console sees differently:'))}",
+            _table(console.console_hosts_table(report, catalog), catalog),
+            f"### {escape(_('On the console, not matched to a PC of the inventory:'))}",
+            _table(console.console_unknown_table(report, catalog), catalog),
+        ]
     if not report.get("unit"):
         parts += [
             f"## {_('Coverage over the recorded runs')}",

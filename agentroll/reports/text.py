@@ -7,7 +7,7 @@ import textwrap
 from tabulate import tabulate
 
 from agentroll.i18n import Catalog
-from agentroll.reports import tables
+from agentroll.reports import console, tables
 from agentroll.reports.tables import Report, Table
 
 #: A terminal is narrow: the per-unit table keeps the columns an operator acts on.
@@ -90,4 +90,20 @@ def render_text(report: Report, catalog: Catalog) -> str:
         ),
         _section(_("What to do next"), _next_steps(report, catalog)),
     ]
+    if console.has_console(report):
+        sections.append(_section(_("The console's count"), _console(report, catalog)))
     return "\n".join(sections)
+
+
+def _console(report: Report, catalog: Catalog) -> str:
+    """Both figures, per unit side by side, the PCs the two disagree on, the console's unknown PCs."""
+    _ = catalog.gettext
+    parts = [textwrap.fill(console.console_line(report, catalog), width=100), ""]
+    parts.append(_grid(console.console_units_table(report, catalog), catalog))
+    disagreements = console.console_hosts_table(report, catalog)
+    parts += ["", _("PCs the console sees differently:")]
+    parts.append(_grid(disagreements, catalog) if disagreements.rows else _("none"))
+    unknown = console.console_unknown_table(report, catalog)
+    parts += ["", _("On the console, not matched to a PC of the inventory:")]
+    parts.append(_grid(unknown, catalog) if unknown.rows else _("none"))
+    return "\n".join(parts)

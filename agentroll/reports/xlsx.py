@@ -27,7 +27,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from agentroll.i18n import Catalog
-from agentroll.reports import labels, tables
+from agentroll.reports import console, labels, tables
 from agentroll.reports.tables import Report, Table
 
 HEADER_FONT = Font(bold=True, color="FFFFFF")
@@ -236,6 +236,16 @@ def render_xlsx(report: Report, catalog: Catalog) -> bytes:
     _write_table(workbook.create_sheet(labels.sheet(catalog, "hosts")), hosts, catalog)
     moves = _reallocation_table(report, catalog)
     _write_table(workbook.create_sheet(labels.sheet(catalog, "reallocation")), moves, catalog)
+    if console.has_console(report):
+        side_by_side = console.console_units_table(report, catalog)
+        sheet = workbook.create_sheet(labels.sheet(catalog, "console"))
+        percent = [console.CONSOLE_UNIT_COLUMNS.index(key) for key in ("coverage", "console_coverage")]
+        _write_table(sheet, side_by_side, catalog, percent_columns=percent)
+        sheet.oddHeader.center.text = console.console_line(report, catalog).replace("&", "&&")
+        differences = workbook.create_sheet(labels.sheet(catalog, "console_pcs"))
+        _write_table(differences, console.console_hosts_table(report, catalog), catalog)
+        unknown = workbook.create_sheet(labels.sheet(catalog, "console_unknown"))
+        _write_table(unknown, console.console_unknown_table(report, catalog), catalog)
     history = tables.history_table(report, catalog)
     _write_table(
         workbook.create_sheet(labels.sheet(catalog, "history")), history, catalog, percent_columns=[4]

@@ -16,6 +16,7 @@ import os
 import threading
 import time
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +61,7 @@ _HOST_KEYS = {
     "credentials",
     "power",
     "wake_on_lan",
+    "agent_last_contact",
 }
 _HOST_ONLY_KEYS = {"address", "computer_name", "pending_computer_name", "dns_hostname", "mac", "online"}
 _ONLINE_KEYS = {"from", "until"}
@@ -395,6 +397,9 @@ def _apply_scalars(host: SimHost, defaults: dict[str, Any], entry: dict[str, Any
         if isinstance(boot_seconds, bool) or not isinstance(boot_seconds, int | float) or boot_seconds < 0:
             raise FleetFileError(f"{label}: boot_seconds must be a number >= 0")
         host.boot_seconds = float(boot_seconds)
+    last_contact = _merged(defaults, entry, "agent_last_contact")
+    if last_contact is not None:
+        host.agent_last_contact = _moment(last_contact, f"{label}: agent_last_contact")
     dns_hostname = entry.get("dns_hostname")
     if dns_hostname is not None:
         host.dns_hostname = str(dns_hostname)
@@ -402,6 +407,18 @@ def _apply_scalars(host: SimHost, defaults: dict[str, Any], entry: dict[str, Any
     if pending is not None:
         host.pending_computer_name = str(pending)
         host.add_reboot_reason("computer rename")
+
+
+def _moment(value: Any, label: str) -> datetime:
+    """A date and time of the fleet file (YAML may already have parsed it); UTC unless it says."""
+    if isinstance(value, datetime):
+        moment = value
+    else:
+        try:
+            moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        except ValueError:
+            raise FleetFileError(f"{label}: {value!r} is not a time like 2026-11-20T08:15:00Z") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _product(value: Any, label: str) -> Product:

@@ -10,6 +10,7 @@ import hashlib
 import json
 import threading
 from dataclasses import asdict, dataclass, field, fields
+from datetime import datetime
 from typing import Any
 
 from agentroll.sim.clock import Clock, RealClock
@@ -72,6 +73,9 @@ class Faults:
     fail_on_call: int | None = None
     #: Probe queries (``PROBE_QUERIES``) that fail, so the probe warns and reports them unknown.
     failing_queries: tuple[str, ...] = ()
+    #: The PC cannot reach the agent's management server (a firewall, a proxy): the probe's check-in
+    #: times out, and the agent does not report to the console.
+    server_unreachable: bool = False
 
     @classmethod
     def names(cls) -> list[str]:
@@ -296,6 +300,9 @@ class SimHost:
     powered: bool = True
     mac: str = ""
     wake_on_lan: bool = True
+    #: When the agent last reached its management server (the value the agent keeps on the PC);
+    #: None: the agent reports now whenever it runs and the server is reachable (``agent_last_contact``).
+    agent_last_contact: datetime | None = None
     #: Switched on by its user at ``PowerSchedule.on_at`` and off at ``off_at`` (fleet-start offsets).
     schedule: PowerSchedule | None = None
     clock: Clock = field(default_factory=RealClock)

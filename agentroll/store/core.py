@@ -21,6 +21,7 @@ from typing import Any
 
 from agentroll.model import Aspect, HostView, Observation, Run
 from agentroll.store.backend import Backend, IntegrityViolation, StoreError
+from agentroll.store.console import ConsoleTables
 from agentroll.store.coordination import CoordinationTables
 from agentroll.store.identity import controller_name, current_operator, still_running
 from agentroll.store.location import POSTGRESQL, Location, LocationError, parse_location
@@ -74,7 +75,7 @@ def _connect(location: Location, readonly: bool) -> Backend:
     return SqliteBackend(location.path, location.shown, readonly=readonly)
 
 
-class Store(CoordinationTables, ReceiptTables):
+class Store(CoordinationTables, ReceiptTables, ConsoleTables):
     """One connection to the state store; a context manager, usable from several threads.
 
     ``location`` is a path, ``sqlite:///PATH``, ``postgresql://…`` or ``:memory:``. Opening for

@@ -119,6 +119,17 @@ MIGRATIONS: tuple[Migration, ...] = (
             " host TEXT NOT NULL, written_at {time} NOT NULL)",
         ),
     ),
+    Migration(
+        4,
+        "the central console's endpoint exports (agentroll console import)",
+        (
+            # The entries are one JSON document: a report reads an export whole, never part of one.
+            "CREATE TABLE console_exports ("
+            " id {id}, exported_at {time} NOT NULL, imported_at {time} NOT NULL, source TEXT NOT NULL,"
+            " digest TEXT NOT NULL UNIQUE, inventory TEXT, entries INTEGER NOT NULL,"
+            " entries_json TEXT NOT NULL)",
+        ),
+    ),
 )
 
 #: The version a store has once every migration above is applied.

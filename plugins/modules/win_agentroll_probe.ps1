@@ -19,6 +19,11 @@ $spec = @{
         agent_product_id = @{ type = 'str' }
         agent_service_name = @{ type = 'str' }
         agent_display_name = @{ type = 'str' }
+        agent_server = @{ type = 'str' }
+        agent_server_timeout_ms = @{ type = 'int'; default = 2000 }
+        agent_last_contact_key = @{ type = 'str' }
+        agent_last_contact_value = @{ type = 'str' }
+        agent_last_contact_file = @{ type = 'str' }
     }
     supports_check_mode = $true
 }
@@ -27,6 +32,11 @@ $module = [Ansible.Basic.AnsibleModule]::Create($args, $spec)
 $productId = $module.Params.agent_product_id
 $serviceName = $module.Params.agent_service_name
 $displayName = $module.Params.agent_display_name
+$server = $module.Params.agent_server
+$serverTimeoutMs = $module.Params.agent_server_timeout_ms
+$lastContactKey = $module.Params.agent_last_contact_key
+$lastContactValue = $module.Params.agent_last_contact_value
+$lastContactFile = $module.Params.agent_last_contact_file
 $module.Result.changed = $false
 
 Function Get-CimOrWarn {
@@ -161,6 +171,84 @@ Function Get-StartMode {
     }
 }
 
+Function Test-ServerConnection {
+    <#
+    .SYNOPSIS
+    Whether this PC opens a TCP connection to the management server host:port within the timeout:
+    @{ reachable; error }, reachable $null when the address is not host:port.
+    #>
+    param([string]$Server, [int]$TimeoutMs)
+    $parts = [regex]::Match($Server, '^\[?(?<host>[^\[\]]+?)\]?:(?<port>\d{1,5})$')
+    if (-not $parts.Success -or [int]$parts.Groups['port'].Value -gt 65535) {
+        $module.Warn("the management server is not checked: '$Server' is not host:port")
+        return @{ reachable = $null; error = "'$Server' is not host:port" }
+    }
+    $client = [System.Net.Sockets.TcpClient]::new()
+    try {
+        $attempt = $client.BeginConnect($parts.Groups['host'].Value, [int]$parts.Groups['port'].Value, $null, $null)
+        if (-not $attempt.AsyncWaitHandle.WaitOne($TimeoutMs)) {
+            return @{ reachable = $false; error = "no answer within $TimeoutMs ms" }
+        }
+        $client.EndConnect($attempt)
+        return @{ reachable = $true; error = $null }
+    }
+    catch {
+        $cause = $_.Exception
+        while ($cause.InnerException) {
+            $cause = $cause.InnerException
+        }
+        return @{ reachable = $false; error = $cause.Message.Trim() }
+    }
+    finally {
+        $client.Close()
+    }
+}
+
+Function ConvertTo-IsoUtc {
+    # A registry value as a UTC time: a date text (ISO 8601 or the invariant culture's), Unix seconds,
+    # or a FILETIME; $null (with a warning) when it is none of these.
+    param([object]$Value, [string]$Where)
+    $number = [long]0
+    if ([long]::TryParse("$Value", [ref]$number)) {
+        if ($number -lt 100000000000) {
+            $moment = [DateTimeOffset]::FromUnixTimeSeconds($number).UtcDateTime
+        }
+        else {
+            $moment = [DateTime]::FromFileTimeUtc($number)
+        }
+        return $moment.ToString('yyyy-MM-ddTHH:mm:ssZ')
+    }
+    $parsed = [DateTime]::MinValue
+    $styles = [Globalization.DateTimeStyles]::AssumeUniversal -bor [Globalization.DateTimeStyles]::AdjustToUniversal
+    if ([DateTime]::TryParse("$Value", [Globalization.CultureInfo]::InvariantCulture, $styles, [ref]$parsed)) {
+        return $parsed.ToString('yyyy-MM-ddTHH:mm:ssZ')
+    }
+    $module.Warn("the agent's last contact is unknown: $Where holds '$Value', not a date")
+    return $null
+}
+
+Function Get-AgentCheckIn {
+    # From this PC: can the agent reach its management server, and when did it last reach it (where
+    # the agent profile says the agent keeps that: a registry value or a file it rewrites).
+    $checkin = @{ server = $null; reachable = $null; error = $null; last_contact = $null }
+    if ($server) {
+        $checkin.server = $server
+        $test = Test-ServerConnection -Server $server -TimeoutMs $serverTimeoutMs
+        $checkin.reachable = $test.reachable
+        $checkin.error = $test.error
+    }
+    if ($lastContactKey -and $lastContactValue) {
+        $value = Get-RegistryValue -Path $lastContactKey -Name $lastContactValue
+        if ($null -ne $value) {
+            $checkin.last_contact = ConvertTo-IsoUtc -Value $value -Where "$lastContactKey\$lastContactValue"
+        }
+    }
+    elseif ($lastContactFile -and [System.IO.File]::Exists($lastContactFile)) {
+        $checkin.last_contact = [System.IO.File]::GetLastWriteTimeUtc($lastContactFile).ToString('yyyy-MM-ddTHH:mm:ssZ')
+    }
+    return $checkin
+}
+
 try {
     $os = Get-CimInstance -ClassName Win32_OperatingSystem -Property Caption, BuildNumber, ProductType, TotalVisibleMemorySize, SystemDrive -ErrorAction Stop
 }
@@ -271,5 +359,9 @@ elseif ($serviceName -and $serviceKnown) {
     $agent.service_state = 'missing'
 }
 $module.Result.agent = $agent
+$module.Result.checkin = $null
+if ($server -or $lastContactFile -or ($lastContactKey -and $lastContactValue)) {
+    $module.Result.checkin = Get-AgentCheckIn
+}
 
 $module.ExitJson()

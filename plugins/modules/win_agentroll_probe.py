@@ -16,6 +16,9 @@ description:
   - Uses CIM (C(Win32_OperatingSystem), C(Win32_ComputerSystem), C(Win32_LogicalDisk),
     C(Win32_Service)) and the registry (pending-rename and pending-reboot keys, the uninstall keys).
   - Never changes anything; always returns C(changed=false). Supports check mode.
+  - With O(agent_server) it also checks, from the PC, that the management server answers on its
+    TCP port (the agent's check-in), and reads the agent's own last-contact time where the agent
+    profile says it is kept.
   - Only the operating system query is essential. When another query fails (computer system, system
     drive, service, uninstall keys) the module warns, saying what is unknown, which query failed and
     why, and returns those fields as null rather than a guess.
@@ -37,6 +40,31 @@ options:
     description:
       - The agent's display name in Programs and Features, used when O(agent_product_id) is not
         given or not found.
+    type: str
+  agent_server:
+    description:
+      - The management server the agent reports to, C(host:port) (C([v6address]:port) for IPv6).
+      - When given, the module opens a TCP connection to it from the PC, bounded by
+        O(agent_server_timeout_ms), and returns in RV(checkin) whether it answered. An agent that
+        cannot reach its server does not report to the central console.
+    type: str
+  agent_server_timeout_ms:
+    description: How long the connection to O(agent_server) may take, in milliseconds.
+    type: int
+    default: 2000
+  agent_last_contact_key:
+    description:
+      - The registry key (e.g. C(HKLM:\SOFTWARE\Vendor\Agent)) of the value where the agent keeps
+        the time it last reached its server; with O(agent_last_contact_value).
+      - The value may be a date text (ISO 8601), Unix seconds or a FILETIME.
+    type: str
+  agent_last_contact_value:
+    description: The name of that registry value.
+    type: str
+  agent_last_contact_file:
+    description:
+      - A file the agent rewrites each time it reaches its server; its last write time is the
+        agent's last contact. Used when no registry value is given.
     type: str
 notes:
   - Works on Windows 8.1, 10, 11 and Windows Server 2012 R2 and later with PowerShell 5.1.
@@ -158,4 +186,27 @@ agent:
     service_start_mode:
       description: C(auto), C(manual), C(disabled), or null.
       type: str
+checkin:
+  description:
+    - The agent's check-in as seen from the PC; null when none of O(agent_server),
+      O(agent_last_contact_key) or O(agent_last_contact_file) is given.
+  returned: always
+  type: dict
+  contains:
+    server:
+      description: The management server checked, as given; null when not given.
+      type: str
+      sample: soc.example.gov.vn:8443
+    reachable:
+      description: Whether the TCP connection opened within the timeout; null when not checked.
+      type: bool
+      sample: false
+    error:
+      description: Why it did not, e.g. C(no answer within 2000 ms) or the socket's message.
+      type: str
+      sample: No connection could be made because the target machine actively refused it
+    last_contact:
+      description: The agent's own last contact with its server (UTC, ISO 8601); null when unknown.
+      type: str
+      sample: "2026-11-20T08:15:00Z"
 """

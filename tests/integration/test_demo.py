@@ -208,3 +208,38 @@ def test_no_secret_is_printed_or_written(demo: DemoRun) -> None:
     for path in demo.reports.rglob("*"):
         if path.is_file():
             assert password.encode() not in path.read_bytes(), path
+
+
+def test_the_demo_starts_and_ends_with_the_consoles_count(demo: DemoRun) -> None:
+    """The letter's export (62 agents listed, 61 reporting: one stale; one PC the roster forgot) before,
+    the console's export of the simulated fleet after; both figures printed beside agentroll's."""
+    assert (
+        "the console before: 61 agents reporting = 32.1 % "
+        "(of 62 listed; 1 not in the inventory, 2 PCs with the agent not reporting)" in demo.stdout
+    )
+    report = demo.final_report()
+    console = report["console"]
+    assert console["source"] == "console-export-after.csv"
+    after = (
+        f"The console after:  {console['reporting']} agents reporting = {console['coverage_pct']:.1f} % "
+        f"(of {console['entries']} listed; 1 not in the inventory, 2 PCs with the agent not reporting)"
+    )
+    assert after in demo.stdout
+    assert report["official"] == "console"
+    assert (
+        f"Official figure (the console's): {console['reporting']}/190 = {console['coverage_pct']:.1f} %"
+        in demo.stdout
+    )
+    hosts = {host["host"]: host for host in report["hosts"]}
+    # Its PC cannot reach the management server: stale on the console, agent_unhealthy for agentroll.
+    stale = hosts["hieu-02"]
+    assert (stale["state"], stale["console"]["truth"]) == ("agent_unhealthy", "stale")
+    assert stale["console"]["cause"] == {"code": "server_unreachable", "server": "soc.kontum.gov.vn:8443"}
+    never = hosts["mangbut-05"]
+    assert (never["state"], never["console"]["truth"]) == ("agent_unhealthy", "not_reporting")
+    # mayphuong was renamed; the console's export after lists it under its standard name.
+    assert hosts["tckh-03"]["console"]["computer_name"] == hosts["tckh-03"]["standard_name"]
+    assert [(e["computer_name"], e["unit"], e["hint"]) for e in console["unknown"]] == [
+        ("KETOAN-LAPTOP", "TCKH", "add_to_roster")
+    ]
+    assert console["reporting"] == report["totals"]["installed"] - 2 + 1

@@ -97,6 +97,11 @@ def test_products_services_files_and_pending_state() -> None:
         (spec(products=[{"name": "x"}]), "host 127.9.0.1: products: missing key 'id'"),
         (spec(powershell_version="five"), "host 127.9.0.1: powershell_version"),
         (
+            spec(agent_last_contact="yesterday"),
+            "host 127.9.0.1: agent_last_contact: 'yesterday' is not a time",
+        ),
+        (spec(faults={"server_unreachable": "yes"}), "fault 'server_unreachable' must be true or false"),
+        (
             {"credentials": {"username": "u", "password": "p"}, "hosts": [{"computer_name": "X"}]},
             "missing key 'address'",
         ),

@@ -7,6 +7,7 @@ import hashlib
 import json
 import re
 import threading
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -630,7 +631,9 @@ def test_probe_returns_exactly_the_documented_keys(pc: Fleet) -> None:
         "reboot_pending",
         "reboot_pending_reasons",
         "agent",
+        "checkin",
     }
+    assert result["checkin"] is None  # the profile names no server nor last-contact place
     assert result["changed"] is False and result["os_build"] == 19045 and result["system_drive"] == "C:"
     assert result["agent"] == {
         "installed": False,
@@ -886,3 +889,46 @@ def test_journal_masks_secret_assignments_inside_strings(pc: Fleet) -> None:
     entry = last_entry(pc)
     assert entry["args"]["arguments"] == "/qn REGKEY=******** SERVER=siem.local"
     assert "Xy12" not in json.dumps(pc.journal(PC))
+
+
+def test_probe_checks_in_from_the_pc(pc: Fleet) -> None:
+    """The server answers unless the PC cannot reach it; the agent's last contact is now while it
+    reports, and the value the fleet file gives once it cannot."""
+    run(pc, "ansible.windows.win_package", {"path": INSTALLER_PATH})
+    checkin_args = {
+        "agent_service_name": "SnvAgent",
+        "agent_server": "soc.example.gov.vn:8443",
+        "agent_server_timeout_ms": 800,
+        "agent_last_contact_file": "C:\\ProgramData\\SNV\\last-contact.txt",
+    }
+    reporting = run(pc, "agentroll.toolkit.win_agentroll_probe", checkin_args)["checkin"]
+    assert (reporting["server"], reporting["reachable"], reporting["error"]) == (
+        "soc.example.gov.vn:8443",
+        True,
+        None,
+    )
+    assert reporting["last_contact"].endswith("Z")
+    host = pc.host(PC)
+    host.agent_last_contact = datetime(2026, 11, 20, 8, 15, tzinfo=UTC)
+    pc.set_faults(PC, server_unreachable=True)
+    blocked = run(pc, "agentroll.toolkit.win_agentroll_probe", checkin_args)["checkin"]
+    assert blocked == {
+        "server": "soc.example.gov.vn:8443",
+        "reachable": False,
+        "error": "no answer within 800 ms",
+        "last_contact": "2026-11-20T08:15:00Z",
+    }
+    assert last_entry(pc)["mutated"] is False
+
+
+def test_probe_warns_when_the_server_is_not_host_and_port(pc: Fleet) -> None:
+    result = run(pc, "agentroll.toolkit.win_agentroll_probe", {"agent_server": "soc.example.gov.vn:99999"})
+    assert result["checkin"] == {
+        "server": "soc.example.gov.vn:99999",
+        "reachable": None,
+        "error": "'soc.example.gov.vn:99999' is not host:port",
+        "last_contact": None,
+    }
+    assert result["warnings"] == [
+        "the management server is not checked: 'soc.example.gov.vn:99999' is not host:port"
+    ]

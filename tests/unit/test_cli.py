@@ -306,6 +306,7 @@ def test_every_sub_command_is_there() -> None:
         "watch",
         "bundle",
         "receipts",
+        "console",
         "sim",
         "demo",
     }

@@ -33,7 +33,8 @@ def settings(tmp_path: Path, *, state: Path | None = None, inventory: Path = DEM
 
 def test_the_demo_inventory_reaches_its_fleet(tmp_path: Path) -> None:
     inventory, fleet = load_demo(settings(tmp_path))
-    assert len(inventory.hosts) == len(fleet.addresses()) == 192
+    # The fleet also has the laptop the roster forgot (on the console, in no inventory).
+    assert (len(inventory.hosts), len(fleet.addresses())) == (192, 193)
 
 
 @pytest.fixture

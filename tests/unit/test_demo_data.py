@@ -39,8 +39,11 @@ def _installed(machine: dict) -> bool:
     return any(p["id"] == demo_data.AGENT_PRODUCT_ID for p in machine.get("products", []))
 
 
+GENERATED = ("hosts.yml", "fleet.yml", str(demo_data.CONSOLE_EXPORT))
+
+
 def test_checked_in_files_match_the_generator(generated: Path) -> None:
-    for name in ("hosts.yml", "fleet.yml"):
+    for name in GENERATED:
         assert (DEMO / name).read_text(encoding="utf-8") == (generated / name).read_text(encoding="utf-8"), (
             f"inventory/demo/{name} is stale: run python -m agentroll.demo_data inventory/demo"
         )
@@ -48,7 +51,7 @@ def test_checked_in_files_match_the_generator(generated: Path) -> None:
 
 def test_the_generator_is_deterministic(generated: Path, tmp_path: Path) -> None:
     demo_data.write_demo(tmp_path)
-    for name in ("hosts.yml", "fleet.yml"):
+    for name in GENERATED:
         assert (tmp_path / name).read_bytes() == (generated / name).read_bytes()
 
 
@@ -68,15 +71,20 @@ def test_some_units_have_more_pcs_than_licenses(generated: Path) -> None:
     assert len(over) >= 2 and len(under) >= 2
 
 
-def test_exactly_62_installed_in_the_fleet(generated: Path) -> None:
+def _inventory_machines(generated: Path) -> list[dict]:
+    """The fleet's PCs that stand for the inventory's (not the laptop the roster forgot)."""
     machines = _load(generated / "fleet.yml")["hosts"]
-    assert sum(_installed(machine) for machine in machines) == 62
+    return [machine for machine in machines if machine["address"] != demo_data.FORGOTTEN_PC["address"]]
+
+
+def test_exactly_62_installed_in_the_fleet(generated: Path) -> None:
+    assert sum(_installed(machine) for machine in _inventory_machines(generated)) == 62
 
 
 def test_addresses_are_unique_and_match_the_inventory(generated: Path) -> None:
     units = _unit_groups(_load(generated / "hosts.yml"))
     inventory_addresses = [v["ansible_host"] for g in units.values() for v in g["hosts"].values()]
-    fleet_addresses = [m["address"] for m in _load(generated / "fleet.yml")["hosts"]]
+    fleet_addresses = [m["address"] for m in _inventory_machines(generated)]
     assert len(set(inventory_addresses)) == len(inventory_addresses)
     assert inventory_addresses == fleet_addresses
     assert all(address.startswith("127.20.") for address in fleet_addresses)
@@ -85,7 +93,7 @@ def test_addresses_are_unique_and_match_the_inventory(generated: Path) -> None:
 def test_every_pc_has_its_mac_in_the_inventory_and_the_fleet(generated: Path) -> None:
     units = _unit_groups(_load(generated / "hosts.yml"))
     inventory_macs = [v["agentroll_mac"] for g in units.values() for v in g["hosts"].values()]
-    assert inventory_macs == [m["mac"] for m in _load(generated / "fleet.yml")["hosts"]]
+    assert inventory_macs == [m["mac"] for m in _inventory_machines(generated)]
     assert len(set(inventory_macs)) == len(inventory_macs) == 192
     # Each unit sends its magic packets to the broadcast address of the /24 its PCs live in.
     for group in units.values():
@@ -175,4 +183,33 @@ def test_installed_agent_matches_the_agent_profile() -> None:
 
 def test_the_fleet_file_loads_in_the_simulator() -> None:
     fleet = Fleet.from_file(DEMO / "fleet.yml")
-    assert len(fleet.addresses()) == len(demo_data.build_demo())
+    assert len(fleet.addresses()) == len(demo_data.build_demo()) + 1  # the laptop the roster forgot
+
+
+def test_the_console_export_is_the_letters_62_agents(generated: Path) -> None:
+    """62 agents listed: mayphuong among them, one stale, the laptop the roster forgot; one PC with the
+    agent missing (it never reached the server). Its PCs are the fleet's, by address and MAC."""
+    lines = (generated / demo_data.CONSOLE_EXPORT).read_text(encoding="utf-8-sig").splitlines()
+    header, *rows = [line.split(",") for line in lines]
+    assert tuple(header) == demo_data.CONSOLE_HEADER
+    assert len(rows) == 62
+    by_name = {row[0]: row for row in rows}
+    assert "mayphuong" in by_name
+    fleet = {m["address"]: m for m in _load(generated / "fleet.yml")["hosts"]}
+    assert all(fleet[row[1]]["mac"] == row[2] and fleet[row[1]]["computer_name"] == row[0] for row in rows)
+    assert all(_installed(fleet[row[1]]) for row in rows)
+    forgotten = by_name[demo_data.FORGOTTEN_PC["computer_name"]]
+    inventory_addresses = {m["address"] for m in _inventory_machines(generated)}
+    assert forgotten[1] not in inventory_addresses and forgotten[5] == demo_data.FORGOTTEN_PC_UNIT
+    stale = [row for row in rows if row[3] == "16/10/2026 09:10"]
+    assert len(stale) == 1 and fleet[stale[0][1]]["agent_last_contact"] == "2026-10-16T02:10:00Z"
+    unlisted = {m["address"] for m in _inventory_machines(generated) if _installed(m)} - {
+        row[1] for row in rows
+    }
+    assert len(unlisted) == 1
+    assert all(fleet[address]["faults"] == {"server_unreachable": True} for address in unlisted)
+
+
+def test_the_demo_profile_names_the_management_server() -> None:
+    profile = yaml.safe_load((DEMO / "group_vars" / "all" / "agent.yml").read_text(encoding="utf-8"))
+    assert profile["agentroll_agent_server"] == demo_data.AGENT_SERVER

@@ -65,6 +65,18 @@ def test_a_probe_yields_every_aspect_with_the_documented_shapes() -> None:
     assert observations[Aspect.ELIGIBILITY] == {"eligible": True, "reasons": []}
 
 
+def test_a_probe_that_checked_in_gives_its_check_in() -> None:
+    checkin = {
+        "server": "soc.example.gov.vn:8443",
+        "reachable": False,
+        "error": "refused",
+        "last_contact": None,
+    }
+    observations = dict(observations_from_probe({**probe_result(), "checkin": checkin}))
+    assert observations[Aspect.CHECKIN] == checkin
+    assert Aspect.CHECKIN not in dict(observations_from_probe({**probe_result(), "checkin": None}))
+
+
 def test_without_requirements_there_is_no_eligibility() -> None:
     aspects = [aspect for aspect, _ in observations_from_probe(probe_result())]
     assert Aspect.ELIGIBILITY not in aspects

@@ -307,3 +307,35 @@ def test_unreachable_host_with_the_agent_still_counts_as_installed() -> None:
 )
 def test_is_installed(values: dict[Aspect, dict[str, Any]], installed: bool) -> None:
     assert is_installed(view(values)) is installed
+
+
+SERVER_DOWN = {
+    "server": "soc.example.gov.vn:8443",
+    "reachable": False,
+    "error": "no answer",
+    "last_contact": None,
+}
+
+
+def test_an_agent_that_cannot_reach_its_server_is_unhealthy() -> None:
+    assessment = assess(healthy(checkin=SERVER_DOWN), STANDARD)
+    assert assessment.state == HostState.AGENT_UNHEALTHY
+    assert assessment.reasons == (Reason("server_unreachable", {"server": "soc.example.gov.vn:8443"}),)
+
+
+def test_a_stopped_service_comes_before_the_unreachable_server() -> None:
+    stopped = {**AGENT_OK, "service_name": "Agent", "service_state": "stopped"}
+    assessment = assess(healthy(agent=stopped, checkin=SERVER_DOWN), STANDARD)
+    assert assessment.reasons == (Reason("service_stopped", {"service": "Agent"}),)
+
+
+def test_the_server_says_nothing_without_an_agent() -> None:
+    assessment = assess(healthy(agent={"installed": False}, checkin=SERVER_DOWN), STANDARD)
+    assert assessment.state == HostState.NOT_INSTALLED
+
+
+def test_a_check_in_older_than_the_latest_probe_no_longer_counts() -> None:
+    host = healthy(checkin=SERVER_DOWN)
+    earlier = Observation("snv-01", Aspect.CHECKIN, SERVER_DOWN, datetime(2026, 11, 1, tzinfo=UTC), 3)
+    host.latest[Aspect.CHECKIN] = earlier
+    assert assess(host, STANDARD).state == HostState.COMPLIANT

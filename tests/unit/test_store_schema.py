@@ -128,3 +128,27 @@ def test_a_scratch_cluster_that_cannot_start_says_why() -> None:
     finally:
         cluster.stop()
     assert not cluster.directory.exists()
+
+
+def test_console_exports_are_recorded_once_and_the_latest_by_export_time_is_read(store_location: str) -> None:
+    """Migration 4 on each backend: an export is one row; the same digest twice is one; the latest
+    export time wins whatever the order of the imports."""
+    entries = [{"row": 2, "computer_name": "VP-THANGPV", "last_seen": "2026-12-04T00:00:00Z"}]
+    now = datetime(2026, 12, 5, 1, 0, tzinfo=UTC)
+    with open_store(store_location) as store:
+        assert store.latest_console_export() is None
+        newer = dict(exported_at=datetime(2026, 12, 4, 1, 0, tzinfo=UTC), source="b.csv", digest="b" * 64)
+        older = dict(exported_at=datetime(2026, 12, 1, 1, 0, tzinfo=UTC), source="a.csv", digest="a" * 64)
+        assert store.record_console_export(**newer, entries=entries, inventory="inv", now=now) == (1, True)
+        assert store.record_console_export(**older, entries=[], inventory="inv", now=now) == (2, True)
+        assert store.record_console_export(**newer, entries=entries, inventory="inv", now=now) == (1, False)
+    with open_store(store_location, readonly=True) as store:
+        latest = store.latest_console_export()
+    assert latest is not None
+    assert (latest.id, latest.source, latest.exported_at, latest.entries) == (
+        1,
+        "b.csv",
+        datetime(2026, 12, 4, 1, 0, tzinfo=UTC),
+        tuple(entries),
+    )
+    assert raw_query(store_location, "SELECT count(*) FROM console_exports") == [(2,)]

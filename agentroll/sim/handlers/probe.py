@@ -6,6 +6,8 @@ including its warnings when a query fails (the host's ``failing_queries`` fault)
 
 from __future__ import annotations
 
+import re
+from datetime import UTC, datetime
 from typing import Any
 
 from agentroll.sim.decoder import ModuleRun
@@ -17,12 +19,72 @@ _MIB = 1024 * 1024
 
 @module_handler(
     "win_agentroll_probe",
-    ModuleSpec(options=dict.fromkeys(["agent_product_id", "agent_service_name", "agent_display_name"])),
+    ModuleSpec(
+        options={
+            **dict.fromkeys(
+                [
+                    "agent_product_id",
+                    "agent_service_name",
+                    "agent_display_name",
+                    "agent_server",
+                    "agent_last_contact_key",
+                    "agent_last_contact_value",
+                    "agent_last_contact_file",
+                ]
+            ),
+            "agent_server_timeout_ms": 2000,
+        }
+    ),
     namespaces=("agentroll.toolkit", "ansible.legacy"),
 )
 def win_agentroll_probe(host: SimHost, run: ModuleRun, params: dict[str, Any]) -> ModuleResult:
-    """Return identity, OS, hardware, disk, PowerShell, pending reboot and agent state; change nothing."""
-    return probe(host, params["agent_product_id"], params["agent_service_name"], params["agent_display_name"])
+    """Return identity, OS, hardware, disk, PowerShell, pending reboot, agent state and the agent's
+    check-in; change nothing."""
+    product_id, service_name = params["agent_product_id"], params["agent_service_name"]
+    result = probe(host, product_id, service_name, params["agent_display_name"])
+    warnings = result.setdefault("warnings", [])
+    result["checkin"] = checkin(host, params, result["agent"], warnings)
+    if not warnings:
+        del result["warnings"]
+    return result
+
+
+#: ``host:port`` (``[v6address]:port``), as the module's regular expression reads it.
+_SERVER = re.compile(r"\[?(?P<host>[^\[\]]+?)\]?:(?P<port>\d{1,5})")
+
+
+def checkin(
+    host: SimHost, params: dict[str, Any], agent: dict[str, Any], warnings: list[str]
+) -> dict[str, Any] | None:
+    """The agent's check-in as the module sees it from the PC (null when nothing asks for it).
+
+    The server answers unless the host's ``server_unreachable`` fault is set; the agent's last contact
+    is the host's ``agent_last_contact``, else now when its service runs and the server answers.
+    """
+    server = params["agent_server"] or None
+    registry = bool(params["agent_last_contact_key"] and params["agent_last_contact_value"])
+    if not (server or registry or params["agent_last_contact_file"]):
+        return None
+    reachable = not host.faults.server_unreachable
+    result: dict[str, Any] = {"server": server, "reachable": None, "error": None, "last_contact": None}
+    address = _SERVER.fullmatch(server) if server else None
+    if server and (address is None or int(address["port"]) > 65535):
+        # As the module does: nothing to connect to, said once, and the rest of the probe goes on.
+        warnings.append(f"the management server is not checked: '{server}' is not host:port")
+        result["error"] = f"'{server}' is not host:port"
+    elif server:
+        result["reachable"] = reachable
+        if not reachable:
+            result["error"] = f"no answer within {params['agent_server_timeout_ms']} ms"
+    if host.agent_last_contact is not None:
+        last_contact = host.agent_last_contact
+    elif reachable and agent.get("service_state") == "running":
+        last_contact = datetime.fromtimestamp(host.now(), UTC)
+    else:
+        last_contact = None
+    if last_contact is not None:
+        result["last_contact"] = last_contact.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return result
 
 
 def probe(
