@@ -145,8 +145,8 @@ def _license_reason(
         return None
     unit = inventory.unit(host.unit)
     if known.installed:
-        installed = counts.with_agent[host.unit]
-        return Reason("over_allocation", {"unit": unit.code, "licenses": unit.licenses, "installed": installed})
+        holders = counts.with_agent[host.unit]
+        return Reason("over_allocation", {"unit": unit.code, "licenses": unit.licenses, "installed": holders})
     candidates = counts.candidates[host.unit]
     if candidates <= unit.licenses:
         # Enough licenses for every PC known to be eligible: PCs not known yet hold the rest.
@@ -219,7 +219,9 @@ class _UnitCounts:
     unknown_granted: Mapping[str, int]
 
 
-def _unit_counts(inventory: Inventory, known: Mapping[str, _Known], grants: Mapping[str, bool]) -> _UnitCounts:
+def _unit_counts(
+    inventory: Inventory, known: Mapping[str, _Known], grants: Mapping[str, bool]
+) -> _UnitCounts:
     with_agent = {unit.code: 0 for unit in inventory.units}
     candidates, unknown_granted = dict(with_agent), dict(with_agent)
     for host in inventory.hosts:
