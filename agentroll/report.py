@@ -28,8 +28,9 @@ from agentroll.store.coordination import AttemptSummary
 SCHEMA_ID = "agentroll.coverage/1"
 #: Additive revisions of the schema (agentroll/schemas/README.md): 1 added ``causes`` and ``timezone``;
 #: 2 the license advice of the contract (``returnable``, ``unknown``), ``next_step``, the deadline
-#: warning, ``letter`` and the unit view (``unit``); 3 the watch's ``attempts`` per host.
-SCHEMA_MINOR = 3
+#: warning, ``letter`` and the unit view (``unit``); 3 the watch's ``attempts`` per host; 4 the
+#: province roll-up (``districts``, ``district`` on units, hosts, moves; ``agentroll.rollup``).
+SCHEMA_MINOR = 4
 SCHEMA_PATH = Path(__file__).parent / "schemas" / "coverage-1.json"
 
 Report = dict[str, Any]
