@@ -23,7 +23,7 @@ import yaml
 
 from agentroll.inventory import load_inventory
 from agentroll.report import report_from_store
-from agentroll.sim.testing import running_fleet
+from agentroll.sim.testing import run_ansible, running_fleet
 from agentroll.store import open_store
 from agentroll.store.scratch import ScratchPostgres
 from tests.awx.support import (
@@ -210,3 +210,41 @@ def test_the_store_holds_one_run_per_slice_with_its_job_as_operator(slices: dict
         (f"AWX job {ident}", "site.yml", "ok") for ident in SLICE_JOBS.values()
     ]
     assert all(run.finished_at is not None for run in runs)
+
+
+PLAN_PLAY = """\
+- name: The plan alone
+  hosts: all
+  gather_facts: false
+  tasks:
+    - name: Plan
+      agentroll.toolkit.plan:
+        probes: {}
+        requirements:
+          os: {windows10: 17763}
+          architectures: [x64]
+          min_ram_mb: 2048
+          min_system_free_mb: 2048
+          min_powershell: "5.1"
+      run_once: true
+"""
+
+
+@pytest.mark.parametrize(
+    ("district_inventory", "message"),
+    [
+        (None, "no inventory file or directory among this run's sources: set AGENTROLL_INVENTORY"),
+        ("missing/hosts.yml", "inventory 'missing/hosts.yml' does not exist"),
+    ],
+)
+def test_the_plan_says_in_one_line_which_district_inventory_it_lacks(
+    tmp_path: Path, district_inventory: str | None, message: str
+) -> None:
+    playbook = tmp_path / "plan.yml"
+    playbook.write_text(PLAN_PLAY, encoding="utf-8")
+    env = {"AGENTROLL_STATE": str(tmp_path / "state.sqlite")}
+    if district_inventory is not None:
+        env["AGENTROLL_INVENTORY"] = district_inventory
+    done = run_ansible(["ansible-playbook", str(playbook), "-c", "local"], inventory="localhost,", env=env)
+    assert done.returncode == 2, done.stdout[-3000:]
+    assert f'"msg": "{message}"' in done.stdout, done.stdout[-3000:]
