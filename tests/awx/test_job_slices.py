@@ -122,7 +122,7 @@ def _start_job(
 def _finished(job: Job) -> dict[str, Any]:
     thread, runner, events = job
     thread.join(timeout=600)
-    played = {event["event_data"]["host"] for event in events if event["event"] == "runner_on_ok"}
+    played = {event["event_data"]["host"] for event in events if event.get("event") == "runner_on_ok"}
     return {"status": runner.status, "rc": runner.rc, "stdout": runner.stdout.read(), "hosts": played}
 
 
