@@ -23,7 +23,7 @@ lint: setup
 bench: setup
 	$(VENV)/bin/python -m agentroll.bench
 
-# The province's dry run (10 districts, 1,920 simulated PCs) into one PostgreSQL store: 10-20 minutes.
+# The province's dry run (10 districts, 1,920 simulated PCs) into one PostgreSQL store: about 5 minutes.
 bench-province: setup
 	$(VENV)/bin/python -m agentroll.benchmarks.province
 
