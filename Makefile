@@ -3,7 +3,7 @@ VENV := .venv
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
-.PHONY: setup demo test lint bench clean
+.PHONY: setup demo test lint bench bench-province clean
 
 setup:
 	@scripts/bootstrap
@@ -22,6 +22,10 @@ lint: setup
 
 bench: setup
 	$(VENV)/bin/python -m agentroll.bench
+
+# The province's dry run (10 districts, 1,920 simulated PCs) into one PostgreSQL store: about 5 minutes.
+bench-province: setup
+	$(VENV)/bin/python -m agentroll.benchmarks.province
 
 clean:
 	rm -rf $(VENV) collections/ansible_collections .pytest_cache .ruff_cache .hypothesis

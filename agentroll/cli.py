@@ -26,9 +26,11 @@ from agentroll.model import Aspect, HostView, Inventory
 from agentroll.naming import is_correctly_named, standard_names
 from agentroll.receipts import ReceiptError, import_receipts
 from agentroll.receipts import summary as receipts_summary
-from agentroll.report import report_from_store, unit_report, write_atomic
+from agentroll.report import report_from_store, to_json, unit_report, write_atomic
 from agentroll.reports import BINARY_FORMATS, FORMATS, render
+from agentroll.reports.province import render_province_text
 from agentroll.rerun import DEFAULT_PLAYBOOK, DEFAULT_ROUNDS, RerunError, rerun
+from agentroll.rollup import DistrictReport, district_name, province_report
 from agentroll.roster import import_roster
 from agentroll.runner.signals import Terminated, stoppable
 from agentroll.sim import cli as sim_cli
@@ -84,9 +86,19 @@ def _emit(text: str | bytes, output: Path | None) -> None:
         sys.stdout.flush()
 
 
-def _add_inventory_and_state(parser: argparse.ArgumentParser) -> None:
-    """The ``-i`` and ``--state`` options every reading command shares."""
-    parser.add_argument("-i", "--inventory", required=True, type=Path, help="inventory file or directory")
+def _add_inventory_and_state(parser: argparse.ArgumentParser, *, several: bool = False) -> None:
+    """The ``-i`` and ``--state`` options every reading command shares (``-i`` repeatable if ``several``)."""
+    if several:
+        parser.add_argument(
+            "-i",
+            "--inventory",
+            required=True,
+            type=Path,
+            action="append",
+            help="inventory file or directory; one per district, repeated, for the province roll-up",
+        )
+    else:
+        parser.add_argument("-i", "--inventory", required=True, type=Path, help="inventory file or directory")
     parser.add_argument(
         "--state",
         default=None,
@@ -121,12 +133,38 @@ def command_report(args: argparse.Namespace) -> int:
     fmt = _report_format(args)
     if fmt in BINARY_FORMATS and args.output is None and sys.stdout.isatty():
         raise CommandError(f"format '{fmt}' is binary: give -o FILE")
-    inventory = _load_inventory(args)
+    if len(args.inventory) > 1:
+        return _province_report(args, fmt)
+    inventory = load_inventory(args.inventory[0])
     with _open_store(args.state) as store:
         report = report_from_store(inventory, store, template=args.template)
     if args.unit is not None:
         report = unit_report(report, args.unit)
     _emit(render(report, fmt, args.lang, district=args.district, tz=args.tz), args.output)
+    return 0
+
+
+def _province_report(args: argparse.Namespace, fmt: str) -> int:
+    """``agentroll report -i DISTRICT -i DISTRICT …``: the district reports added up (agentroll.rollup)."""
+    if fmt not in ("text", "json") or args.unit is not None:
+        raise CommandError(
+            "a report of several inventories is text or json, without --unit: give one -i for the rest"
+        )
+    inventories = [(source, load_inventory(source)) for source in args.inventory]
+    with _open_store(args.state) as store:
+        parts = [
+            DistrictReport(
+                district_name(inventory, source),
+                str(source),
+                report_from_store(inventory, store, template=args.template),
+            )
+            for source, inventory in inventories
+        ]
+    try:
+        report = province_report(parts)
+    except ValueError as error:
+        raise CommandError(str(error)) from None
+    _emit(to_json(report) if fmt == "json" else render_province_text(report), args.output)
     return 0
 
 
@@ -463,7 +501,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     report = commands.add_parser("report", help="coverage report per unit, from the inventory and the store")
-    _add_inventory_and_state(report)
+    _add_inventory_and_state(report, several=True)
     report.add_argument(
         "--format",
         choices=FORMATS,

@@ -33,28 +33,34 @@ class Move:
 
 
 def license_grants(
-    inventory: Inventory, eligible: Collection[str], installed: Collection[str]
+    inventory: Inventory, knowledge_of: Mapping[str, Knowledge], installed: Collection[str]
 ) -> dict[str, bool]:
-    """Decide which hosts hold one of their unit's licenses.
+    """Decide which hosts hold one of their unit's licenses, the same way in every job slice.
 
-    Within a unit, hosts that already have the agent keep a license first, then eligible hosts
-    without it, each group by inventory hostname, until the unit's licenses run out. Returns an
-    entry for every host in ``eligible`` or ``installed``; hosts outside the inventory are refused.
+    Within a unit the licenses go down one queue until they run out: hosts that already have the
+    agent first, then every host not known to be ineligible (eligible, or not known yet), each group
+    by inventory hostname. A host whose eligibility is not known yet keeps its place, so two slices
+    of one run, each knowing only its own PCs, grant the same hosts and never more than the licenses
+    between them; the price is a license held for a PC that turns out ineligible or stays off, left
+    unused until a later run knows it. ``knowledge_of`` misses → not known yet. Returns an entry for
+    every inventory host; known-ineligible hosts and hosts of undeclared units hold none.
     """
-    known = {host.name: host.unit for host in inventory.hosts}
-    installed_set, candidates = set(installed), set(eligible) | set(installed)
-    for name in sorted(candidates):
-        if name not in known:
-            raise ValueError(f"host {name} is not in the inventory")
-    grants: dict[str, bool] = {}
+    installed_set = set(installed)
+    grants = {host.name: False for host in inventory.hosts}
+    for name in sorted(installed_set - grants.keys()):
+        raise ValueError(f"host {name} is not in the inventory")
+    members_of: dict[str, list[str]] = {unit.code: [] for unit in inventory.units}
+    for host in inventory.hosts:
+        members_of.setdefault(host.unit, []).append(host.name)
     for unit in inventory.units:
-        members = sorted(name for name in candidates if known[name] == unit.code)
-        queue = [n for n in members if n in installed_set] + [n for n in members if n not in installed_set]
-        for position, name in enumerate(queue):
-            grants[name] = position < unit.licenses
-    for name in candidates - grants.keys():
-        # A host whose unit is not declared has no licenses to take.
-        grants[name] = False
+        members = sorted(members_of[unit.code])
+        queue = [n for n in members if n in installed_set] + [
+            n
+            for n in members
+            if n not in installed_set and knowledge_of.get(n, Knowledge.UNKNOWN) is not Knowledge.INELIGIBLE
+        ]
+        for name in queue[: unit.licenses]:
+            grants[name] = True
     return grants
 
 

@@ -558,7 +558,7 @@ class _Dumper(yaml.SafeDumper):
         return True
 
 
-def _dump(document: dict[str, Any]) -> str:
+def dump_yaml(document: dict[str, Any]) -> str:
     return yaml.dump(document, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=110)
 
 
@@ -567,11 +567,11 @@ def write_demo(directory: Path, seed: int = SEED) -> list[DemoHost]:
     hosts = build_demo(seed)
     directory.mkdir(parents=True, exist_ok=True)
     installed = sum(h.profile in INSTALLED_PROFILES for h in hosts)
-    hosts_text = HOSTS_HEADER.format(seed=seed) + _dump(inventory_document(hosts))
+    hosts_text = HOSTS_HEADER.format(seed=seed) + dump_yaml(inventory_document(hosts))
     fleet_header = FLEET_HEADER.format(
         seed=seed, installed=installed, licenses=TOTAL_LICENSES, coverage=100 * installed / TOTAL_LICENSES
     )
-    fleet_text = fleet_header + _dump(fleet_document(hosts))
+    fleet_text = fleet_header + dump_yaml(fleet_document(hosts))
     (directory / "hosts.yml").write_text(hosts_text, encoding="utf-8")
     (directory / "fleet.yml").write_text(fleet_text, encoding="utf-8")
     (directory / CONSOLE_EXPORT).parent.mkdir(exist_ok=True)

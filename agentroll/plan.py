@@ -138,15 +138,21 @@ def _from_view(view: HostView | None, requirements: Requirements) -> _Known:
 
 
 def _license_reason(
-    host: Host, known: _Known, granted: bool, inventory: Inventory, holders: int
+    host: Host, known: _Known, granted: bool, inventory: Inventory, counts: _UnitCounts
 ) -> Reason | None:
     """Why an eligible or installed host holds no license; None when it holds one or needs none."""
     if granted or not (known.installed or known.known_eligible):
         return None
     unit = inventory.unit(host.unit)
     if known.installed:
+        holders = counts.with_agent[host.unit]
         return Reason("over_allocation", {"unit": unit.code, "licenses": unit.licenses, "installed": holders})
-    return Reason("license_waiting", {"unit": unit.code, "licenses": unit.licenses, "eligible": holders})
+    candidates = counts.candidates[host.unit]
+    if candidates <= unit.licenses:
+        # Enough licenses for every PC known to be eligible: PCs not known yet hold the rest.
+        held = counts.unknown_granted[host.unit]
+        return Reason("license_held", {"unit": unit.code, "licenses": unit.licenses, "unknown": held})
+    return Reason("license_waiting", {"unit": unit.code, "licenses": unit.licenses, "eligible": candidates})
 
 
 def _needs_rename(known: _Known, standard_name: str) -> bool:
@@ -170,16 +176,14 @@ def build_plan(
         else _from_view(views.get(host.name), requirements)
         for host in inventory.hosts
     }
-    eligible = [name for name, k in known.items() if k.known_eligible]
-    installed = [name for name, k in known.items() if k.installed]
-    grants = license_grants(inventory, eligible, installed)
-    with_agent, candidates = _unit_counts(inventory, known)
+    knowledge_of = {name: this.knowledge for name, this in known.items()}
+    grants = license_grants(inventory, knowledge_of, [name for name, k in known.items() if k.installed])
+    counts = _unit_counts(inventory, known, grants)
 
     hosts: dict[str, HostPlan] = {}
     for host in inventory.hosts:
         this = known[host.name]
-        granted = grants.get(host.name, False)
-        holders = with_agent[host.unit] if this.installed else candidates[host.unit]
+        granted = grants[host.name]
         hosts[host.name] = HostPlan(
             host=host.name,
             unit=host.unit,
@@ -191,11 +195,11 @@ def build_plan(
             installed=this.installed,
             license_granted=granted,
             install=this.known_eligible and granted and not this.installed,
-            license_reason=_license_reason(host, this, granted, inventory, holders),
+            license_reason=_license_reason(host, this, granted, inventory, counts),
             repair_service=this.installed and not this.service_healthy,
             reboot=this.installed and this.reboot_pending,
         )
-    demand = unit_demand(inventory, {name: this.knowledge for name, this in known.items()})
+    demand = unit_demand(inventory, knowledge_of)
     advice = advise_reallocation(inventory, demand)
     return Plan(hosts=hosts, reallocation=advice.moves, returnable=advice.returnable)
 
@@ -205,12 +209,25 @@ def _probe_succeeded(probe: Mapping[str, Any] | None) -> bool:
     return probe is not None and not probe.get("failed") and not probe.get("unreachable")
 
 
-def _unit_counts(inventory: Inventory, known: Mapping[str, _Known]) -> tuple[dict[str, int], dict[str, int]]:
-    """Per unit code: PCs with the agent, and PCs competing for a license (with agent or eligible)."""
+@dataclass(frozen=True)
+class _UnitCounts:
+    """Per unit code: PCs with the agent, PCs competing for a license (with agent or known eligible),
+    and PCs whose eligibility is not known yet that hold a license."""
+
+    with_agent: Mapping[str, int]
+    candidates: Mapping[str, int]
+    unknown_granted: Mapping[str, int]
+
+
+def _unit_counts(
+    inventory: Inventory, known: Mapping[str, _Known], grants: Mapping[str, bool]
+) -> _UnitCounts:
     with_agent = {unit.code: 0 for unit in inventory.units}
-    candidates = dict(with_agent)
+    candidates, unknown_granted = dict(with_agent), dict(with_agent)
     for host in inventory.hosts:
         this = known[host.name]
         with_agent[host.unit] = with_agent.get(host.unit, 0) + int(this.installed)
         candidates[host.unit] = candidates.get(host.unit, 0) + int(this.installed or this.known_eligible)
-    return with_agent, candidates
+        held = grants[host.name] and this.knowledge is Knowledge.UNKNOWN
+        unknown_granted[host.unit] = unknown_granted.get(host.unit, 0) + int(held)
+    return _UnitCounts(with_agent, candidates, unknown_granted)

@@ -49,6 +49,9 @@ TEMPLATES: dict[str, str] = {
     "unmanageable": N_("unmanageable"),
     "unmanageable_because": N_("unmanageable: {cause}"),
     "license_waiting": N_("waiting for a license: {unit} has {licenses} licenses, {eligible} eligible PCs"),
+    "license_held": N_(
+        "waiting for a license: {unit} has {licenses} licenses, {unknown} held for PCs not probed yet"
+    ),
     "over_allocation": N_("over allocation: {unit} has {licenses} licenses, {installed} PCs with the agent"),
     # Host states (agentroll.states).
     "service_stopped": N_("service {service} is stopped"),

@@ -32,8 +32,9 @@ SCHEMA_ID = "agentroll.coverage/1"
 #: Additive revisions of the schema (agentroll/schemas/README.md): 1 added ``causes`` and ``timezone``;
 #: 2 the license advice of the contract (``returnable``, ``unknown``), ``next_step``, the deadline
 #: warning, ``letter`` and the unit view (``unit``); 3 the watch's ``attempts`` per host; 4 the
-#: central console's count beside agentroll's (``console`` per host, per unit and district, ``official``).
-SCHEMA_MINOR = 4
+#: central console's count beside agentroll's (``console`` per host, per unit and district, ``official``);
+#: 5 the province roll-up (``districts``, ``district`` on units, hosts, moves; ``agentroll.rollup``).
+SCHEMA_MINOR = 5
 SCHEMA_PATH = Path(__file__).parent / "schemas" / "coverage-1.json"
 
 Report = dict[str, Any]

@@ -306,7 +306,7 @@ def _summary(outcome: RoundOutcome) -> str:
     silent = len(outcome.stragglers) - len(answered)
     return (
         f"agentroll watch: round {outcome.number}: {len(outcome.wake_sent)} magic packet(s) sent "
-        f"({woke} woke up), {len(answered)} answered and deployed to, {silent} silent"
+        f"({woke} of them answered), {len(answered)} answered and deployed to, {silent} silent"
     )
 
 

@@ -4,7 +4,8 @@
 
 Thin: it takes this play's probe results from its ``probes`` argument (the role hands it every
 play host's registered probe, read from ``hostvars``), the store's views for every other host,
-loads the district inventory, and hands all of it to ``build_plan``. It never contacts a host (no
+loads the district inventory (the one the coverage callback reports on), and hands all of it to
+``build_plan``. It never contacts a host (no
 module is executed), so it costs one local task.
 """
 
@@ -31,6 +32,8 @@ else:
     AGENTROLL_IMPORT_ERROR = None
 
 CALLBACK_NAME = "agentroll.toolkit.coverage"
+#: The coverage callback's variable naming the district inventory (its ``inventory`` option).
+INVENTORY_VARIABLE = "AGENTROLL_INVENTORY"
 
 
 class ActionModule(ActionBase):
@@ -73,7 +76,7 @@ class ActionModule(ActionBase):
             requirements = Requirements.from_mapping(args["requirements"])
         except ValueError as error:
             raise AnsibleActionFail(f"agentroll_agent_requirements: {error}") from None
-        inventory_path = args["inventory"] or _inventory_source(task_vars)
+        inventory_path = args["inventory"] or _inventory_location(task_vars)
         try:
             inventory = load_inventory(inventory_path)
         except InventoryError as error:
@@ -104,28 +107,44 @@ class ActionModule(ActionBase):
         return result
 
 
-def _inventory_source(task_vars: Mapping[str, Any]) -> str:
-    """The first inventory source of this run that exists on disk."""
+def _inventory_location(task_vars: Mapping[str, Any]) -> str:
+    """The district inventory the coverage callback reports on: its ``inventory`` option
+    ($AGENTROLL_INVENTORY), else the first inventory source of this run that exists on disk.
+
+    A job slice's own inventory holds only its share of the PCs: names and license grants computed
+    from it would differ from slice to slice, so a sliced job names the whole district this way.
+    """
+    configured = _callback_option("inventory") or os.environ.get(INVENTORY_VARIABLE)
+    if configured:
+        return str(configured)
     sources = task_vars.get("ansible_inventory_sources") or ()
     if isinstance(sources, str):
         sources = [sources]
     for source in sources:
         if os.path.exists(str(source)):
             return str(source)
-    raise AnsibleActionFail("no inventory file or directory among this run's sources; pass 'inventory'")
+    raise AnsibleActionFail(
+        f"no inventory file or directory among this run's sources: set {INVENTORY_VARIABLE}"
+    )
 
 
 def _state_location() -> str:
     """The coverage callback's state option if Ansible knows it, else $AGENTROLL_STATE / the default."""
+    return _callback_option("state") or default_state_location()
+
+
+def _callback_option(name: str) -> str | None:
+    """An option of the coverage callback as configured for this run (ansible.cfg or its environment
+    variable), or None when it is empty or the callback's options are not registered in this process."""
     try:
         from ansible import constants
 
         configured = constants.config.get_config_value(
-            "state", plugin_type="callback", plugin_name=CALLBACK_NAME
+            name, plugin_type="callback", plugin_name=CALLBACK_NAME
         )
     except Exception:  # the callback's options are not registered in this process
         configured = None
-    return str(configured) if configured else default_state_location()
+    return str(configured) if configured else None
 
 
 def _probes(given: Mapping[str, Any]) -> dict[str, dict[str, Any]]:

@@ -9,16 +9,18 @@ resolves it, in the project's directory.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import subprocess
 import sys
 import tarfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from agentroll.sim.testing import PROJECT_ROOT, VENV_BIN
@@ -170,3 +172,58 @@ def awx_inventory_script(
     )
     destination.chmod(0o755)
     return destination
+
+
+def job_directory(private: Path, project: Path, collections: Path) -> Path:
+    """A job's private data directory as AWX lays it out: the synced project and its collections."""
+    shutil.copytree(project, private / "project")
+    shutil.copytree(collections, private / "requirements_collections")
+    return private
+
+
+@contextlib.contextmanager
+def job_environment() -> Iterator[None]:
+    """This process's environment as an AWX job's: no ANSIBLE_CONFIG (the project's own ansible.cfg
+    applies), no AGENTROLL_* (reports land in the project's reports/ of the job's container)."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name in [name for name in os.environ if name.startswith(("ANSIBLE_", "AGENTROLL_"))]:
+            patch.delenv(name)
+        yield
+
+
+def job_arguments(
+    private: Path,
+    *,
+    ident: str,
+    playbook: str,
+    inventory: Path,
+    username: str,
+    password: str,
+    envvars: Mapping[str, str],
+    events: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """``ansible_runner.run``'s arguments for an AWX job: the machine credential given as AWX gives it
+    (``-u`` and ``--ask-pass`` answered through runner's expect passwords, never written to a file),
+    the synced collections, the job's id, and every event appended to ``events``."""
+
+    def keep(event: dict[str, Any]) -> bool:
+        events.append(event)
+        return True
+
+    return {
+        "private_data_dir": str(private),
+        "ident": ident,
+        "playbook": playbook,
+        "inventory": str(inventory),
+        "cmdline": f"-u {username} --ask-pass",
+        "passwords": {r"^SSH password:\s*?$": password},
+        "envvars": {
+            "ANSIBLE_COLLECTIONS_PATH": str(private / "requirements_collections"),
+            "JOB_ID": ident,
+            **envvars,
+        },
+        "suppress_env_files": True,
+        "quiet": True,
+        "timeout": 600,
+        "event_handler": keep,
+    }

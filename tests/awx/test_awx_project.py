@@ -16,8 +16,6 @@ the store or the reports.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -31,6 +29,9 @@ from tests.awx.support import (
     GALAXY,
     awx_inventory_script,
     installed_version,
+    job_arguments,
+    job_directory,
+    job_environment,
     plain_copy,
     project_sync,
     run,
@@ -98,36 +99,24 @@ def _read_json(path: Path) -> dict[str, Any] | None:
 
 def _awx_job(workdir: Path, project: Path, collections: Path, inventory: Path) -> dict[str, Any]:
     """Run site.yml the way an AWX job does and return what it left behind."""
-    private = workdir / "job"
-    shutil.copytree(project, private / "project")
-    shutil.copytree(collections, private / "requirements_collections")
+    private = job_directory(workdir / "job", project, collections)
     script = awx_inventory_script(
         inventory, private / "inventory" / "hosts", drop_vars=("ansible_user", "ansible_password")
     )
-    username = fleet_spec(PCS)["credentials"]["username"]
     state = workdir / "job.sqlite"
     events: list[dict[str, Any]] = []
-    with pytest.MonkeyPatch.context() as patch:
-        # An AWX job's environment has no ANSIBLE_CONFIG (the project's own ansible.cfg applies) and
-        # no AGENTROLL_REPORT_DIR (reports land in the project's reports/ of the job's container).
-        for name in [name for name in os.environ if name.startswith(("ANSIBLE_", "AGENTROLL_"))]:
-            patch.delenv(name)
+    with job_environment():
         runner = ansible_runner.run(
-            private_data_dir=str(private),
-            ident=JOB_ID,
-            playbook="playbooks/site.yml",
-            inventory=str(script),
-            cmdline=f"-u {username} --ask-pass",
-            passwords={r"^SSH password:\s*?$": WINRM_PASSWORD},
-            envvars={
-                "ANSIBLE_COLLECTIONS_PATH": str(private / "requirements_collections"),
-                "AGENTROLL_STATE": str(state),
-                "JOB_ID": JOB_ID,
-            },
-            suppress_env_files=True,
-            quiet=True,
-            timeout=600,
-            event_handler=lambda event: events.append(event) or True,
+            **job_arguments(
+                private,
+                ident=JOB_ID,
+                playbook="playbooks/site.yml",
+                inventory=script,
+                username=fleet_spec(PCS)["credentials"]["username"],
+                password=WINRM_PASSWORD,
+                envvars={"AGENTROLL_STATE": str(state)},
+                events=events,
+            )
         )
     stdout = runner.stdout.read()
     return {

@@ -52,10 +52,22 @@ def unit_inventory(licenses: dict[str, int], hosts: dict[str, list[str]]) -> Inv
     return Inventory(units=units, hosts=members)
 
 
+def eligible(*names: str) -> dict[str, Knowledge]:
+    return dict.fromkeys(names, Knowledge.ELIGIBLE)
+
+
+def ineligible(*names: str) -> dict[str, Knowledge]:
+    return dict.fromkeys(names, Knowledge.INELIGIBLE)
+
+
+def granted(grants: dict[str, bool]) -> list[str]:
+    return sorted(name for name, ok in grants.items() if ok)
+
+
 def test_six_licenses_eight_eligible_grants_the_first_six_by_hostname() -> None:
     names = [f"snv-{i:02d}" for i in range(8, 0, -1)]
     inventory = unit_inventory({"SNV": 6}, {"SNV": names})
-    grants = license_grants(inventory, eligible=names, installed=[])
+    grants = license_grants(inventory, eligible(*names), installed=[])
     assert grants == {name: name <= "snv-06" for name in names}
     assert sum(grants.values()) == 6
 
@@ -63,31 +75,73 @@ def test_six_licenses_eight_eligible_grants_the_first_six_by_hostname() -> None:
 def test_installed_hosts_keep_their_license_first() -> None:
     names = [f"snv-{i:02d}" for i in range(1, 9)]
     inventory = unit_inventory({"SNV": 6}, {"SNV": names})
-    grants = license_grants(inventory, eligible=names[:6], installed=["snv-07", "snv-08"])
-    granted = sorted(name for name, ok in grants.items() if ok)
-    assert granted == ["snv-01", "snv-02", "snv-03", "snv-04", "snv-07", "snv-08"]
+    grants = license_grants(inventory, eligible(*names[:6]), installed=["snv-07", "snv-08"])
+    assert granted(grants) == ["snv-01", "snv-02", "snv-03", "snv-04", "snv-07", "snv-08"]
     assert set(grants) == set(names)
 
 
 def test_installed_beyond_the_allocation_hold_no_license() -> None:
     inventory = unit_inventory({"SNV": 1}, {"SNV": ["a", "b", "c"]})
-    assert license_grants(inventory, eligible=["c"], installed=["b", "a"]) == {
+    assert license_grants(inventory, eligible("c"), installed=["b", "a"]) == {
         "a": True,
         "b": False,
         "c": False,
     }
 
 
-def test_grants_are_per_unit_and_cover_exactly_eligible_and_installed() -> None:
-    inventory = unit_inventory({"SNV": 1, "VP": 0}, {"SNV": ["s1", "s2", "s3"], "VP": ["v1"]})
-    grants = license_grants(inventory, eligible=["s2", "s3", "v1"], installed=[])
-    assert grants == {"s2": True, "s3": False, "v1": False}
+def test_a_pc_not_known_yet_keeps_its_place_and_an_ineligible_one_gives_it_up() -> None:
+    inventory = unit_inventory({"SNV": 2, "VP": 0}, {"SNV": ["s1", "s2", "s3", "s4"], "VP": ["v1"]})
+    # s1 never probed (missing: not known yet), s2 below the requirements.
+    grants = license_grants(inventory, {**ineligible("s2"), **eligible("s3", "s4", "v1")}, installed=[])
+    assert grants == {"s1": True, "s2": False, "s3": True, "s4": False, "v1": False}
 
 
-def test_grants_refuse_hosts_outside_the_inventory() -> None:
+def test_grants_refuse_installed_hosts_outside_the_inventory() -> None:
     inventory = unit_inventory({"SNV": 1}, {"SNV": ["a"]})
     with pytest.raises(ValueError, match="host ghost is not in the inventory"):
-        license_grants(inventory, eligible=["ghost"], installed=[])
+        license_grants(inventory, {}, installed=["ghost"])
+
+
+HOSTS = [f"pc-{i:02d}" for i in range(1, 9)]
+KNOWLEDGE = st.sampled_from(list(Knowledge))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    truth=st.fixed_dictionaries({name: KNOWLEDGE for name in HOSTS}),
+    had_agent=st.sets(st.sampled_from(HOSTS)),
+    licenses=st.integers(min_value=0, max_value=8),
+    slice_count=st.integers(min_value=1, max_value=4),
+    order=st.permutations(range(4)),
+)
+def test_slices_run_in_any_order_grant_the_same_hosts_and_never_more_than_the_licenses(
+    truth: dict[str, Knowledge], had_agent: set[str], licenses: int, slice_count: int, order: list[int]
+) -> None:
+    """Each slice knows its own PCs (probed now), what earlier slices recorded, and nothing else;
+    it installs on its own PCs that it grants. Whatever the order, the installs stay within the
+    licenses and among those one unsliced run makes; a license held for a PC of another slice that
+    turns out ineligible stays unused until the next run, which makes exactly the unsliced installs."""
+    inventory = unit_inventory({"U": licenses}, {"U": HOSTS})
+    had_agent = {name for name in had_agent if truth[name] is not Knowledge.INELIGIBLE}
+    truth = {**truth, **dict.fromkeys(had_agent, Knowledge.ELIGIBLE)}
+    unsliced = license_grants(inventory, truth, installed=had_agent)
+    unsliced_installs = {n for n, ok in unsliced.items() if ok and truth[n] is Knowledge.ELIGIBLE}
+
+    recorded: dict[str, Knowledge] = {}
+    installed = set(had_agent)
+    for run in ("first", "next"):
+        for number in [n for n in order if n < slice_count]:
+            mine = HOSTS[number::slice_count]
+            known = {**recorded, **{name: truth[name] for name in mine}}
+            grants = license_grants(inventory, known, installed=installed)
+            for name in mine:
+                recorded[name] = truth[name]
+                if grants[name] and truth[name] is Knowledge.ELIGIBLE:
+                    installed.add(name)
+            assert len(installed - had_agent) <= max(0, licenses - len(had_agent))
+            assert installed <= unsliced_installs | had_agent
+        if run == "next":
+            assert installed == unsliced_installs | had_agent
 
 
 def advice_for(licenses: dict[str, int], counts: dict[str, tuple[int, int]]) -> Advice:

@@ -98,6 +98,7 @@ EXAMPLES: dict[str, dict[str, object]] = {
     "unmanageable": {},
     "unmanageable_because": {"cause": {"code": "powershell_too_old", "required": "5.1"}},
     "license_waiting": {"unit": "SNV", "licenses": 6, "eligible": 8},
+    "license_held": {"unit": "SNV", "licenses": 6, "unknown": 2},
     "over_allocation": {"unit": "SNV", "licenses": 6, "installed": 7},
     "service_stopped": {"service": "WinMonAgent"},
     "service_missing": {"service": "WinMonAgent"},

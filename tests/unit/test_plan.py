@@ -138,6 +138,28 @@ def test_limit_rerun_keeps_licenses_used_by_hosts_not_in_this_run() -> None:
     assert plan.reallocation == ()
 
 
+def test_a_pc_not_probed_yet_keeps_its_license_place_so_job_slices_agree() -> None:
+    """snv-01 belongs to another job slice (nothing known of it yet): it keeps the first license, so
+    this slice grants the second to snv-02 and leaves snv-03 waiting, as the other slice does."""
+    inventory = Inventory(
+        units=(Unit("SNV", "Phòng Nội vụ", 2, "phong_noi_vu"),),
+        hosts=(Host("snv-01", "SNV"), Host("snv-02", "SNV"), Host("snv-03", "SNV")),
+    )
+    probes = {"snv-02": probe("SNV-PC02"), "snv-03": probe("SNV-PC03")}
+    hosts = build_plan(inventory, probes, {}, REQUIREMENTS).hosts
+    assert [hosts[name].license_granted for name in ("snv-01", "snv-02", "snv-03")] == [True, True, False]
+    assert (hosts["snv-01"].install, hosts["snv-02"].install) == (False, True)
+    held = hosts["snv-03"].license_reason
+    assert held == Reason("license_held", {"unit": "SNV", "licenses": 2, "unknown": 1})
+    assert held.english() == "waiting for a license: SNV has 2 licenses, 1 held for PCs not probed yet"
+
+    # Once snv-01 is known to be ineligible, its place goes to the next PC.
+    views = {"snv-01": view_from_probe("snv-01", probe("SNV-PC01", ram_mb=1024))}
+    hosts = build_plan(inventory, probes, views, REQUIREMENTS).hosts
+    assert [hosts[name].license_granted for name in ("snv-01", "snv-02", "snv-03")] == [False, True, True]
+    assert hosts["snv-03"].install is True
+
+
 def test_stored_facts_are_judged_against_the_current_requirements() -> None:
     inventory = Inventory(
         units=(Unit("SNV", "Phòng Nội vụ", 1, "phong_noi_vu"),), hosts=(Host("snv-01", "SNV"),)

@@ -173,7 +173,7 @@ def test_each_round_wakes_the_stragglers_and_deploys_to_those_that_answered(
         }
     assert lines[-1] == "agentroll watch: no straggler left"
     assert (
-        "agentroll watch: round 2: 1 magic packet(s) sent (1 woke up), 1 answered and deployed to, 1 silent"
+        "agentroll watch: round 2: 1 magic packet(s) sent (1 of them answered), 1 answered and deployed to, 1 silent"
         in lines
     )
 
