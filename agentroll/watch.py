@@ -301,12 +301,11 @@ def _opening(current: Watch, continued: bool, zone: str | None) -> str:
 
 
 def _summary(outcome: RoundOutcome) -> str:
-    answered = set(outcome.answered)
-    woke = sum(1 for host in outcome.wake_sent if host in answered)
-    silent = len(outcome.stragglers) - len(answered)
+    # Whether a PC that answered woke for the packet or was switched on by its user, nobody knows here.
+    silent = len(outcome.stragglers) - len(outcome.answered)
     return (
-        f"agentroll watch: round {outcome.number}: {len(outcome.wake_sent)} magic packet(s) sent "
-        f"({woke} of them answered), {len(answered)} answered and deployed to, {silent} silent"
+        f"agentroll watch: round {outcome.number}: {len(outcome.wake_sent)} magic packet(s) sent, "
+        f"{len(outcome.answered)} answered and deployed to, {silent} silent"
     )
 
 

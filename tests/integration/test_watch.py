@@ -86,10 +86,7 @@ def test_the_watch_wakes_catches_the_late_laptop_and_reports_the_silent_pc(tmp_p
     assert done.returncode == 1, done.stderr[-4000:]
     assert done.stdout == "tp-04\n"
     assert "round 1: 4 straggler(s): tp-01, tp-02, tp-03, tp-04" in done.stderr
-    assert (
-        "round 1: 3 magic packet(s) sent (1 of them answered), 2 answered and deployed to, 2 silent"
-        in done.stderr
-    )
+    assert "round 1: 3 magic packet(s) sent, 2 answered and deployed to, 2 silent" in done.stderr
     assert "deadline passed; 1 straggler(s) left" in done.stderr
 
     hosts = report(area)

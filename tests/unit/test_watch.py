@@ -172,10 +172,7 @@ def test_each_round_wakes_the_stragglers_and_deploys_to_those_that_answered(
             "tp-03": AttemptSummary(3, 1, START),
         }
     assert lines[-1] == "agentroll watch: no straggler left"
-    assert (
-        "agentroll watch: round 2: 1 magic packet(s) sent (1 of them answered), 1 answered and deployed to, 1 silent"
-        in lines
-    )
+    assert "agentroll watch: round 2: 1 magic packet(s) sent, 1 answered and deployed to, 1 silent" in lines
 
 
 def test_the_watch_stops_at_the_deadline_with_the_silent_ones_left(inventory: Path, state: str) -> None:
