@@ -38,7 +38,7 @@ class ActionModule(ActionBase):
 
     TRANSFERS_FILES = False
     _requires_connection = False
-    _VALID_ARGS = frozenset(("probes", "requirements", "template", "state", "inventory"))
+    _VALID_ARGS = frozenset(("probes", "requirements", "template", "state", "inventory", "rename_servers"))
 
     def run(self, tmp: str | None = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
         if AGENTROLL_IMPORT_ERROR is not None:
@@ -67,6 +67,7 @@ class ActionModule(ActionBase):
                 "template": {"type": "str"},
                 "state": {"type": "str"},
                 "inventory": {"type": "path"},
+                "rename_servers": {"type": "bool", "default": False},
             }
         )
         try:
@@ -89,7 +90,14 @@ class ActionModule(ActionBase):
         except StoreError as error:
             raise AnsibleActionFail(str(error)) from None
         try:
-            plan = build_plan(inventory, probes, views, requirements, template=args["template"] or None)
+            plan = build_plan(
+                inventory,
+                probes,
+                views,
+                requirements,
+                template=args["template"] or None,
+                rename_servers=args["rename_servers"],
+            )
         except NamingError as error:
             raise AnsibleActionFail(f"standard names: {error}") from None
 
