@@ -199,11 +199,14 @@ def build_plan(
     template: str | None = None,
     *,
     rename_servers: bool = False,
+    installs: bool = True,
 ) -> Plan:
     """Compute the plan of every inventory host (see the module docstring for what counts).
 
     ``rename_servers`` brings servers and domain controllers into the rename scope
-    (``agentroll_hostname_rename_servers``); workstations need no opt-in.
+    (``agentroll_hostname_rename_servers``); workstations need no opt-in. ``installs`` says whether
+    the run installs the agent (``rename.yml`` does not): only then is a PC that would get the
+    agent renamed before it has it.
     """
     names = standard_names(inventory, template)
     known = {
@@ -224,7 +227,7 @@ def build_plan(
         holders = with_agent[host.unit] if this.installed else candidates[host.unit]
         install = this.known_eligible and granted and not this.installed
         misnamed = _needs_rename(this, names[host.name])
-        withheld = _rename_withheld(this, install, rename_servers) if misnamed else None
+        withheld = _rename_withheld(this, install and installs, rename_servers) if misnamed else None
         hosts[host.name] = HostPlan(
             host=host.name,
             unit=host.unit,

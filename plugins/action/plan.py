@@ -38,7 +38,7 @@ class ActionModule(ActionBase):
 
     TRANSFERS_FILES = False
     _requires_connection = False
-    _VALID_ARGS = frozenset(("probes", "requirements", "template", "state", "inventory", "rename_servers"))
+    _VALID_ARGS = frozenset(("probes", "requirements", "template", "state", "inventory", "rename_servers", "installs"))
 
     def run(self, tmp: str | None = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
         if AGENTROLL_IMPORT_ERROR is not None:
@@ -68,6 +68,7 @@ class ActionModule(ActionBase):
                 "state": {"type": "str"},
                 "inventory": {"type": "path"},
                 "rename_servers": {"type": "bool", "default": False},
+                "installs": {"type": "bool", "default": True},
             }
         )
         try:
@@ -97,6 +98,7 @@ class ActionModule(ActionBase):
                 requirements,
                 template=args["template"] or None,
                 rename_servers=args["rename_servers"],
+                installs=args["installs"],
             )
         except NamingError as error:
             raise AnsibleActionFail(f"standard names: {error}") from None

@@ -52,6 +52,12 @@ options:
         out of that scope gets C(rename=false) and C(rename_withheld) says why.
     type: bool
     default: false
+  installs:
+    description:
+      - Whether this run installs the agent. When false (C(rename.yml)), a PC that has no agent yet
+        is out of the rename scope even if it would get one.
+    type: bool
+    default: true
 attributes:
   check_mode:
     support: full

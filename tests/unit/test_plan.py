@@ -293,3 +293,9 @@ def test_a_server_known_only_from_the_store_is_not_renamed() -> None:
     views = {"snv-03": view_from_probe("snv-03", SCOPE_PROBES["snv-03"])}
     host = build_plan(SCOPE_INVENTORY, {}, views, REQUIREMENTS).hosts["snv-03"]
     assert (host.rename, host.product_type) == (False, "server")
+
+
+def test_a_run_that_installs_nothing_renames_no_pc_without_the_agent() -> None:
+    hosts = build_plan(SCOPE_INVENTORY, SCOPE_PROBES, {}, REQUIREMENTS, installs=False).hosts
+    assert hosts["snv-01"].install is True  # what a deployment would do; rename.yml does not
+    assert (hosts["snv-01"].rename, hosts["snv-01"].rename_withheld) == (False, Reason("rename_no_agent"))
