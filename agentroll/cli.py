@@ -243,6 +243,8 @@ def command_roster_import(args: argparse.Namespace) -> int:
         raise CommandError("give --units FILE and --pcs FILE (CSV or XLSX), or --workbook FILE.xlsx")
     result = import_roster(units_path, pcs_path, args.output, force=args.force)
     print(f"agentroll: wrote {result.output}: {result.units} unit(s), {result.pcs} PC(s)", file=sys.stderr)
+    for path in result.kept:
+        print(f"agentroll: kept {path} as it was", file=sys.stderr)
     return 0
 
 
@@ -513,7 +515,11 @@ def build_parser() -> argparse.ArgumentParser:
     roster_import.add_argument("--pcs", type=Path, help="PCs table: unit, address[, owner, mac, hostname]")
     roster_import.add_argument("--workbook", type=Path, help="XLSX workbook with sheets 'units' and 'pcs'")
     roster_import.add_argument("-o", "--output", type=Path, required=True, help="inventory directory")
-    roster_import.add_argument("--force", action="store_true", help="write into a non-empty directory")
+    roster_import.add_argument(
+        "--force",
+        action="store_true",
+        help="write hosts.yml into a non-empty directory (existing settings files are kept)",
+    )
     roster_import.set_defaults(func=command_roster_import)
 
     _add_rerun(commands)

@@ -72,6 +72,9 @@ class Faults:
     fail_on_call: int | None = None
     #: Probe queries (``PROBE_QUERIES``) that fail, so the probe warns and reports them unknown.
     failing_queries: tuple[str, ...] = ()
+    #: The probe answers as a real PC does, without the ``simulated`` marker (the sample agent's
+    #: installer is then refused, as on a real district).
+    poses_as_real: bool = False
 
     @classmethod
     def names(cls) -> list[str]:
