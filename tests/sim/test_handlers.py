@@ -630,7 +630,9 @@ def test_probe_returns_exactly_the_documented_keys(pc: Fleet) -> None:
         "reboot_pending",
         "reboot_pending_reasons",
         "agent",
+        "simulated",
     }
+    assert result["simulated"] is True
     assert result["changed"] is False and result["os_build"] == 19045 and result["system_drive"] == "C:"
     assert result["agent"] == {
         "installed": False,
@@ -886,3 +888,9 @@ def test_journal_masks_secret_assignments_inside_strings(pc: Fleet) -> None:
     entry = last_entry(pc)
     assert entry["args"]["arguments"] == "/qn REGKEY=******** SERVER=siem.local"
     assert "Xy12" not in json.dumps(pc.journal(PC))
+
+
+def test_a_host_posing_as_real_answers_the_probe_without_the_simulated_marker(pc: Fleet) -> None:
+    pc.set_faults(PC, poses_as_real=True)
+    result = run(pc, "agentroll.toolkit.win_agentroll_probe", {"agent_product_id": PRODUCT})
+    assert "simulated" not in result and result["computer_name"]

@@ -102,6 +102,7 @@ def test_inventory_prints_the_connection_variables(
         "ansible_user": DEFAULT_USERNAME,
         "ansible_password": DEFAULT_PASSWORD,
         "ansible_winrm_server_cert_validation": "ignore",
+        "agentroll_allow_insecure_transport": True,
         "agentroll_wake_port": 9009,
     }
     second = int(block.split(".")[1])
