@@ -414,8 +414,8 @@ agentroll_agent_installer_sha256: {PLACEHOLDER}  # sha256sum of the installer, a
 agentroll_agent_product_id: {PLACEHOLDER}        # the MSI ProductCode ("" if only the service is known)
 agentroll_agent_service_name: {PLACEHOLDER}      # the Windows service ("" if only the product id is known)
 agentroll_agent_server: {PLACEHOLDER}            # the management server, host:port
-# Installer arguments (a registration key is a secret: keep it in group_vars/all/vault.yml):
-# agentroll_agent_install_arguments: "SERVER={{{{ agentroll_agent_server }}}} KEY={{{{ vault_agent_registration_key }}}}"
+# Installer arguments: a registration key is a secret, so set agentroll_agent_install_arguments
+# in group_vars/all/vault.yml (see inventory/example/group_vars/all/vault.yml.example).
 """
 
 #: Files the import writes once and then leaves to the user (relative to the inventory).

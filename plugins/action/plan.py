@@ -38,7 +38,9 @@ class ActionModule(ActionBase):
 
     TRANSFERS_FILES = False
     _requires_connection = False
-    _VALID_ARGS = frozenset(("probes", "requirements", "template", "state", "inventory", "rename_servers", "installs"))
+    _VALID_ARGS = frozenset(
+        ("probes", "requirements", "template", "state", "inventory", "rename_servers", "installs")
+    )
 
     def run(self, tmp: str | None = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
         if AGENTROLL_IMPORT_ERROR is not None:
