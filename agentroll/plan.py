@@ -6,7 +6,7 @@ stored view, so that licenses already held elsewhere in a unit still count on a 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -200,13 +200,16 @@ def build_plan(
     *,
     rename_servers: bool = False,
     installs: bool = True,
+    unreached: Collection[str] = (),
 ) -> Plan:
     """Compute the plan of every inventory host (see the module docstring for what counts).
 
     ``rename_servers`` brings servers and domain controllers into the rename scope
     (``agentroll_hostname_rename_servers``); workstations need no opt-in. ``installs`` says whether
     the run installs the agent (``rename.yml`` does not): only then is a PC that would get the
-    agent renamed before it has it.
+    agent renamed before it has it. ``unreached`` are hosts of this run whose probe failed
+    (``agentroll_job_outcome: lenient`` keeps them in the play): they count as the store knows them,
+    and get no work.
     """
     names = standard_names(inventory, template)
     known = {
@@ -225,8 +228,9 @@ def build_plan(
         this = known[host.name]
         granted = grants.get(host.name, False)
         holders = with_agent[host.unit] if this.installed else candidates[host.unit]
-        install = this.known_eligible and granted and not this.installed
-        misnamed = _needs_rename(this, names[host.name])
+        reached = host.name not in unreached
+        install = reached and this.known_eligible and granted and not this.installed
+        misnamed = reached and _needs_rename(this, names[host.name])
         withheld = _rename_withheld(this, install and installs, rename_servers) if misnamed else None
         hosts[host.name] = HostPlan(
             host=host.name,
@@ -240,8 +244,8 @@ def build_plan(
             license_granted=granted,
             install=install,
             license_reason=_license_reason(host, this, granted, inventory, holders),
-            repair_service=this.installed and not this.service_healthy,
-            reboot=this.installed and this.reboot_pending,
+            repair_service=reached and this.installed and not this.service_healthy,
+            reboot=reached and this.installed and this.reboot_pending,
             rename_withheld=withheld,
             product_type=this.product_type,
         )

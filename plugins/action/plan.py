@@ -101,6 +101,7 @@ class ActionModule(ActionBase):
                 template=args["template"] or None,
                 rename_servers=args["rename_servers"],
                 installs=args["installs"],
+                unreached=[host for host in play_hosts if host not in probes],
             )
         except NamingError as error:
             raise AnsibleActionFail(f"standard names: {error}") from None

@@ -299,3 +299,15 @@ def test_a_run_that_installs_nothing_renames_no_pc_without_the_agent() -> None:
     hosts = build_plan(SCOPE_INVENTORY, SCOPE_PROBES, {}, REQUIREMENTS, installs=False).hosts
     assert hosts["snv-01"].install is True  # what a deployment would do; rename.yml does not
     assert (hosts["snv-01"].rename, hosts["snv-01"].rename_withheld) == (False, Reason("rename_no_agent"))
+
+
+def test_a_pc_this_run_could_not_probe_counts_as_remembered_and_gets_no_work() -> None:
+    views = {"snv-01": view_from_probe("snv-01", probe("MAYPHUONG", installed=True))}
+    inventory = Inventory(
+        units=(Unit("SNV", "Phòng Nội vụ", 1, "phong_noi_vu"),), hosts=(Host("snv-01", "SNV"),)
+    )
+    remembered = build_plan(inventory, {}, views, REQUIREMENTS).hosts["snv-01"]
+    assert remembered.rename is True  # outside the play (a --limit run): what the store says
+    host = build_plan(inventory, {}, views, REQUIREMENTS, unreached=["snv-01"]).hosts["snv-01"]
+    assert (host.installed, host.license_granted) == (True, True)
+    assert (host.install, host.rename, host.repair_service, host.reboot) == (False, False, False, False)
