@@ -159,6 +159,46 @@ def _cell_text(value: Any) -> str | None:
     return text or None
 
 
+# --- the sample workbook -----------------------------------------------------------------------
+
+#: The sample workbook's document times: fixed, so that making it again changes nothing in it.
+_SAMPLE_TIME = datetime(2026, 1, 1)
+
+
+def workbook_from_csv(units_csv: Path, pcs_csv: Path, output: Path) -> None:
+    """Write the XLSX form of a CSV roster (sheets ``units`` and ``pcs``): licenses as numbers,
+    deadlines as date cells, everything else as text. ``inventory/example/roster/roster.xlsx`` is
+    made this way from the CSVs beside it (``scripts/make-example-roster``)."""
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    workbook.remove(workbook.active)
+    for sheet, path in (("units", units_csv), ("pcs", pcs_csv)):
+        table = read_csv(Path(path))
+        worksheet = workbook.create_sheet(sheet)
+        worksheet.append(list(table.columns))
+        for _, row in table.rows:
+            worksheet.append([_sample_cell(column, row.get(column)) for column in table.columns])
+            if "deadline" in table.columns:
+                worksheet.cell(
+                    worksheet.max_row, table.columns.index("deadline") + 1
+                ).number_format = "yyyy-mm-dd"
+    workbook.properties.creator = "agentroll"
+    workbook.properties.created = workbook.properties.modified = _SAMPLE_TIME
+    workbook.save(output)
+
+
+def _sample_cell(column: str, value: Any) -> Any:
+    text = _cell_text(value)
+    if text is None:
+        return None
+    if column == "licenses" and text.isdigit():
+        return int(text)
+    if column == "deadline":
+        return datetime.combine(date.fromisoformat(text), datetime.min.time())
+    return text
+
+
 # --- validation ---------------------------------------------------------------------------------
 
 

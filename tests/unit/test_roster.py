@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from agentroll.inventory import load_inventory
-from agentroll.roster import PLACEHOLDER, RosterError, import_roster
+from agentroll.roster import PLACEHOLDER, RosterError, import_roster, workbook_from_csv
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -332,3 +332,21 @@ def test_a_forced_import_keeps_the_settings_the_user_edited(tmp_path: Path) -> N
     assert connection.read_text(encoding="utf-8") == "ansible_connection: winrm\nansible_user: it-admin\n"
     assert agent.read_text(encoding="utf-8") == "agentroll_agent_installer: /srv/agent.msi\n"
     assert len(load_inventory(output).hosts) == 4
+
+
+def test_the_sample_workbook_is_the_sample_csv_roster(tmp_path: Path) -> None:
+    roster = REPO / "inventory" / "example" / "roster"
+    made = tmp_path / "roster.xlsx"
+    workbook_from_csv(roster / "units.csv", roster / "pcs.csv", made)
+
+    def cells(path: Path) -> dict[str, list[tuple[object, ...]]]:
+        workbook = openpyxl.load_workbook(path)
+        return {sheet.title: list(sheet.iter_rows(values_only=True)) for sheet in workbook.worksheets}
+
+    shipped = cells(roster / "roster.xlsx")
+    assert shipped == cells(made), "run scripts/make-example-roster after editing the CSVs"
+    assert shipped["units"][2] == ("TCKH", "Phòng Tài chính - Kế hoạch", 2, datetime(2026, 12, 15))
+    from_csv = import_roster(roster / "units.csv", roster / "pcs.csv", tmp_path / "from-csv")
+    from_xlsx = import_roster(roster / "roster.xlsx", roster / "roster.xlsx", tmp_path / "from-xlsx")
+    assert (from_xlsx.units, from_xlsx.pcs) == (from_csv.units, from_csv.pcs) == (3, 8)
+    assert load_inventory(tmp_path / "from-xlsx") == load_inventory(tmp_path / "from-csv")
