@@ -440,3 +440,16 @@ def test_fail_under_takes_a_percentage(
         cli.main(["report", "-i", str(tiny_inventory_dir), "--fail-under", value])
     assert exit_info.value.code == 2
     assert f"argument --fail-under: {problem}" in capsys.readouterr().err
+
+
+def test_fail_under_judges_the_unit_asked_for(
+    capsys: pytest.CaptureFixture[str], tiny_inventory_dir: Path, tiny_store_path: Path
+) -> None:
+    base = ["report", "-i", str(tiny_inventory_dir), "--state", str(tiny_store_path), "--format", "json"]
+    unit = json.loads(run(capsys, *base, "--unit", "VP")[1])["totals"]["coverage_pct"]
+    status, _, err = run(capsys, *base, "--unit", "VP", "--fail-under", str(unit + 0.1))
+    assert (status, err) == (
+        1,
+        f"agentroll: coverage of unit VP {unit:.1f} % is below --fail-under {unit + 0.1:g} %\n",
+    )
+    assert run(capsys, *base, "--unit", "VP", "--fail-under", str(unit))[0] == 0
