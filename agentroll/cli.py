@@ -119,13 +119,35 @@ def _time_zone(name: str) -> str:
     return name
 
 
+#: ``agentroll report``'s exit status when the coverage is below ``--fail-under`` (2 is a user error).
+BELOW_FAIL_UNDER = 1
+
+
 def _report_format(args: argparse.Namespace) -> str:
-    """``--format``, else the one the ``-o`` suffix names, else text."""
+    """``--format``, else the one the ``-o`` suffix names (an unknown suffix is refused), else text."""
     if args.format:
         return args.format
-    if args.output is not None:
-        return FORMAT_BY_SUFFIX.get(args.output.suffix.lower(), "text")
-    return "text"
+    if args.output is None:
+        return "text"
+    suffix = args.output.suffix.lower()
+    if suffix not in FORMAT_BY_SUFFIX:
+        known = ", ".join(sorted(FORMAT_BY_SUFFIX))
+        raise CommandError(
+            f"-o {args.output}: no report format for the extension '{suffix or '(none)'}'; "
+            f"use one of {known}, or give --format"
+        )
+    return FORMAT_BY_SUFFIX[suffix]
+
+
+def _percentage(text: str) -> float:
+    """``--fail-under``: a percentage from 0 to 100."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
+    if not 0 <= value <= 100:
+        raise argparse.ArgumentTypeError(f"{text} is not a percentage from 0 to 100")
+    return value
 
 
 def command_report(args: argparse.Namespace) -> int:
@@ -141,6 +163,14 @@ def command_report(args: argparse.Namespace) -> int:
     if args.unit is not None:
         report = unit_report(report, args.unit)
     _emit(render(report, fmt, args.lang, district=args.district, tz=args.tz), args.output)
+    coverage = float(report["totals"]["coverage_pct"])
+    if args.fail_under is not None and coverage < args.fail_under:
+        scope = f"unit {args.unit}" if args.unit is not None else "the district"
+        print(
+            f"agentroll: coverage of {scope} {coverage:.1f} % is below --fail-under {args.fail_under:g} %",
+            file=sys.stderr,
+        )
+        return BELOW_FAIL_UNDER
     return 0
 
 
@@ -254,6 +284,8 @@ def command_roster_import(args: argparse.Namespace) -> int:
         raise CommandError("give --units FILE and --pcs FILE (CSV or XLSX), or --workbook FILE.xlsx")
     result = import_roster(units_path, pcs_path, args.output, force=args.force)
     print(f"agentroll: wrote {result.output}: {result.units} unit(s), {result.pcs} PC(s)", file=sys.stderr)
+    for path in result.kept:
+        print(f"agentroll: kept {path} as it was", file=sys.stderr)
     return 0
 
 
@@ -528,6 +560,14 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="time zone of the times shown, e.g. Asia/Ho_Chi_Minh (default: agentroll_timezone, else that)",
     )
+    report.add_argument(
+        "--fail-under",
+        metavar="PCT",
+        type=_percentage,
+        default=None,
+        help=f"exit with status {BELOW_FAIL_UNDER} when the coverage (of --unit, else the district) "
+        "is below PCT percent, after writing the report",
+    )
     report.set_defaults(func=command_report)
 
     stragglers = commands.add_parser("stragglers", help="hosts a rerun should target (--limit @FILE)")
@@ -552,7 +592,11 @@ def build_parser() -> argparse.ArgumentParser:
     roster_import.add_argument("--pcs", type=Path, help="PCs table: unit, address[, owner, mac, hostname]")
     roster_import.add_argument("--workbook", type=Path, help="XLSX workbook with sheets 'units' and 'pcs'")
     roster_import.add_argument("-o", "--output", type=Path, required=True, help="inventory directory")
-    roster_import.add_argument("--force", action="store_true", help="write into a non-empty directory")
+    roster_import.add_argument(
+        "--force",
+        action="store_true",
+        help="write hosts.yml into a non-empty directory (existing settings files are kept)",
+    )
     roster_import.set_defaults(func=command_roster_import)
 
     _add_rerun(commands)

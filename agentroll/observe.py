@@ -71,6 +71,15 @@ _POWERSHELL_VERSION = re.compile(r"PowerShell v?(?P<version>\d+(?:\.\d+)*)", re.
 MIN_POWERSHELL = "5.1"
 #: Unreachable causes, first match wins: the pattern in Ansible's message and the reason's code.
 _UNREACHABLE_CAUSES: tuple[tuple[re.Pattern[str], str], ...] = (
+    # urllib3's TLS failures come first: their text may mention anything after the verdict.
+    (
+        re.compile(r"hostname mismatch|doesn't match|does not match|not valid for '", re.I),
+        "certificate_name_mismatch",
+    ),
+    (
+        re.compile(r"certificate verify failed|self[- ]signed certificate|unable to get local issuer", re.I),
+        "certificate_untrusted",
+    ),
     (
         re.compile(r"credentials|unauthori[sz]ed|\b401\b|authenticat|logon failure|password", re.I),
         "credentials_rejected",

@@ -6,7 +6,7 @@ stored view, so that licenses already held elsewhere in a unit still count on a 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -16,6 +16,10 @@ from agentroll.model import Aspect, ContactStatus, Host, HostView, Inventory
 from agentroll.naming import is_correctly_named, standard_names
 from agentroll.observe import agent_from_probe, facts_from_probe, name_from_probe, reboot_from_probe
 from agentroll.reasons import Reason
+
+WORKSTATION = "workstation"
+#: Product types renamed only when the inventory opts in.
+SERVER_TYPES = frozenset({"server", "domain_controller"})
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,16 @@ class HostPlan:
     repair_service: bool = False
     #: The probe found the agent installed and the PC waiting for a reboot.
     reboot: bool = False
+    #: Why a PC whose name is not the standard is left as it is (out of the rename scope).
+    rename_withheld: Reason | None = None
+    #: ``workstation``, ``server``, ``domain_controller``, or None when never measured.
+    product_type: str | None = None
+
+    @property
+    def would_reboot(self) -> bool:
+        """Whether this run asks for a reboot before it starts (a rename, or one already pending);
+        an installer may still ask for one (exit code 3010, 1641)."""
+        return self.rename or self.reboot
 
 
 @dataclass(frozen=True)
@@ -57,6 +71,9 @@ class Plan:
             plain["reasons"] = [reason.as_value() for reason in host_plan.reasons]
             license_reason = host_plan.license_reason
             plain["license_reason"] = license_reason.as_value() if license_reason else None
+            withheld = host_plan.rename_withheld
+            plain["rename_withheld"] = withheld.as_value() if withheld else None
+            plain["would_reboot"] = host_plan.would_reboot
             hosts[name] = plain
         return {
             "hosts": hosts,
@@ -77,6 +94,7 @@ class _Known:
     unmanageable_reason: Any = None
     service_healthy: bool = True
     reboot_pending: bool = False
+    product_type: str | None = None
 
     @property
     def reasons(self) -> tuple[Reason, ...]:
@@ -102,9 +120,9 @@ class _Known:
 
 
 def _from_probe(probe: Mapping[str, Any], requirements: Requirements) -> _Known:
-    name, agent = name_from_probe(probe), agent_from_probe(probe)
+    name, agent, facts = name_from_probe(probe), agent_from_probe(probe), facts_from_probe(probe)
     return _Known(
-        eligibility=evaluate(requirements, facts_from_probe(probe)),
+        eligibility=evaluate(requirements, facts),
         installed=bool(agent["installed"]),
         computer_name=name["computer_name"],
         pending_name=name["pending_name"],
@@ -112,6 +130,7 @@ def _from_probe(probe: Mapping[str, Any], requirements: Requirements) -> _Known:
         # No service state means the profile names no service: nothing to repair.
         service_healthy=agent["service_state"] in (None, "running") and agent["start_mode"] in (None, "auto"),
         reboot_pending=bool(reboot_from_probe(probe)["pending"]),
+        product_type=facts["product_type"],
     )
 
 
@@ -119,7 +138,7 @@ def _from_view(view: HostView | None, requirements: Requirements) -> _Known:
     """Knowledge from the store; stored facts are re-judged since the requirements may have changed."""
     if view is None:
         return _Known(None, installed=False, computer_name=None, pending_name=None, unmanageable=False)
-    facts, stored = view.value(Aspect.FACTS), view.value(Aspect.ELIGIBILITY)
+    facts, stored = view.value(Aspect.FACTS) or {}, view.value(Aspect.ELIGIBILITY)
     eligibility: Eligibility | None = None
     if facts:
         eligibility = evaluate(requirements, facts)
@@ -134,6 +153,7 @@ def _from_view(view: HostView | None, requirements: Requirements) -> _Known:
         pending_name=name.get("pending_name"),
         unmanageable=contact.get("status") == ContactStatus.UNMANAGEABLE,
         unmanageable_reason=contact.get("reason"),
+        product_type=facts.get("product_type"),
     )
 
 
@@ -161,14 +181,42 @@ def _needs_rename(known: _Known, standard_name: str) -> bool:
     return effective is not None and not is_correctly_named(effective, standard_name)
 
 
+def _rename_withheld(known: _Known, gets_agent: bool, rename_servers: bool) -> Reason | None:
+    """Why a misnamed PC is out of the rename scope, or None when it may be renamed.
+
+    The scope (``shared/design.md``): workstations that run the agent or get it in this run;
+    servers and domain controllers only when the inventory opts in; a PC whose type is not known
+    is not renamed, since it may be a server.
+    """
+    if not (known.installed or gets_agent):
+        return Reason("rename_no_agent")
+    if known.product_type == WORKSTATION:
+        return None
+    if known.product_type in SERVER_TYPES:
+        return None if rename_servers else Reason("rename_server", {"product_type": known.product_type})
+    return Reason("rename_type_unknown")
+
+
 def build_plan(
     inventory: Inventory,
     probes: Mapping[str, Mapping[str, Any]],
     views: Mapping[str, HostView],
     requirements: Requirements,
     template: str | None = None,
+    *,
+    rename_servers: bool = False,
+    installs: bool = True,
+    unreached: Collection[str] = (),
 ) -> Plan:
-    """Compute the plan of every inventory host (see the module docstring for what counts)."""
+    """Compute the plan of every inventory host (see the module docstring for what counts).
+
+    ``rename_servers`` brings servers and domain controllers into the rename scope
+    (``agentroll_hostname_rename_servers``); workstations need no opt-in. ``installs`` says whether
+    the run installs the agent (``rename.yml`` does not): only then is a PC that would get the
+    agent renamed before it has it. ``unreached`` are hosts of this run whose probe failed
+    (``agentroll_job_outcome: lenient`` keeps them in the play): they count as the store knows them,
+    and get no work.
+    """
     names = standard_names(inventory, template)
     known = {
         host.name: _from_probe(probes[host.name], requirements)
@@ -184,6 +232,10 @@ def build_plan(
     for host in inventory.hosts:
         this = known[host.name]
         granted = grants[host.name]
+        reached = host.name not in unreached
+        install = reached and this.known_eligible and granted and not this.installed
+        misnamed = reached and _needs_rename(this, names[host.name])
+        withheld = _rename_withheld(this, install and installs, rename_servers) if misnamed else None
         hosts[host.name] = HostPlan(
             host=host.name,
             unit=host.unit,
@@ -191,13 +243,15 @@ def build_plan(
             reasons=this.reasons,
             standard_name=names[host.name],
             computer_name=this.computer_name,
-            rename=_needs_rename(this, names[host.name]),
+            rename=misnamed and withheld is None,
             installed=this.installed,
             license_granted=granted,
-            install=this.known_eligible and granted and not this.installed,
+            install=install,
             license_reason=_license_reason(host, this, granted, inventory, counts),
-            repair_service=this.installed and not this.service_healthy,
-            reboot=this.installed and this.reboot_pending,
+            repair_service=reached and this.installed and not this.service_healthy,
+            reboot=reached and this.installed and this.reboot_pending,
+            rename_withheld=withheld,
+            product_type=this.product_type,
         )
     demand = unit_demand(inventory, knowledge_of)
     advice = advise_reallocation(inventory, demand)

@@ -53,6 +53,11 @@ TEMPLATES: dict[str, str] = {
         "waiting for a license: {unit} has {licenses} licenses, {unknown} held for PCs not probed yet"
     ),
     "over_allocation": N_("over allocation: {unit} has {licenses} licenses, {installed} PCs with the agent"),
+    "rename_no_agent": N_("not renamed: the agent is not on it and this run does not install it"),
+    "rename_server": N_(
+        "not renamed: a {product_type} (set agentroll_hostname_rename_servers: true to rename servers)"
+    ),
+    "rename_type_unknown": N_("not renamed: not known to be a workstation"),
     # Host states (agentroll.states).
     "service_stopped": N_("service {service} is stopped"),
     "service_missing": N_("service {service} is missing"),

@@ -82,6 +82,8 @@ class ImportResult:
     output: Path
     units: int
     pcs: int
+    #: Settings files that already existed and were kept as the user left them.
+    kept: tuple[Path, ...] = ()
 
 
 # --- reading ------------------------------------------------------------------------------------
@@ -155,6 +157,46 @@ def _cell_text(value: Any) -> str | None:
         value = int(value)
     text = str(value).strip()
     return text or None
+
+
+# --- the sample workbook -----------------------------------------------------------------------
+
+#: The sample workbook's document times: fixed, so that making it again changes nothing in it.
+_SAMPLE_TIME = datetime(2026, 1, 1)
+
+
+def workbook_from_csv(units_csv: Path, pcs_csv: Path, output: Path) -> None:
+    """Write the XLSX form of a CSV roster (sheets ``units`` and ``pcs``): licenses as numbers,
+    deadlines as date cells, everything else as text. ``inventory/example/roster/roster.xlsx`` is
+    made this way from the CSVs beside it (``scripts/make-example-roster``)."""
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    workbook.remove(workbook.active)
+    for sheet, path in (("units", units_csv), ("pcs", pcs_csv)):
+        table = read_csv(Path(path))
+        worksheet = workbook.create_sheet(sheet)
+        worksheet.append(list(table.columns))
+        for _, row in table.rows:
+            worksheet.append([_sample_cell(column, row.get(column)) for column in table.columns])
+            if "deadline" in table.columns:
+                worksheet.cell(
+                    worksheet.max_row, table.columns.index("deadline") + 1
+                ).number_format = "yyyy-mm-dd"
+    workbook.properties.creator = "agentroll"
+    workbook.properties.created = workbook.properties.modified = _SAMPLE_TIME
+    workbook.save(output)
+
+
+def _sample_cell(column: str, value: Any) -> Any:
+    text = _cell_text(value)
+    if text is None:
+        return None
+    if column == "licenses" and text.isdigit():
+        return int(text)
+    if column == "deadline":
+        return datetime.combine(date.fromisoformat(text), datetime.min.time())
+    return text
 
 
 # --- validation ---------------------------------------------------------------------------------
@@ -382,19 +424,45 @@ def render_hosts_yml(units: Sequence[RosterUnit], pcs: Sequence[RosterPC], sourc
     return header + yaml.safe_dump(document, allow_unicode=True, sort_keys=False, width=120)
 
 
-CONNECTION_YML = """\
-# WinRM connection settings for every PC of this inventory.
+#: The marker of a value the user must fill in; the agent role's profile check stops on it.
+PLACEHOLDER = "CHANGE-ME"
+
+CONNECTION_YML = f"""\
+# WinRM connection settings for every PC of this inventory (the safe default of inventory/example/:
+# HTTPS with the certificate checked, NTLM). Preflight refuses Basic over plain HTTP and an
+# unchecked certificate unless agentroll_allow_insecure_transport is true.
 # No secrets in this file. Put the WinRM password in group_vars/all/vault.yml as an inline vault
 # string, so that reading the inventory never needs the vault password:
 #   ansible-vault encrypt_string --name ansible_password 'the-password' >> group_vars/all/vault.yml
-# See inventory/example/ for the full template.
+# See inventory/example/ for the full template. 'agentroll roster import --force' keeps this file.
 ansible_connection: winrm
-ansible_port: 5985
-ansible_winrm_scheme: http
+ansible_user: {PLACEHOLDER}  # a local or domain account in the PCs' Administrators group
+ansible_port: 5986
+ansible_winrm_scheme: https
 ansible_winrm_transport: ntlm
 ansible_winrm_server_cert_validation: validate
-ansible_user: CHANGE-ME  # a local or domain account in the PCs' Administrators group
 """
+
+AGENT_YML = f"""\
+# The agent profile: what to install and how to tell it runs. Fill in every {PLACEHOLDER} from the
+# vendor's deployment guide: until then preflight and site.yml stop before any PC is touched.
+# Every variable: roles/agent/meta/argument_specs.yml; a commented example:
+# inventory/example/group_vars/all/agent.yml. 'agentroll roster import --force' keeps this file.
+agentroll_agent_display_name: {PLACEHOLDER}      # as Programs and Features shows it
+agentroll_agent_installer: {PLACEHOLDER}         # a controller path or an https:// URL
+agentroll_agent_installer_sha256: {PLACEHOLDER}  # sha256sum of the installer, as the vendor publishes it
+agentroll_agent_product_id: {PLACEHOLDER}        # the MSI ProductCode ("" if only the service is known)
+agentroll_agent_service_name: {PLACEHOLDER}      # the Windows service ("" if only the product id is known)
+agentroll_agent_server: {PLACEHOLDER}            # the management server, host:port
+# Installer arguments: a registration key is a secret, so set agentroll_agent_install_arguments
+# in group_vars/all/vault.yml (see inventory/example/group_vars/all/vault.yml.example).
+"""
+
+#: Files the import writes once and then leaves to the user (relative to the inventory).
+SETTINGS_FILES = {
+    Path("group_vars") / "all" / "connection.yml": CONNECTION_YML,
+    Path("group_vars") / "all" / "agent.yml": AGENT_YML,
+}
 
 
 def _ensure_writable(output: Path, force: bool) -> None:
@@ -414,6 +482,10 @@ def import_roster(
 ) -> ImportResult:
     """Validate the roster and write the inventory directory; on any problem write nothing.
 
+    ``hosts.yml`` is generated from the roster (again with ``force``); the settings files
+    (``SETTINGS_FILES``: connection, agent profile) are written only where they do not exist yet,
+    so that a new import never resets what the user filled in.
+
     ``units_path`` and ``pcs_path`` may be the same XLSX workbook (sheets ``units`` and ``pcs``).
     """
     units_path, pcs_path, output = Path(units_path), Path(pcs_path), Path(output)
@@ -431,5 +503,11 @@ def import_roster(
         raise RosterError("\n".join(errors))
     sources = list(dict.fromkeys([units_path.name, pcs_path.name]))
     write_atomic(output / "hosts.yml", render_hosts_yml(units, pcs, sources))
-    write_atomic(output / "group_vars" / "all" / "connection.yml", CONNECTION_YML)
-    return ImportResult(output=output, units=len(units), pcs=len(pcs))
+    kept = []
+    for relative, text in SETTINGS_FILES.items():
+        target = output / relative
+        if target.exists():
+            kept.append(target)
+        else:
+            write_atomic(target, text)
+    return ImportResult(output=output, units=len(units), pcs=len(pcs), kept=tuple(kept))

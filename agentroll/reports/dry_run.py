@@ -43,12 +43,22 @@ def render_dry_run(
         if plan["rename"]:
             rename = _("rename {old} -> {new}")
             parts.append(rename.format(old=plan["computer_name"], new=plan["standard_name"]))
+        elif plan.get("rename_withheld"):
+            parts.append(labels.reasons(texts, [plan["rename_withheld"]]))
         lines.append(f"{name} [{plan['unit']}]: {', '.join(parts)}")
     renames = sum(1 for name in play_hosts if hosts.get(name, {}).get("rename"))
     installs = sum(1 for name in play_hosts if hosts.get(name, {}).get("install"))
     lines.append(
         _("would install on {installs} PC(s), rename {renames} PC(s)").format(
             installs=installs, renames=renames
+        )
+    )
+    renamed = [name for name in play_hosts if hosts.get(name, {}).get("rename")]
+    rebooted = [name for name in play_hosts if hosts.get(name, {}).get("would_reboot")]
+    lines.append(_("would rename: {hosts}").format(hosts=", ".join(renamed) or _("none")))
+    lines.append(
+        _("would reboot (policy agentroll_reboot; an installer may ask for more): {hosts}").format(
+            hosts=", ".join(rebooted) or _("none")
         )
     )
     for move in planned["reallocation"]:

@@ -303,8 +303,12 @@ def command_journal(args: argparse.Namespace) -> int:
     return 0
 
 
+#: The code of the one unit ``sim inventory`` puts every PC in.
+SIM_UNIT_CODE = "SIM"
+
+
 def fleet_inventory(fleet: Fleet, transport: str, names: str = "address") -> dict[str, Any]:
-    """Return an Ansible YAML inventory reaching every host of ``fleet``."""
+    """Return an Ansible YAML inventory reaching every host of ``fleet``, in one unit group."""
     addresses = fleet.addresses()
     common_user, common_password = fleet.credentials_for(addresses[0])
     port = 5986 if fleet.tls else 5985
@@ -320,7 +324,14 @@ def fleet_inventory(fleet: Fleet, transport: str, names: str = "address") -> dic
         if (username, password) != (common_user, common_password):
             host_vars.update(ansible_user=username, ansible_password=password)
         hosts[name] = host_vars
-    return {"all": {"vars": all_vars, "hosts": hosts}}
+    # One unit holding every PC, with a license each: the toolkit's playbooks run on `units`.
+    unit = {
+        "agentroll_unit_code": SIM_UNIT_CODE,
+        "agentroll_unit_name": "Simulated fleet",
+        "agentroll_licenses": len(hosts),
+    }
+    units = {"children": {SIM_UNIT_CODE.lower(): {"vars": unit, "hosts": hosts}}}
+    return {"all": {"vars": all_vars, "children": {"units": units}}}
 
 
 def command_inventory(args: argparse.Namespace) -> int:

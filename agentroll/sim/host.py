@@ -76,6 +76,9 @@ class Faults:
     #: The PC cannot reach the agent's management server (a firewall, a proxy): the probe's check-in
     #: times out, and the agent does not report to the console.
     server_unreachable: bool = False
+    #: The probe answers as a real PC does, without the ``simulated`` marker (the sample agent's
+    #: installer is then refused, as on a real district).
+    poses_as_real: bool = False
 
     @classmethod
     def names(cls) -> list[str]:

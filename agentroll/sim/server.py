@@ -68,6 +68,9 @@ def connection_vars(*, transport: str, tls: bool, port: int, username: str, pass
         "ansible_user": username,
         "ansible_password": password,
         "ansible_winrm_server_cert_validation": "ignore",
+        # A simulated PC on loopback with a throw-away certificate and a password that opens nothing
+        # else: Basic over HTTP and the unchecked certificate are accepted knowingly here.
+        "agentroll_allow_insecure_transport": True,
     }
 
 

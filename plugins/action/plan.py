@@ -41,7 +41,9 @@ class ActionModule(ActionBase):
 
     TRANSFERS_FILES = False
     _requires_connection = False
-    _VALID_ARGS = frozenset(("probes", "requirements", "template", "state", "inventory"))
+    _VALID_ARGS = frozenset(
+        ("probes", "requirements", "template", "state", "inventory", "rename_servers", "installs")
+    )
 
     def run(self, tmp: str | None = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
         if AGENTROLL_IMPORT_ERROR is not None:
@@ -70,6 +72,8 @@ class ActionModule(ActionBase):
                 "template": {"type": "str"},
                 "state": {"type": "str"},
                 "inventory": {"type": "path"},
+                "rename_servers": {"type": "bool", "default": False},
+                "installs": {"type": "bool", "default": True},
             }
         )
         try:
@@ -92,7 +96,16 @@ class ActionModule(ActionBase):
         except StoreError as error:
             raise AnsibleActionFail(str(error)) from None
         try:
-            plan = build_plan(inventory, probes, views, requirements, template=args["template"] or None)
+            plan = build_plan(
+                inventory,
+                probes,
+                views,
+                requirements,
+                template=args["template"] or None,
+                rename_servers=args["rename_servers"],
+                installs=args["installs"],
+                unreached=[host for host in play_hosts if host not in probes],
+            )
         except NamingError as error:
             raise AnsibleActionFail(f"standard names: {error}") from None
 

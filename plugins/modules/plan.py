@@ -45,6 +45,19 @@ options:
   inventory:
     description: The district inventory; omitted means the first inventory source of the run.
     type: path
+  rename_servers:
+    description:
+      - Rename servers and domain controllers too (C(agentroll_hostname_rename_servers)).
+      - By default only workstations that run the agent, or get it in this run, are renamed; a PC
+        out of that scope gets C(rename=false) and C(rename_withheld) says why.
+    type: bool
+    default: false
+  installs:
+    description:
+      - Whether this run installs the agent. When false (C(rename.yml)), a PC that has no agent yet
+        is out of the rename scope even if it would get one.
+    type: bool
+    default: true
 attributes:
   check_mode:
     support: full
@@ -95,6 +108,9 @@ hosts:
       license_reason: null
       repair_service: false
       reboot: false
+      rename_withheld: null
+      product_type: workstation
+      would_reboot: true
 reallocation:
   description: Advised license moves between units.
   returned: success

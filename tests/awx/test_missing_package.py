@@ -3,8 +3,9 @@
 The collection is installed as AWX's project sync installs it, away from the checkout, and Ansible
 runs with a ``sitecustomize`` on ``PYTHONPATH`` that makes ``import agentroll`` fail as it fails on a
 controller or in an execution environment that only got the collection. The real preflight playbook
-runs by its FQCN against a simulated PC: the plan action fails its task with the one-line message
-(exit code 2, no traceback, no "Unexpected Exception"), the coverage callback warns once and records
+runs by its FQCN against a simulated PC: its first plugin (the transport check's filter) fails its
+task with the one-line message (exit code 2, no traceback, no "Unexpected Exception"; the plan
+action's line comes from the same function), the coverage callback warns once and records
 nothing. The filters fail their tasks with the same message; ``ansible-doc`` still documents every
 plugin.
 """
@@ -43,7 +44,13 @@ BLOCKER = textwrap.dedent(
     sys.meta_path.insert(0, BlockAgentroll())
     """
 )
-FILTERS = ("agentroll_transliterate", "agentroll_short_name", "agentroll_valid_name", "agentroll_selftest")
+FILTERS = (
+    "agentroll_transliterate",
+    "agentroll_short_name",
+    "agentroll_valid_name",
+    "agentroll_selftest",
+    "agentroll_transport_problems",
+)
 FILTER_PLAYBOOK = [
     {
         "name": "Use every filter",
@@ -123,19 +130,21 @@ def _expected_start(plugin: str) -> str:
     return f"{plugin}: the Python package 'agentroll' is not installed for "
 
 
-def test_the_plan_action_fails_its_task_with_one_line_instead_of_crashing(outside: dict[str, Any]) -> None:
+def test_the_preflight_stops_at_its_first_plugin_with_one_line_instead_of_crashing(
+    outside: dict[str, Any],
+) -> None:
     done = outside["preflight"]
     output = done.stdout + done.stderr
     assert done.returncode == 2, output[-3000:]
     assert "Traceback" not in output and "Unexpected Exception" not in output, output[-3000:]
-    plan = [
-        message for message in _fatal_messages(done.stdout).values() if "agentroll.toolkit.plan" in message
-    ]
-    assert len(plan) == 1, output[-3000:]
-    message = plan[0]
-    assert message.startswith(_expected_start("agentroll.toolkit.plan")), message
-    assert f" -m pip install {outside['collection']} " in message, message
-    assert "\n" not in message
+    # The first plugin of the preflight is the transport check's filter, before any PC is contacted
+    # (the plan action's own line is checked below, from the same function).
+    fatal = [message for message in _fatal_messages(done.stdout).values() if "agentroll.toolkit." in message]
+    assert len(fatal) == 1, output[-3000:]
+    lines = [line for line in fatal[0].splitlines() if "agentroll.toolkit." in line]
+    assert len(lines) == 1, fatal[0]
+    assert _expected_start("agentroll.toolkit.agentroll_transport_problems") in lines[0], fatal[0]
+    assert f" -m pip install {outside['collection']} " in lines[0], fatal[0]
 
 
 def test_the_callback_warns_once_and_records_nothing(outside: dict[str, Any]) -> None:

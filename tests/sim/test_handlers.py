@@ -632,8 +632,10 @@ def test_probe_returns_exactly_the_documented_keys(pc: Fleet) -> None:
         "reboot_pending_reasons",
         "agent",
         "checkin",
+        "simulated",
     }
     assert result["checkin"] is None  # the profile names no server nor last-contact place
+    assert result["simulated"] is True
     assert result["changed"] is False and result["os_build"] == 19045 and result["system_drive"] == "C:"
     assert result["agent"] == {
         "installed": False,
@@ -932,3 +934,9 @@ def test_probe_warns_when_the_server_is_not_host_and_port(pc: Fleet) -> None:
     assert result["warnings"] == [
         "the management server is not checked: 'soc.example.gov.vn:99999' is not host:port"
     ]
+
+
+def test_a_host_posing_as_real_answers_the_probe_without_the_simulated_marker(pc: Fleet) -> None:
+    pc.set_faults(PC, poses_as_real=True)
+    result = run(pc, "agentroll.toolkit.win_agentroll_probe", {"agent_product_id": PRODUCT})
+    assert "simulated" not in result and result["computer_name"]

@@ -102,10 +102,17 @@ def test_inventory_prints_the_connection_variables(
         "ansible_user": DEFAULT_USERNAME,
         "ansible_password": DEFAULT_PASSWORD,
         "ansible_winrm_server_cert_validation": "ignore",
+        "agentroll_allow_insecure_transport": True,
         "agentroll_wake_port": 9009,
     }
+    unit = inventory["all"]["children"]["units"]["children"]["sim"]
+    assert unit["vars"] == {
+        "agentroll_unit_code": "SIM",
+        "agentroll_unit_name": "Simulated fleet",
+        "agentroll_licenses": 2,
+    }
     second = int(block.split(".")[1])
-    assert list(inventory["all"]["hosts"].values()) == [
+    assert list(unit["hosts"].values()) == [
         {"ansible_host": f"{block}.0.1", "agentroll_mac": f"02-00-7F-{second:02X}-00-01"},
         {"ansible_host": f"{block}.0.2", "agentroll_mac": f"02-00-7F-{second:02X}-00-02"},
     ]

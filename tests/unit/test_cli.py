@@ -394,3 +394,63 @@ def test_an_unknown_time_zone_is_one_line(
         "agentroll report: error: argument --tz: unknown time zone 'Mars/Olympus'; "
         "give an IANA name such as 'Asia/Ho_Chi_Minh' or 'UTC'"
     )
+
+
+@pytest.mark.parametrize("name", ["coverage.pdf", "coverage", "coverage.xls"])
+def test_an_output_file_without_a_known_format_is_refused(
+    capsys: pytest.CaptureFixture[str],
+    tiny_inventory_dir: Path,
+    tiny_store_path: Path,
+    tmp_path: Path,
+    name: str,
+) -> None:
+    output = tmp_path / name
+    argv = ["report", "-i", str(tiny_inventory_dir), "--state", str(tiny_store_path), "-o", str(output)]
+    status, out, err = run(capsys, *argv)
+    suffix = output.suffix or "(none)"
+    assert (status, out) == (2, "")
+    assert err == (
+        f"agentroll: error: -o {output}: no report format for the extension '{suffix}'; use one of "
+        ".csv, .docx, .htm, .html, .json, .md, .txt, .xlsx, or give --format\n"
+    )
+    assert not output.exists()
+    # --format says what to write, whatever the name.
+    assert run(capsys, *argv, "--format", "json")[0] == 0
+    assert json.loads(output.read_text(encoding="utf-8"))["totals"]["installed"] == 4
+
+
+def test_fail_under_exits_1_below_the_coverage_after_writing_the_report(
+    capsys: pytest.CaptureFixture[str], tiny_inventory_dir: Path, tiny_store_path: Path, tmp_path: Path
+) -> None:
+    output = tmp_path / "coverage.json"
+    base = ["report", "-i", str(tiny_inventory_dir), "--state", str(tiny_store_path), "-o", str(output)]
+    status, _, err = run(capsys, *base, "--fail-under", "50")
+    assert (status, err) == (1, "agentroll: coverage of the district 44.4 % is below --fail-under 50 %\n")
+    assert json.loads(output.read_text(encoding="utf-8"))["totals"]["coverage_pct"] == 44.4
+    assert run(capsys, *base, "--fail-under", "44.4")[:3:2] == (0, "")
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [("high", "'high' is not a number"), ("101", "101 is not a percentage from 0 to 100")],
+)
+def test_fail_under_takes_a_percentage(
+    capsys: pytest.CaptureFixture[str], tiny_inventory_dir: Path, value: str, problem: str
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["report", "-i", str(tiny_inventory_dir), "--fail-under", value])
+    assert exit_info.value.code == 2
+    assert f"argument --fail-under: {problem}" in capsys.readouterr().err
+
+
+def test_fail_under_judges_the_unit_asked_for(
+    capsys: pytest.CaptureFixture[str], tiny_inventory_dir: Path, tiny_store_path: Path
+) -> None:
+    base = ["report", "-i", str(tiny_inventory_dir), "--state", str(tiny_store_path), "--format", "json"]
+    unit = json.loads(run(capsys, *base, "--unit", "VP")[1])["totals"]["coverage_pct"]
+    status, _, err = run(capsys, *base, "--unit", "VP", "--fail-under", str(unit + 0.1))
+    assert (status, err) == (
+        1,
+        f"agentroll: coverage of unit VP {unit:.1f} % is below --fail-under {unit + 0.1:g} %\n",
+    )
+    assert run(capsys, *base, "--unit", "VP", "--fail-under", str(unit))[0] == 0

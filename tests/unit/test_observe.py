@@ -346,6 +346,18 @@ def test_a_reboot_clears_the_pending_reboot_and_one_that_never_came_back_says_ho
             {"code": "connection_dropped"},
         ),
         (
+            "ntlm: HTTPSConnectionPool(host='10.0.0.5', port=5986): Max retries exceeded with url: /wsman "
+            "(Caused by SSLError(SSLCertVerificationError(1, '[SSL: CERTIFICATE_VERIFY_FAILED] certificate "
+            "verify failed: self-signed certificate (_ssl.c:1020)')))",
+            {"code": "certificate_untrusted"},
+        ),
+        (
+            "ntlm: HTTPSConnectionPool(host='pc5', port=5986): Max retries exceeded with url: /wsman "
+            '(Caused by SSLError(SSLCertVerificationError(1, "[SSL: CERTIFICATE_VERIFY_FAILED] certificate '
+            "verify failed: Hostname mismatch, certificate is not valid for 'pc5'. (_ssl.c:1020)\")))",
+            {"code": "certificate_name_mismatch"},
+        ),
+        (
             "Task failed: something nobody foresaw\nsecond line",
             {"code": "text", "text": "something nobody foresaw"},
         ),

@@ -231,13 +231,17 @@ def test_plan_as_dict_is_json_ready() -> None:
         "reasons": [{"code": "ram", "measured": 1024, "required": 2048}],
         "standard_name": "SNV-PC03",
         "computer_name": "KETOAN-PC",
-        "rename": True,
+        # Ineligible: no agent now or in this run, so its name stays (the rename scope).
+        "rename": False,
         "installed": False,
         "license_granted": False,
         "install": False,
         "license_reason": None,
         "repair_service": False,
         "reboot": False,
+        "rename_withheld": {"code": "rename_no_agent"},
+        "product_type": "workstation",
+        "would_reboot": False,
     }
 
 
@@ -262,3 +266,70 @@ def test_custom_template_reaches_the_plan() -> None:
     plan = build_plan(INVENTORY, PROBES, VIEWS, REQUIREMENTS, template="{{ short }}-{{ unit_code }}")
     assert plan.hosts["snv-02"].standard_name == "THANGPV-SNV"
     assert plan.hosts["snv-02"].rename is True
+
+
+SCOPE_INVENTORY = Inventory(
+    units=(Unit("SNV", "Phòng Nội vụ", 5, "phong_noi_vu"),),
+    hosts=tuple(Host(f"snv-0{n}", "SNV") for n in range(1, 6)),
+)
+SCOPE_PROBES = {
+    # A workstation that gets the agent in this run: renamed, and so rebooted.
+    "snv-01": probe("MAYPHUONG"),
+    # Below the requirements: no agent now or later, so neither renamed nor rebooted.
+    "snv-02": probe("KETOAN", ram_mb=1024),
+    "snv-03": probe("FILESRV", installed=True, product_type="server"),
+    "snv-04": probe("DC01", installed=True, product_type="domain_controller"),
+    # Damaged WMI: the type is not known, so it may be a server.
+    "snv-05": probe("NOTYPE", installed=True, product_type=None),
+}
+
+
+def test_only_workstations_with_the_agent_are_renamed_by_default() -> None:
+    hosts = build_plan(SCOPE_INVENTORY, SCOPE_PROBES, {}, REQUIREMENTS).hosts
+    assert {name: (host.rename, host.would_reboot) for name, host in hosts.items()} == {
+        "snv-01": (True, True),
+        "snv-02": (False, False),
+        "snv-03": (False, False),
+        "snv-04": (False, False),
+        "snv-05": (False, False),
+    }
+    assert hosts["snv-01"].rename_withheld is None
+    assert hosts["snv-02"].rename_withheld == Reason("rename_no_agent")
+    assert hosts["snv-03"].rename_withheld == Reason("rename_server", {"product_type": "server"})
+    assert hosts["snv-04"].rename_withheld == Reason("rename_server", {"product_type": "domain_controller"})
+    assert hosts["snv-05"].rename_withheld == Reason("rename_type_unknown")
+    assert hosts["snv-03"].rename_withheld.english() == (
+        "not renamed: a server (set agentroll_hostname_rename_servers: true to rename servers)"
+    )
+
+
+def test_the_inventory_can_bring_servers_into_the_rename_scope() -> None:
+    hosts = build_plan(SCOPE_INVENTORY, SCOPE_PROBES, {}, REQUIREMENTS, rename_servers=True).hosts
+    assert [name for name, host in hosts.items() if host.rename] == ["snv-01", "snv-03", "snv-04"]
+    # The opt-in is for servers: a PC without the agent or of unknown type still keeps its name.
+    assert hosts["snv-02"].rename_withheld == Reason("rename_no_agent")
+    assert hosts["snv-05"].rename_withheld == Reason("rename_type_unknown")
+
+
+def test_a_server_known_only_from_the_store_is_not_renamed() -> None:
+    views = {"snv-03": view_from_probe("snv-03", SCOPE_PROBES["snv-03"])}
+    host = build_plan(SCOPE_INVENTORY, {}, views, REQUIREMENTS).hosts["snv-03"]
+    assert (host.rename, host.product_type) == (False, "server")
+
+
+def test_a_run_that_installs_nothing_renames_no_pc_without_the_agent() -> None:
+    hosts = build_plan(SCOPE_INVENTORY, SCOPE_PROBES, {}, REQUIREMENTS, installs=False).hosts
+    assert hosts["snv-01"].install is True  # what a deployment would do; rename.yml does not
+    assert (hosts["snv-01"].rename, hosts["snv-01"].rename_withheld) == (False, Reason("rename_no_agent"))
+
+
+def test_a_pc_this_run_could_not_probe_counts_as_remembered_and_gets_no_work() -> None:
+    views = {"snv-01": view_from_probe("snv-01", probe("MAYPHUONG", installed=True))}
+    inventory = Inventory(
+        units=(Unit("SNV", "Phòng Nội vụ", 1, "phong_noi_vu"),), hosts=(Host("snv-01", "SNV"),)
+    )
+    remembered = build_plan(inventory, {}, views, REQUIREMENTS).hosts["snv-01"]
+    assert remembered.rename is True  # outside the play (a --limit run): what the store says
+    host = build_plan(inventory, {}, views, REQUIREMENTS, unreached=["snv-01"]).hosts["snv-01"]
+    assert (host.installed, host.license_granted) == (True, True)
+    assert (host.install, host.rename, host.repair_service, host.reboot) == (False, False, False, False)

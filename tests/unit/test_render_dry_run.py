@@ -45,12 +45,16 @@ def test_english_lines_say_verdict_license_rename_and_advice(planned: dict[str, 
     assert render_dry_run(planned, PLAY_HOSTS, set(PROBES)) == [
         "snv-01 [SNV]: agent installed, rename MAYPHUONG -> SNV-PHUONGNT",
         "snv-02 [SNV]: eligible, will install",
+        # Misnamed, but without the agent now or in this run: out of the rename scope.
         "snv-03 [SNV]: eligible, waiting for a license: SNV has 2 licenses, 3 eligible PCs, "
-        "rename DESKTOP-7F3K2LQ -> SNV-PC01",
-        "snv-04 [SNV]: INELIGIBLE: RAM 1024 MB < 2048 MB, rename KETOAN-PC -> SNV-PC02",
+        "not renamed: the agent is not on it and this run does not install it",
+        "snv-04 [SNV]: INELIGIBLE: RAM 1024 MB < 2048 MB, "
+        "not renamed: the agent is not on it and this run does not install it",
         "xa-01 [XA]: INELIGIBLE: RAM 1024 MB < 2048 MB",
         "xa-02 [XA]: not probed (unreachable or unmanageable: see above)",
-        "would install on 1 PC(s), rename 3 PC(s)",
+        "would install on 1 PC(s), rename 1 PC(s)",
+        "would rename: snv-01",
+        "would reboot (policy agentroll_reboot; an installer may ask for more): snv-01",
         "reallocation advice: none",
     ]
 
@@ -60,12 +64,14 @@ def test_vietnamese_lines(planned: dict[str, Any]) -> None:
         "snv-01 [SNV]: đã cài đặt phần mềm, đổi tên MAYPHUONG -> SNV-PHUONGNT",
         "snv-02 [SNV]: đủ điều kiện, sẽ cài đặt",
         "snv-03 [SNV]: đủ điều kiện, Chờ cấp bản quyền: đơn vị SNV có 2 bản quyền nhưng 3 máy đủ điều kiện, "
-        "đổi tên DESKTOP-7F3K2LQ -> SNV-PC01",
+        "Không đổi tên: máy chưa có phần mềm giám sát và lần chạy này không cài",
         "snv-04 [SNV]: KHÔNG ĐỦ ĐIỀU KIỆN: Bộ nhớ RAM 1024 MB, yêu cầu tối thiểu 2048 MB, "
-        "đổi tên KETOAN-PC -> SNV-PC02",
+        "Không đổi tên: máy chưa có phần mềm giám sát và lần chạy này không cài",
         "xa-01 [XA]: KHÔNG ĐỦ ĐIỀU KIỆN: Bộ nhớ RAM 1024 MB, yêu cầu tối thiểu 2048 MB",
         "xa-02 [XA]: chưa kiểm tra được (không kết nối được hoặc không quản lý từ xa được: xem ở trên)",
-        "sẽ cài đặt trên 1 máy, đổi tên 3 máy",
+        "sẽ cài đặt trên 1 máy, đổi tên 1 máy",
+        "sẽ đổi tên: snv-01",
+        "sẽ khởi động lại (theo agentroll_reboot; bộ cài có thể yêu cầu thêm): snv-01",
         "đề xuất điều chuyển bản quyền: không có",
     ]
 

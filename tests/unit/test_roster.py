@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from agentroll.inventory import load_inventory
-from agentroll.roster import RosterError, import_roster
+from agentroll.roster import PLACEHOLDER, RosterError, import_roster, workbook_from_csv
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -281,3 +281,72 @@ def test_a_control_character_in_a_cell_is_refused_with_its_row_and_column(
         f"units.csv row 2: column 'name' holds the control character {code_point}",
         f"pcs.csv row 2: column 'owner' holds the control character {code_point}",
     ]
+
+
+def _settings(text: str) -> dict[str, object]:
+    return yaml.safe_load(text)
+
+
+def test_the_import_writes_the_safe_connection_default_of_the_example(tmp_path: Path) -> None:
+    output = tmp_path / "inv"
+    import_roster(write(tmp_path / "u.csv", UNITS_CSV), write(tmp_path / "p.csv", PCS_CSV), output)
+    written = _settings((output / "group_vars" / "all" / "connection.yml").read_text(encoding="utf-8"))
+    example = _settings(
+        (REPO / "inventory" / "example" / "group_vars" / "all" / "connection.yml").read_text("utf-8")
+    )
+    assert written == {key: example[key] for key in written}
+    assert (written["ansible_winrm_scheme"], written["ansible_port"]) == ("https", 5986)
+    assert written["ansible_winrm_server_cert_validation"] == "validate"
+
+
+def test_the_import_writes_an_agent_profile_of_placeholders(tmp_path: Path) -> None:
+    output = tmp_path / "inv"
+    import_roster(write(tmp_path / "u.csv", UNITS_CSV), write(tmp_path / "p.csv", PCS_CSV), output)
+    profile = _settings((output / "group_vars" / "all" / "agent.yml").read_text(encoding="utf-8"))
+    assert profile == {
+        name: PLACEHOLDER
+        for name in (
+            "agentroll_agent_display_name",
+            "agentroll_agent_installer",
+            "agentroll_agent_installer_sha256",
+            "agentroll_agent_product_id",
+            "agentroll_agent_service_name",
+            "agentroll_agent_server",
+        )
+    }
+
+
+def test_a_forced_import_keeps_the_settings_the_user_edited(tmp_path: Path) -> None:
+    units = write(tmp_path / "units.csv", UNITS_CSV)
+    pcs = write(tmp_path / "pcs.csv", PCS_CSV)
+    output = tmp_path / "inv"
+    first = import_roster(units, pcs, output)
+    assert first.kept == ()
+    connection = output / "group_vars" / "all" / "connection.yml"
+    agent = output / "group_vars" / "all" / "agent.yml"
+    connection.write_text("ansible_connection: winrm\nansible_user: it-admin\n", encoding="utf-8")
+    agent.write_text("agentroll_agent_installer: /srv/agent.msi\n", encoding="utf-8")
+    (output / "hosts.yml").write_text("# stale\n", encoding="utf-8")
+    again = import_roster(units, pcs, output, force=True)
+    assert again.kept == (connection, agent)
+    assert connection.read_text(encoding="utf-8") == "ansible_connection: winrm\nansible_user: it-admin\n"
+    assert agent.read_text(encoding="utf-8") == "agentroll_agent_installer: /srv/agent.msi\n"
+    assert len(load_inventory(output).hosts) == 4
+
+
+def test_the_sample_workbook_is_the_sample_csv_roster(tmp_path: Path) -> None:
+    roster = REPO / "inventory" / "example" / "roster"
+    made = tmp_path / "roster.xlsx"
+    workbook_from_csv(roster / "units.csv", roster / "pcs.csv", made)
+
+    def cells(path: Path) -> dict[str, list[tuple[object, ...]]]:
+        workbook = openpyxl.load_workbook(path)
+        return {sheet.title: list(sheet.iter_rows(values_only=True)) for sheet in workbook.worksheets}
+
+    shipped = cells(roster / "roster.xlsx")
+    assert shipped == cells(made), "run scripts/make-example-roster after editing the CSVs"
+    assert shipped["units"][2] == ("TCKH", "Phòng Tài chính - Kế hoạch", 2, datetime(2026, 12, 15))
+    from_csv = import_roster(roster / "units.csv", roster / "pcs.csv", tmp_path / "from-csv")
+    from_xlsx = import_roster(roster / "roster.xlsx", roster / "roster.xlsx", tmp_path / "from-xlsx")
+    assert (from_xlsx.units, from_xlsx.pcs) == (from_csv.units, from_csv.pcs) == (3, 8)
+    assert load_inventory(tmp_path / "from-xlsx") == load_inventory(tmp_path / "from-csv")

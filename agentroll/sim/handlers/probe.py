@@ -129,6 +129,10 @@ def probe(
         "reboot_pending_reasons": list(host.reboot_reasons),
         "agent": agent,
     }
+    if not host.faults.poses_as_real:
+        # A field the real probe module never returns: the agent role installs its sample agent
+        # only on PCs that say this (roles/agent/tasks/installer.yml).
+        result["simulated"] = True
     if warnings:
         result["warnings"] = warnings
     return result
