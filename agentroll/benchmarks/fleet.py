@@ -144,7 +144,7 @@ def separate_fleet(count: int, work: Path, **defaults: Any) -> Iterator[Separate
                 command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT
             )
         try:
-            info = _wait_until_ready(process, runtime, timeout=60 + count / 50)
+            info = _wait_until_ready(process, runtime, work / "fleet.log", timeout=60 + count / 50)
             addresses = [host["address"] for host in moved["hosts"]]
             yield SeparateFleet(process, ControlClient(info.control_url), addresses, info.port, info.scheme)
         finally:
@@ -158,12 +158,13 @@ def separate_fleet(count: int, work: Path, **defaults: Any) -> Iterator[Separate
         release_block(block)
 
 
-def _wait_until_ready(process: subprocess.Popen[bytes], runtime: Path, timeout: float) -> Any:
+def _wait_until_ready(process: subprocess.Popen[bytes], runtime: Path, log: Path, timeout: float) -> Any:
     """The fleet's runtime information, once its control API answers."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"the simulated fleet exited with status {process.returncode} (see its log)")
+            last = (log.read_text(encoding="utf-8", errors="replace").strip().splitlines() or [""])[-1]
+            raise RuntimeError(f"the simulated fleet exited with status {process.returncode} ({log}): {last}")
         info = read_runtime(runtime)
         if info is not None and info.pid == process.pid:
             try:
@@ -172,4 +173,4 @@ def _wait_until_ready(process: subprocess.Popen[bytes], runtime: Path, timeout: 
             except ControlError:
                 pass
         time.sleep(0.1)
-    raise RuntimeError(f"the simulated fleet did not answer within {timeout:.0f} s")
+    raise RuntimeError(f"the simulated fleet did not answer within {timeout:.0f} s ({log})")
