@@ -3,7 +3,7 @@ VENV := .venv
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
-.PHONY: setup demo test lint bench bench-province clean
+.PHONY: setup demo test lint bench bench-full bench-province clean
 
 setup:
 	@scripts/bootstrap
@@ -20,8 +20,12 @@ lint: setup
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/ansible-lint --profile production
 
+# Every goal of the performance issue beside its measured figure; bench-full at the goals' own sizes.
 bench: setup
 	$(VENV)/bin/python -m agentroll.bench
+
+bench-full: setup
+	$(VENV)/bin/python -m agentroll.bench --full
 
 # The province's dry run (10 districts, 1,920 simulated PCs) into one PostgreSQL store: about 5 minutes.
 bench-province: setup

@@ -1,266 +1,262 @@
-"""``make bench``: side-by-side measurements that print ratios, never pass/fail timings.
+"""``make bench``: every performance goal of issue 14 beside its measured figure, pass or fail.
 
-Each comparison runs its two sides alternately (A B A B A B) in the same process, against the same
-simulated fleet, so that a busy machine slows both sides alike; the table shows medians and B/A.
+Playbooks run through the runner against a simulated fleet in a process of its own; every
+comparison alternates its sides (A B A B ...) and takes the ratio pair by pair (median, min..max),
+so a busy machine slows both sides alike. Speed goals live here, never in timed unit tests.
 
-(a) what preflight needs from each PC: the one probe invocation vs the naive several modules a host
-    (setup + win_stat + win_service_info + win_package in check mode), on ~40 simulated hosts: wall
-    time, controller CPU (the children's rusage: ansible-playbook and its forks) and invocations;
-(b) the coverage callback disabled vs enabled on the same playbook (playbooks/verify.yml);
-(c) and (d), the store's: what recording one result costs, and the report of 10,000 PCs x 20 runs
-    (``agentroll.benchmarks.store``).
+The quick default (a few minutes) measures goals 1 and 5 at their own size (200 PCs), the round
+trips of goal 4 and a fresh site.yml at ``--site-hosts`` PCs (40), and the store's report (goal 6);
+``--full`` (``make bench-full``) adds goal 2 (200 vs 2,000 PCs, then 5,000 once), goal 3 at 2,000
+and 190 PCs, and goal 7 (set-up from a fresh clone with an empty pip cache).
 
-    .venv/bin/python -m agentroll.bench [--hosts 40] [--repeat 3] [--forks 20]
+    .venv/bin/python -m agentroll.bench [--full] [--hosts 200] [--site-hosts 40] [--repeat 3] [--forks 40]
 """
 
 from __future__ import annotations
 
 import argparse
-import io
 import os
-import resource
 import statistics
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-import yaml
 from tabulate import tabulate
 
+from agentroll.benchmarks import playbooks, setup_time
 from agentroll.benchmarks import store as store_benchmarks
-from agentroll.runner import PlaybookRun, run_playbook
+from agentroll.benchmarks.playbooks import Pairs, ReadOnlyFigures, Sample, ScaleFigures, SiteFigures
+from agentroll.benchmarks.verdict import Verdict
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-AGENT = {
-    "agent_product_id": "{6D1C2F5A-7B3E-4C1A-9E55-A6E0C0FFEE01}",
-    "agent_service_name": "AgentrollSample",
-}
-#: The naive way: what a playbook would call to learn what the probe returns in one invocation (and
-#: it still lacks the free disk space, which ``setup`` does not report on Windows).
-NAIVE_TASKS: list[dict[str, Any]] = [
-    {"name": "Facts: OS, RAM, architecture, PowerShell, name", "ansible.windows.setup": {}},
-    {"name": "System drive", "ansible.windows.win_stat": {"path": "C:\\Windows", "get_checksum": False}},
-    {"name": "Agent service", "ansible.windows.win_service_info": {"name": AGENT["agent_service_name"]}},
-    {
-        "name": "Agent product (check mode: would it install?)",
-        "ansible.windows.win_package": {"product_id": AGENT["agent_product_id"], "path": "C:\\none.msi"},
-        "check_mode": True,
-        "ignore_errors": True,
-    },
-]
-PROBE_TASKS: list[dict[str, Any]] = [
-    {"name": "Probe the PC", "agentroll.toolkit.win_agentroll_probe": dict(AGENT)},
-]
+#: The sizes the goals name (``--full``).
+FULL_HOSTS = 200
+FULL_SITE_HOSTS = 190
+FULL_SCALE = (200, 2_000, 5_000)
+DRY_RUN_RATIO = 1.2
+LINEAR_RATIO = 10.5
+DRY_RUN_2000_SECONDS = 180.0
+SITE_190_SECONDS = 60.0
+CALLBACK_SHARE = 0.03
+CALLBACK_EVENT_US = 50.0
+#: The controller's cores, for the floor of goal 3.
+CORES = os.cpu_count() or 1
 
 
-@dataclass
-class Sample:
-    """What one run of one side cost."""
-
-    wall: float
-    cpu: float = 0.0
-    extra: dict[str, float] = field(default_factory=dict)
+def _cpu(sample: Sample) -> float:
+    return sample.cpu
 
 
-@dataclass
-class Comparison:
-    """Both sides of one comparison, sample by sample."""
-
-    title: str
-    a_label: str
-    b_label: str
-    a: list[Sample] = field(default_factory=list)
-    b: list[Sample] = field(default_factory=list)
+def _wall(sample: Sample) -> float:
+    return sample.wall
 
 
-# --- measuring ----------------------------------------------------------------------------------
+def _ratio_text(pairs: Pairs, pick: Callable[[Sample], float]) -> str:
+    ratio = pairs.ratio(pick)
+    return f"{ratio.median:.2f} ({ratio.spread()})"
 
 
-def _children_cpu() -> float:
-    """CPU seconds (user + system) used so far by waited-for child processes."""
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
-def measure_run(run: PlaybookRun) -> Sample:
-    """Run a playbook through the runner: its wall time and the CPU of ansible-playbook and its forks."""
-    output = io.StringIO()
-    cpu_before, started = _children_cpu(), time.perf_counter()
-    result = run_playbook(run, echo=output)
-    sample = Sample(wall=time.perf_counter() - started, cpu=_children_cpu() - cpu_before)
-    # 2 (some host failed) and 4 (unreachable) still measure the work done; anything else is broken.
-    if not result.completed:
-        tail = output.getvalue().splitlines()[-15:]
-        raise RuntimeError(f"ansible-playbook exited {result.rc}:\n" + "\n".join(tail))
-    return sample
-
-
-def alternate(
-    comparison: Comparison,
-    run_a: Callable[[], Sample],
-    run_b: Callable[[], Sample],
-    repeat: int,
-    say: Callable[[str], None],
-) -> Comparison:
-    """A B A B ...: ``repeat`` samples of each side, interleaved."""
-    for number in range(1, repeat + 1):
-        comparison.a.append(run_a())
-        comparison.b.append(run_b())
-        say(
-            f"  {comparison.title}: round {number}/{repeat} "
-            f"({comparison.a[-1].wall:.2f} s vs {comparison.b[-1].wall:.2f} s)"
-        )
-    return comparison
-
-
-def _median(values: Sequence[float]) -> float:
-    return statistics.median(values) if values else float("nan")
-
-
-# --- (a) and (b): Ansible against the simulated fleet -------------------------------------------
-
-
-def bench_run(inventory: Path, playbook: Path, work: Path, forks: int, *, callback: bool) -> PlaybookRun:
-    """A measured run: its own state and report folder, the coverage callback on or off."""
-    env = {"AGENTROLL_STATE": str(work / "state.sqlite"), "AGENTROLL_REPORT_DIR": str(work / "reports")}
-    return PlaybookRun(playbook, inventory, env=env, forks=forks, coverage_callback=callback)
-
-
-def write_playbook(path: Path, name: str, tasks: list[dict[str, Any]]) -> Path:
-    """A one-play playbook over every host, without fact gathering."""
-    play = [{"name": name, "hosts": "all", "gather_facts": False, "tasks": tasks}]
-    path.write_text(yaml.safe_dump(play, sort_keys=False), encoding="utf-8")
-    return path
-
-
-def module_invocations(handle: Any) -> int:
-    """Module invocations the fleet has answered so far (all hosts)."""
-    return sum(
-        1
-        for address in handle.addresses
-        for entry in handle.journal(address)
-        if entry.get("kind") == "module"
+def dry_run_goal(figures: ReadOnlyFigures) -> Verdict:
+    """Goal 1: preflight.yml / a one-task win_ping playbook, CPU and wall."""
+    pairs = figures.dry_run
+    cpu, wall = pairs.ratio(_cpu).median, pairs.ratio(_wall).median
+    measured = (
+        f"{figures.hosts} PCs: CPU {_ratio_text(pairs, _cpu)}, wall {_ratio_text(pairs, _wall)} "
+        f"[win_ping {pairs.median('a', _cpu):.1f} s CPU, {pairs.median('a', _wall):.1f} s wall]"
+    )
+    return Verdict(
+        "1 dry run vs win_ping", f"≤ {DRY_RUN_RATIO}x CPU and wall", measured, max(cpu, wall) <= DRY_RUN_RATIO
     )
 
 
-def bench_fleet(hosts: int, repeat: int, forks: int, say: Callable[[str], None]) -> list[Comparison]:
-    """(a) probe vs naive and (b) callback off vs on, against one simulated fleet of ``hosts`` PCs."""
-    from agentroll.sim.testing import fleet_spec, running_fleet
+def callback_goals(figures: ReadOnlyFigures) -> list[Verdict]:
+    """Goal 5: the coverage callback's share of controller CPU and its CPU per result event."""
+    pairs = figures.callback
+    shares = [(on.cpu - off.cpu) / on.cpu for off, on in zip(pairs.a, pairs.b, strict=True)]
+    per_event = [(on.cpu - off.cpu) / on.events * 1e6 for off, on in zip(pairs.a, pairs.b, strict=True)]
+    share, event_us = statistics.median(shares), statistics.median(per_event)
+    events = int(pairs.median("b", lambda sample: sample.events))
+    return [
+        Verdict(
+            "5 callback share",
+            f"≤ {CALLBACK_SHARE:.0%} of controller CPU",
+            f"verify.yml, {figures.hosts} PCs: {share:.1%} ({min(shares):.1%}..{max(shares):.1%}) "
+            f"[off {pairs.median('a', _cpu):.1f} s, on {pairs.median('b', _cpu):.1f} s CPU]",
+            share <= CALLBACK_SHARE,
+        ),
+        Verdict(
+            "5 callback per event",
+            f"≤ {CALLBACK_EVENT_US:.0f} µs CPU",
+            f"{event_us:.0f} µs ({min(per_event):.0f}..{max(per_event):.0f}) over {events} result events",
+            event_us <= CALLBACK_EVENT_US,
+        ),
+    ]
 
-    spec = fleet_spec(hosts, ram_mb=8192)
-    with (
-        tempfile.TemporaryDirectory(prefix="agentroll-bench-") as scratch,
-        running_fleet(spec, transport="ntlm") as handle,
-    ):
-        work = Path(scratch)
-        names = {f"pc-{index:03d}": address for index, address in enumerate(handle.addresses, start=1)}
-        half = len(names) // 2
-        units = {
-            "snv": {"code": "SNV", "name": "Sở Nội vụ", "licenses": half, "hosts": list(names)[:half]},
-            "yte": {"code": "YTE", "name": "Trung tâm Y tế", "licenses": half, "hosts": list(names)[half:]},
-        }
-        inventory = handle.write_inventory(work / "inventory", hosts=names, units=units)
-        probe = write_playbook(work / "probe.yml", "One probe", PROBE_TASKS)
-        naive = write_playbook(work / "naive.yml", "Naive facts", NAIVE_TASKS)
 
-        def run_counted(playbook: Path) -> Callable[[], Sample]:
-            def run() -> Sample:
-                before = module_invocations(handle)
-                sample = measure_run(bench_run(inventory, playbook, work, forks, callback=False))
-                sample.extra["invocations_per_host"] = (module_invocations(handle) - before) / hosts
-                return sample
+def _calls_text(histogram: dict[int, int]) -> str:
+    return ", ".join(f"{count} PCs: {calls}" for calls, count in sorted(histogram.items()))
 
-            return run
 
-        facts = alternate(
-            Comparison(f"(a) preflight facts, {hosts} hosts", "one probe", "naive (4 modules)"),
-            run_counted(probe),
-            run_counted(naive),
-            repeat,
-            say,
+def round_trip_goals(read_only: ReadOnlyFigures, site: SiteFigures) -> list[Verdict]:
+    """Goal 4: module calls per PC from the fleet's journal, and a compliant site.yml's CPU."""
+    compliant_cpu = site.compliant.ratio(_cpu)
+    return [
+        Verdict(
+            "4 verify calls per PC",
+            "1",
+            _calls_text(read_only.verify_calls),
+            set(read_only.verify_calls) == {1},
+        ),
+        Verdict(
+            "4 fresh PC, site.yml",
+            f"≤ {playbooks.FRESH_CALL_GOAL} module calls + reboot",
+            _calls_text(site.fresh_calls),
+            max(site.fresh_calls) <= playbooks.FRESH_CALL_GOAL,
+        ),
+        Verdict(
+            "4 compliant PC, site.yml",
+            f"1 call, ≤ {DRY_RUN_RATIO}x verify's CPU",
+            f"{_calls_text(site.compliant_calls)}; "
+            f"CPU {compliant_cpu.median:.2f}x verify ({compliant_cpu.spread()})",
+            set(site.compliant_calls) == {1} and compliant_cpu.median <= DRY_RUN_RATIO,
+        ),
+    ]
+
+
+def wall_goals(read_only: ReadOnlyFigures, site: SiteFigures, scale: ScaleFigures | None) -> list[Verdict]:
+    """Goal 3: the 2,000-PC dry run and the 190-PC fresh site.yml in wall time, and the floor."""
+    ping_cpu_per_pc = read_only.dry_run.median("a", _cpu) / read_only.hosts
+    floor = 2_000 * ping_cpu_per_pc / CORES
+    floor_text = (
+        f"floor 2,000 x 1 call x {ping_cpu_per_pc * 1000:.0f} ms (win_ping) / {CORES} cores = {floor:.0f} s"
+    )
+    if scale is not None and scale.large == 2_000:
+        wall = scale.pairs.median("b", _wall)
+        dry = Verdict(
+            "3 dry run, 2,000 PCs",
+            f"≤ {DRY_RUN_2000_SECONDS:.0f} s wall",
+            f"{wall:.0f} s; {floor_text}",
+            wall <= DRY_RUN_2000_SECONDS,
         )
-        verify = PROJECT_ROOT / "playbooks" / "verify.yml"
-        callback = alternate(
-            Comparison(f"(b) verify.yml, {hosts} hosts", "callback off", "callback on"),
-            lambda: measure_run(bench_run(inventory, verify, work, forks, callback=False)),
-            lambda: measure_run(bench_run(inventory, verify, work, forks, callback=True)),
-            repeat,
-            say,
+    else:
+        dry = Verdict(
+            "3 dry run, 2,000 PCs",
+            f"≤ {DRY_RUN_2000_SECONDS:.0f} s wall",
+            f"not run (make bench-full); {floor_text}",
+            None,
         )
-    return [facts, callback]
+    fresh = f"{site.hosts} PCs: {site.fresh.wall:.1f} s wall, {site.fresh.cpu:.1f} s CPU"
+    at_size = site.hosts >= FULL_SITE_HOSTS
+    return [
+        dry,
+        Verdict(
+            "3 fresh site.yml, 190 PCs",
+            f"≤ {SITE_190_SECONDS:.0f} s wall",
+            fresh if at_size else f"{fresh} (190 PCs: make bench-full)",
+            site.fresh.wall <= SITE_190_SECONDS if at_size else None,
+        ),
+    ]
 
 
-# --- the table ----------------------------------------------------------------------------------
-
-
-def table_rows(comparisons: Sequence[Comparison]) -> list[list[str]]:
-    """One row per measured quantity: medians of A and B and B/A."""
-    rows: list[list[str]] = []
-    for comparison in comparisons:
-        quantities = _quantities(comparison)
-        for label, pick, unit in quantities:
-            a = _median([pick(sample) for sample in comparison.a])
-            b = _median([pick(sample) for sample in comparison.b]) if comparison.b else None
-            rows.append(
-                [
-                    comparison.title,
-                    label,
-                    f"{comparison.a_label}: {_number(a)} {unit}",
-                    f"{comparison.b_label}: {_number(b)} {unit}" if b is not None else "",
-                    f"{b / a:.2f}" if b is not None and a else "",
-                    _pair_spread(comparison, pick),
-                ]
+def linear_goals(scale: ScaleFigures | None) -> list[Verdict]:
+    """Goal 2: the large dry run over the small one, wall and CPU; the largest measured."""
+    if scale is None:
+        return [Verdict("2 linear, 2,000 / 200 PCs", f"≤ {LINEAR_RATIO}", "not run (make bench-full)", None)]
+    cpu, wall = scale.pairs.ratio(_cpu), scale.pairs.ratio(_wall)
+    per_pc = [
+        f"{size}: {scale.pairs.median(side, _cpu) / size * 1000:.0f} ms CPU/PC"
+        for side, size in (("a", scale.small), ("b", scale.large))
+    ]
+    verdicts = [
+        Verdict(
+            f"2 linear, {scale.large:,} / {scale.small} PCs",
+            f"≤ {LINEAR_RATIO}",
+            f"wall {wall.median:.2f} ({wall.spread()}), CPU {cpu.median:.2f} ({cpu.spread()}); "
+            + ", ".join(per_pc),
+            max(wall.median, cpu.median) <= LINEAR_RATIO,
+        )
+    ]
+    if scale.largest and scale.largest_sample:
+        sample = scale.largest_sample
+        verdicts.append(
+            Verdict(
+                f"2 dry run, {scale.largest:,} PCs",
+                "measured",
+                f"{sample.wall:.0f} s wall, {sample.cpu:.0f} s CPU "
+                f"({sample.cpu / scale.largest * 1000:.0f} ms/PC); "
+                f"fleet {sample.fleet_cpu:.0f} s CPU",
+                None,
             )
-    return rows
+        )
+    return verdicts
 
 
-def _pair_spread(comparison: Comparison, pick: Callable[[Sample], float]) -> str:
-    """min..max of B/A over the A B pairs run back to back: how much the machine's noise moves it."""
-    ratios = [pick(b) / pick(a) for a, b in zip(comparison.a, comparison.b, strict=False) if pick(a)]
-    return f"{min(ratios):.2f}..{max(ratios):.2f}" if ratios else ""
-
-
-def _quantities(comparison: Comparison) -> list[tuple[str, Callable[[Sample], float], str]]:
-    """What to show for a comparison, from what its samples hold."""
-    sample = comparison.a[0]
-    quantities: list[tuple[str, Callable[[Sample], float], str]] = [("wall time", lambda s: s.wall, "s")]
-    if sample.cpu:
-        quantities.append(("controller CPU", lambda s: s.cpu, "s"))
-    if "invocations_per_host" in sample.extra:
-        quantities.append(("module invocations/host", lambda s: s.extra["invocations_per_host"], ""))
-    return quantities
-
-
-def _number(value: float | None) -> str:
-    """Three significant digits, no exponent for the sizes shown here."""
-    if value is None:
-        return ""
-    return f"{value:.0f}" if value >= 100 else f"{value:.2f}"
+def fleet_note(read_only: ReadOnlyFigures, scale: ScaleFigures | None) -> str:
+    """How much CPU the simulated fleet used beside the controller."""
+    samples = [*read_only.dry_run.b] + ([*scale.pairs.b] if scale else [])
+    fleet = sum(sample.fleet_cpu for sample in samples)
+    controller = sum(sample.cpu for sample in samples)
+    return (
+        f"The simulated fleet ran in its own process: {fleet:.0f} s CPU beside the controller's "
+        f"{controller:.0f} s over the dry runs ({fleet / controller:.0%})."
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run every benchmark and print the table."""
+    """Run the benchmarks and print the goals table."""
     parser = argparse.ArgumentParser(prog="agentroll-bench", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--hosts", type=int, default=40, help="simulated hosts for (a) and (b) (default 40)")
+    parser.add_argument("--full", action="store_true", help="the goals' own sizes (minutes to an hour)")
+    parser.add_argument("--hosts", type=int, default=FULL_HOSTS, help="PCs of goals 1 and 5 (default 200)")
+    parser.add_argument(
+        "--site-hosts", type=int, default=None, help="PCs of the site.yml runs (default 40; --full 190)"
+    )
     parser.add_argument("--repeat", type=int, default=3, help="samples of each side (default 3)")
-    parser.add_argument("--forks", type=int, default=20, help="ansible-playbook forks (default 20)")
+    parser.add_argument(
+        "--forks", type=int, default=40, help="ansible-playbook forks (default 40, as ansible.cfg)"
+    )
     args = parser.parse_args(argv)
+    hosts = args.hosts
+    site_hosts = args.site_hosts or (FULL_SITE_HOSTS if args.full else 40)
     started = time.perf_counter()
 
     def say(text: str) -> None:
         print(text, file=sys.stderr, flush=True)
 
-    say(f"agentroll bench: {os.cpu_count()} CPUs; A B A B ... x{args.repeat}; medians below")
-    comparisons = bench_fleet(args.hosts, args.repeat, args.forks, say)
-    headers = ["benchmark", "quantity", "A (median)", "B (median)", "B/A", "B/A per pair"]
-    print(tabulate(table_rows(comparisons), headers=headers, tablefmt="simple", disable_numparse=True))
-    print("\n(b) B/A near 1.00: the coverage callback costs nothing noticeable.\n")
-    print(store_benchmarks.run(store_benchmarks.HOSTS, store_benchmarks.RUNS, args.repeat, say))
-    print(f"\nTotal {time.perf_counter() - started:.0f} s; load average {os.getloadavg()[0]:.1f} at the end.")
+    say(f"agentroll bench: {CORES} CPUs, load {os.getloadavg()[0]:.1f}; A B A B ... x{args.repeat}, medians")
+    with tempfile.TemporaryDirectory(prefix="agentroll-bench-") as scratch:
+        work = Path(scratch)
+        read_only = playbooks.read_only(hosts, args.repeat, args.forks, work, say)
+        site = playbooks.site(site_hosts, args.repeat, args.forks, work, say)
+        scale = playbooks.scale(FULL_SCALE, min(args.repeat, 2), args.forks, work, say) if args.full else None
+    store = store_benchmarks.measure(store_benchmarks.HOSTS, store_benchmarks.RUNS, args.repeat, say)
+    setup = setup_time.fresh_clone_setup_seconds() if args.full else None
+
+    verdicts = [
+        dry_run_goal(read_only),
+        *linear_goals(scale),
+        *wall_goals(read_only, site, scale),
+        *round_trip_goals(read_only, site),
+        *callback_goals(read_only),
+        *store.verdicts(),
+        Verdict(
+            "7 set-up, fresh clone",
+            f"≤ {setup_time.GOAL_SECONDS:.0f} s, empty pip cache",
+            f"{setup:.0f} s" if setup is not None else "not run (make bench-full)",
+            setup <= setup_time.GOAL_SECONDS if setup is not None else None,
+        ),
+    ]
+    print(
+        tabulate(
+            [v.row() for v in verdicts], headers=["goal", "target", "measured", ""], disable_numparse=True
+        )
+    )
+    print(f"\n{fleet_note(read_only, scale)}")
+    print(store.details)
+    print(
+        f"\nTotal {time.perf_counter() - started:.0f} s; load average {os.getloadavg()[0]:.1f} at the end "
+        f"(figures taken on a shared machine move with its load: compare ratios, not seconds)."
+    )
     return 0
 
 

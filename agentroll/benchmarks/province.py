@@ -24,11 +24,12 @@ from pathlib import Path
 
 from tabulate import tabulate
 
-from agentroll.bench import PROJECT_ROOT, Sample, measure_run
+from agentroll.benchmarks.playbooks import Sample, measure
 from agentroll.inventory import load_inventory
 from agentroll.report import report_from_store
 from agentroll.rollup import DistrictReport, district_name, province_report
 from agentroll.runner import PlaybookRun
+from agentroll.runner.playbook import PROJECT_ROOT
 from agentroll.sim.province import DISTRICTS, build_province, fleet_document, write_province
 from agentroll.sim.testing import running_fleet
 from agentroll.store import open_store
@@ -41,7 +42,7 @@ def run(districts: int, units: int | None, forks: int, say: Callable[[str], None
     """Dry-run every district of the province into one PostgreSQL store, roll up; the table as text."""
     province = build_province(districts, units)
     rows: list[list[str]] = []
-    total = Sample(wall=0.0)
+    total = Sample(wall=0.0, cpu=0.0, fleet_cpu=0.0, events=0)
     with (
         tempfile.TemporaryDirectory(prefix="agentroll-province-") as scratch,
         ScratchPostgres(durable=True) as cluster,
@@ -55,7 +56,7 @@ def run(districts: int, units: int | None, forks: int, say: Callable[[str], None
                 "AGENTROLL_REPORT_DIR": str(Path(scratch) / "reports" / district.slug),
                 "AGENTROLL_OPERATOR": f"bench {district.slug}",
             }
-            sample = measure_run(
+            sample = measure(
                 PlaybookRun(PREFLIGHT, inventory, env=env, forks=forks, hosts=len(district.hosts))
             )
             total.wall += sample.wall
@@ -89,7 +90,9 @@ def _rollup(url: str, inventories: Sequence[Path]) -> Sample:
                 )
             )
     province_report(parts)
-    return Sample(wall=time.perf_counter() - started, cpu=time.process_time() - cpu_before)
+    return Sample(
+        wall=time.perf_counter() - started, cpu=time.process_time() - cpu_before, fleet_cpu=0.0, events=0
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -155,6 +155,7 @@ class CallbackModule(CallbackBase):
         self._playbook = ""
         self._recording = False
         self._seen_task: Any = None
+        self._tasks: dict[str, tuple[str | None, str, bool, bool, bool]] = {}
         self._ctrl_c_seen = False
         self._deferred_signal: tuple[SignalHandler, int, FrameType | None] | None = None
         self._disabled = False
@@ -258,22 +259,22 @@ class CallbackModule(CallbackBase):
 
     def _forward(self, what: str, status: Status, host: Host, task: Task, data: Mapping[str, Any]) -> None:
         """Hand the outcome to the observer and store what it says; a signal waits until it is stored."""
-        from agentroll.observe import STEP_VARIABLE, TaskOutcome
+        from agentroll.observe import TaskOutcome
 
         if self._observer is None:
             return
         observer = self._observer
-        step = (task.vars or {}).get(STEP_VARIABLE)
+        step, name, no_log, check_mode, run_once = self._task_facts(task)
         outcome = TaskOutcome(
             host=host.get_name(),
-            step=str(step) if step else None,
+            step=step,
             status=status,
             result=data,
-            task=str(task.name or task.action or ""),
+            task=name,
             # A no_log result: only its outcome may be used.
-            censored=bool(task.no_log or data.get("_ansible_no_log") or "censored" in data),
-            check_mode=bool(task.check_mode),
-            run_once=bool(task.run_once),
+            censored=bool(no_log or data.get("_ansible_no_log") or "censored" in data),
+            check_mode=check_mode,
+            run_once=run_once,
         )
 
         def record() -> None:
@@ -290,6 +291,27 @@ class CallbackModule(CallbackBase):
             # ansible-core swallows a KeyboardInterrupt raised while it forks a worker (the run
             # would hang on results that never come): raise it again here, where it propagates.
             raise KeyboardInterrupt
+
+    def _task_facts(self, task: Task) -> tuple[str | None, str, bool, bool, bool]:
+        """The task's step, name, no_log, check_mode and run_once, read once per task.
+
+        Each of these attributes is looked up through the task's parents (block, role, play) on
+        every access; a task sends one start and one result per PC, so they are remembered.
+        """
+        facts = self._tasks.get(task._uuid)
+        if facts is None:
+            from agentroll.observe import STEP_VARIABLE
+
+            step = (task.vars or {}).get(STEP_VARIABLE)
+            facts = (
+                str(step) if step else None,
+                str(task.name or task.action or ""),
+                bool(task.no_log),
+                bool(task.check_mode),
+                bool(task.run_once),
+            )
+            self._tasks[task._uuid] = facts
+        return facts
 
     def _record(self, host: str, observations: Iterable[tuple[Any, Mapping[str, Any]]]) -> None:
         rows = list(observations)

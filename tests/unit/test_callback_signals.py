@@ -48,6 +48,7 @@ class FakeStore:
 
 def _probe_result(host: str) -> SimpleNamespace:
     task = SimpleNamespace(
+        _uuid=f"probe-{host}",
         vars={"agentroll_step": "probe"},
         name="Probe",
         action="probe",

@@ -1,0 +1,264 @@
+"""The playbook benchmarks of ``make bench``: ansible-playbook (through the runner) against a fleet.
+
+Every comparison runs its two sides alternately (A B A B ...) against the same fleet, so that a
+busy machine slows both alike; ratios are taken pair by pair (median, min..max). Controller CPU is
+ansible-playbook's and its forks' (this process's waited-for children); the fleet runs in a process
+of its own and its CPU is counted apart.
+"""
+
+from __future__ import annotations
+
+import io
+import resource
+import statistics
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from agentroll.benchmarks.fleet import SeparateFleet, separate_fleet
+from agentroll.runner import PlaybookRun, run_playbook
+
+#: What the dry run is held against: the cheapest playbook that reaches every PC once.
+PING_PLAY = [
+    {
+        "name": "Reach every PC once",
+        "hosts": "units",
+        "gather_facts": False,
+        "tasks": [{"name": "Ping", "ansible.windows.win_ping": {}}],
+    }
+]
+#: Modules a fresh PC is allowed through site.yml (reboot polling aside).
+FRESH_CALL_GOAL = 6
+#: No reboot delay: the bench measures the controller, not the courtesy minute a user gets.
+SITE_VARS = {"agentroll_reboot_delay": 0}
+
+Say = Callable[[str], None]
+
+
+@dataclass
+class Sample:
+    """What one run cost: wall and controller CPU (s), the fleet's CPU (s), result events seen."""
+
+    wall: float
+    cpu: float
+    fleet_cpu: float
+    events: int
+
+
+@dataclass
+class Pairs:
+    """Both sides of one comparison, run A B A B ..."""
+
+    a: list[Sample] = field(default_factory=list)
+    b: list[Sample] = field(default_factory=list)
+
+    def median(self, side: str, pick: Callable[[Sample], float]) -> float:
+        """The median of one quantity on side ``a`` or ``b``."""
+        return statistics.median(pick(sample) for sample in getattr(self, side))
+
+    def ratio(self, pick: Callable[[Sample], float]) -> Ratio:
+        """B/A pair by pair."""
+        return Ratio([pick(b) / pick(a) for a, b in zip(self.a, self.b, strict=True) if pick(a)])
+
+
+@dataclass
+class Ratio:
+    """Ratios of the pairs run back to back."""
+
+    values: list[float]
+
+    @property
+    def median(self) -> float:
+        """The median ratio (nan when nothing was measured)."""
+        return statistics.median(self.values) if self.values else float("nan")
+
+    def spread(self) -> str:
+        """min..max, how much the machine's noise moved it."""
+        return f"{min(self.values):.2f}..{max(self.values):.2f}" if self.values else "-"
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def measure(run: PlaybookRun, fleet: SeparateFleet | None = None) -> Sample:
+    """Run ``run`` to its end and return what it cost; a run that did not complete raises.
+
+    ``fleet``: the simulated fleet's own process, whose CPU is measured apart; without it (a fleet
+    served by this process) the fleet's CPU is not told apart and reads 0."""
+    output = io.StringIO()
+    events = 0
+
+    def count(event: Mapping[str, Any]) -> None:
+        nonlocal events
+        events += str(event.get("event", "")).startswith("runner_on_")
+
+    fleet_seconds = fleet.cpu_seconds if fleet is not None else lambda: 0.0
+    cpu, fleet_cpu, wall = _children_cpu(), fleet_seconds(), time.perf_counter()
+    result = run_playbook(run, echo=output, on_event=count)
+    sample = Sample(
+        wall=time.perf_counter() - wall,
+        cpu=_children_cpu() - cpu,
+        fleet_cpu=fleet_seconds() - fleet_cpu,
+        events=events,
+    )
+    if not result.completed:
+        tail = "\n".join(output.getvalue().splitlines()[-15:])
+        raise RuntimeError(f"{run.playbook}: ansible-playbook exited {result.rc}:\n{tail}")
+    return sample
+
+
+def alternate(
+    run_a: Callable[[], Sample], run_b: Callable[[], Sample], repeat: int, say: Say, title: str
+) -> Pairs:
+    """``repeat`` samples of each side, A B A B ..."""
+    pairs = Pairs()
+    for number in range(1, repeat + 1):
+        pairs.a.append(run_a())
+        pairs.b.append(run_b())
+        say(f"  {title}: round {number}/{repeat} ({pairs.a[-1].wall:.1f} s vs {pairs.b[-1].wall:.1f} s)")
+    return pairs
+
+
+class Bench:
+    """Runs playbooks against one fleet, each with a fresh state store and report folder."""
+
+    def __init__(self, fleet: SeparateFleet, work: Path, forks: int) -> None:
+        self.fleet = fleet
+        self.work = work
+        self.forks = forks
+        self._runs = 0
+
+    def run(self, playbook: str | Path, inventory: Path, *, callback: bool = True) -> Sample:
+        """One measured run of ``playbook``."""
+        self._runs += 1
+        place = self.work / f"run-{self._runs}"
+        env = {"AGENTROLL_STATE": str(place / "state.sqlite"), "AGENTROLL_REPORT_DIR": str(place / "reports")}
+        return measure(
+            PlaybookRun(playbook, inventory, env=env, forks=self.forks, coverage_callback=callback),
+            self.fleet,
+        )
+
+    def calls_per_pc(
+        self, playbook: str, inventory: Path, addresses: Sequence[str]
+    ) -> tuple[Sample, dict[int, int]]:
+        """One run, and how many PCs made how many module calls in it (from the fleet's journal)."""
+        before = self.fleet.module_calls(addresses)
+        sample = self.run(playbook, inventory)
+        after = self.fleet.module_calls(addresses)
+        histogram: dict[int, int] = {}
+        for address in addresses:
+            calls = len(after[address]) - len(before[address])
+            histogram[calls] = histogram.get(calls, 0) + 1
+        return sample, histogram
+
+
+def write_ping_playbook(work: Path) -> Path:
+    """The win_ping playbook the dry run is held against."""
+    path = work / "win_ping.yml"
+    path.write_text(yaml.safe_dump(PING_PLAY, sort_keys=False), encoding="utf-8")
+    return path
+
+
+@dataclass
+class ReadOnlyFigures:
+    """Goal 1 (dry run vs win_ping), goal 5 (callback off vs on) and verify's calls per PC."""
+
+    hosts: int
+    dry_run: Pairs
+    callback: Pairs
+    verify_calls: dict[int, int]
+
+
+def read_only(hosts: int, repeat: int, forks: int, work: Path, say: Say) -> ReadOnlyFigures:
+    """On one fleet of ``hosts`` PCs: preflight vs win_ping, verify with the callback off vs on."""
+    with separate_fleet(hosts, work / "read-only") as fleet:
+        bench = Bench(fleet, work / "read-only", forks)
+        inventory, addresses = fleet.write_inventory(work / "read-only" / "inventory" / "hosts.yml", hosts)
+        ping = write_ping_playbook(work)
+        _, verify_calls = bench.calls_per_pc("playbooks/verify.yml", inventory, addresses)
+        dry_run = alternate(
+            lambda: bench.run(ping, inventory),
+            lambda: bench.run("playbooks/preflight.yml", inventory),
+            repeat,
+            say,
+            f"goal 1, {hosts} PCs: win_ping vs preflight.yml",
+        )
+        callback = alternate(
+            lambda: bench.run("playbooks/verify.yml", inventory, callback=False),
+            lambda: bench.run("playbooks/verify.yml", inventory, callback=True),
+            repeat,
+            say,
+            f"goal 5, {hosts} PCs: verify.yml callback off vs on",
+        )
+    return ReadOnlyFigures(hosts, dry_run, callback, verify_calls)
+
+
+@dataclass
+class SiteFigures:
+    """Goals 3 and 4 on site.yml: a fresh fleet through it, then compliant PCs (site.yml vs verify)."""
+
+    hosts: int
+    fresh: Sample
+    fresh_calls: dict[int, int]
+    compliant_calls: dict[int, int]
+    compliant: Pairs
+
+
+def site(hosts: int, repeat: int, forks: int, work: Path, say: Say) -> SiteFigures:
+    """``hosts`` fresh PCs through site.yml; then, compliant, verify.yml vs site.yml."""
+    with separate_fleet(hosts, work / "site") as fleet:
+        bench = Bench(fleet, work / "site", forks)
+        inventory, addresses = fleet.write_inventory(
+            work / "site" / "inventory" / "hosts.yml", hosts, SITE_VARS
+        )
+        fresh, fresh_calls = bench.calls_per_pc("playbooks/site.yml", inventory, addresses)
+        say(f"  goal 3/4, {hosts} fresh PCs through site.yml: {fresh.wall:.1f} s")
+        _, compliant_calls = bench.calls_per_pc("playbooks/site.yml", inventory, addresses)
+        compliant = alternate(
+            lambda: bench.run("playbooks/verify.yml", inventory),
+            lambda: bench.run("playbooks/site.yml", inventory),
+            repeat,
+            say,
+            f"goal 4, {hosts} compliant PCs: verify.yml vs site.yml",
+        )
+    return SiteFigures(hosts, fresh, fresh_calls, compliant_calls, compliant)
+
+
+@dataclass
+class ScaleFigures:
+    """Goal 2 and 3: the dry run at a small and a large size (pairs), and once at the largest."""
+
+    small: int
+    large: int
+    pairs: Pairs
+    largest: int | None
+    largest_sample: Sample | None
+
+
+def scale(sizes: Sequence[int], repeat: int, forks: int, work: Path, say: Say) -> ScaleFigures:
+    """preflight.yml over ``sizes[0]`` vs ``sizes[1]`` PCs (alternating), then once over ``sizes[2]``."""
+    small, large, *rest = sizes
+    with separate_fleet(max(sizes), work / "scale") as fleet:
+        bench = Bench(fleet, work / "scale", forks)
+        inventories = {
+            size: fleet.write_inventory(work / "scale" / f"inventory-{size}" / "hosts.yml", size)[0]
+            for size in sizes
+        }
+        pairs = alternate(
+            lambda: bench.run("playbooks/preflight.yml", inventories[small]),
+            lambda: bench.run("playbooks/preflight.yml", inventories[large]),
+            repeat,
+            say,
+            f"goal 2, preflight.yml: {small} vs {large} PCs",
+        )
+        largest = rest[0] if rest else None
+        largest_sample = bench.run("playbooks/preflight.yml", inventories[largest]) if largest else None
+        if largest_sample:
+            say(f"  goal 2, preflight.yml over {largest} PCs: {largest_sample.wall:.1f} s")
+    return ScaleFigures(small, large, pairs, largest, largest_sample)

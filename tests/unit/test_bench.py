@@ -1,0 +1,59 @@
+"""``make bench``'s goals table: how pairs of runs become verdicts, and the benchmarks' error paths."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from agentroll import bench
+from agentroll.benchmarks.fleet import separate_fleet
+from agentroll.benchmarks.playbooks import Pairs, ReadOnlyFigures, Sample
+
+
+def _pairs(a: list[tuple[float, float, int]], b: list[tuple[float, float, int]]) -> Pairs:
+    def sample(wall: float, cpu: float, events: int) -> Sample:
+        return Sample(wall=wall, cpu=cpu, fleet_cpu=0.0, events=events)
+
+    return Pairs(a=[sample(*s) for s in a], b=[sample(*s) for s in b])
+
+
+def _figures(dry_run: Pairs, callback: Pairs) -> ReadOnlyFigures:
+    return ReadOnlyFigures(hosts=200, dry_run=dry_run, callback=callback, verify_calls={1: 200})
+
+
+def test_the_dry_run_goal_takes_the_median_of_the_pairs_ratios_in_cpu_and_wall() -> None:
+    # Pair ratios (CPU): 1.10, 1.30, 1.15 -> median 1.15; wall 1.0 each.
+    dry_run = _pairs([(10, 10, 0), (10, 10, 0), (10, 20, 0)], [(10, 11, 0), (10, 13, 0), (10, 23, 0)])
+    verdict = bench.dry_run_goal(_figures(dry_run, dry_run))
+    assert verdict.passed is True
+    assert "CPU 1.15 (1.10..1.30), wall 1.00 (1.00..1.00)" in verdict.measured
+
+
+def test_a_dry_run_slower_in_wall_time_alone_fails_the_goal() -> None:
+    dry_run = _pairs([(10, 10, 0)], [(13, 10, 0)])
+    assert bench.dry_run_goal(_figures(dry_run, dry_run)).passed is False
+
+
+def test_the_callback_goals_are_its_share_of_the_cpu_and_its_cpu_per_result_event() -> None:
+    # Off 9.75 s, on 10 s over 400 events: 2.5 % and 625 us an event.
+    callback = _pairs([(20, 9.75, 400)], [(20, 10.0, 400)])
+    share, per_event = bench.callback_goals(_figures(callback, callback))
+    assert (share.passed, per_event.passed) == (True, False)
+    assert share.measured.startswith("verify.yml, 200 PCs: 2.5%")
+    assert per_event.measured.startswith("625 µs")
+
+
+def test_goals_not_run_print_no_verdict() -> None:
+    assert [v.passed for v in bench.linear_goals(None)] == [None]
+    assert bench.linear_goals(None)[0].row()[-1] == "-"
+
+
+def test_a_fleet_that_cannot_start_is_one_clear_error(tmp_path: Path) -> None:
+    with (
+        pytest.raises(
+            RuntimeError, match=r"the simulated fleet exited with status 2 \(.*fleet\.log\): .*hosts"
+        ),
+        separate_fleet(0, tmp_path),
+    ):
+        pass
