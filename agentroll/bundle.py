@@ -32,6 +32,7 @@ from typing import Any
 
 import yaml
 
+from agentroll.agent_profile import is_sample_agent, unfilled
 from agentroll.eligibility import Requirements, family_first_builds
 from agentroll.inventory import host_variables, load_inventory
 from agentroll.mac import normalize_mac
@@ -53,6 +54,7 @@ PROFILE_VARIABLES = (
     "agentroll_agent_install_arguments",
     "agentroll_agent_expected_return_codes",
     "agentroll_agent_requirements",
+    "agentroll_agent_server",
 )
 
 README = """\
@@ -103,6 +105,12 @@ class AgentProfile:
         missing = [name for name in PROFILE_VARIABLES if name not in variables]
         if missing:
             raise BundleError(f"the agent profile has no {missing[0]} (group_vars/all/agent.yml)")
+        placeholders = unfilled(variables)
+        if placeholders:
+            raise BundleError(
+                f"agent profile: fill in {', '.join(placeholders)} in the inventory's "
+                "group_vars/all/agent.yml (they still say CHANGE-ME)"
+            )
         try:
             Requirements.from_mapping(variables["agentroll_agent_requirements"])
         except ValueError as error:
@@ -155,10 +163,15 @@ def write_kit(
     *,
     installer: Path | None = None,
     include_install_arguments: bool = False,
+    simulated: bool = False,
     template: str | None = None,
     now: datetime | None = None,
 ) -> Kit:
-    """Write the offline kit of unit ``unit_code`` into ``output`` (a new or empty folder)."""
+    """Write the offline kit of unit ``unit_code`` into ``output`` (a new or empty folder).
+
+    The toolkit's sample agent goes into a kit only when it is for the simulated fleet
+    (``simulated``: the demo's); a profile still holding ``roster import``'s placeholders never does.
+    """
     inventory = load_inventory(inventory_path)
     unit = _unit(inventory, unit_code)
     hosts = inventory.hosts_of(unit.code)
@@ -175,6 +188,11 @@ def write_kit(
     if digest != profile.installer_sha256:
         raise BundleError(
             f"{source} has SHA-256 {digest}, the agent profile expects {profile.installer_sha256}"
+        )
+    if is_sample_agent(digest) and not simulated:
+        raise BundleError(
+            f"{source} is the toolkit's sample simulated agent, not the district's: fill in the agent "
+            "profile (group_vars/all/agent.yml), or give --simulated for a kit of the simulated fleet"
         )
     names = standard_names(inventory, template)
     table, without_mac = [], []

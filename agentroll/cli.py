@@ -425,6 +425,7 @@ def command_bundle(args: argparse.Namespace) -> int:
         args.output,
         installer=args.installer,
         include_install_arguments=args.include_install_arguments,
+        simulated=args.simulated,
         template=args.template,
     )
     print(
@@ -467,6 +468,11 @@ def _add_offline_kit(commands: Any) -> None:
         "--include-install-arguments",
         action="store_true",
         help="put the agent's install arguments (which may hold its registration key) into the kit",
+    )
+    bundle.add_argument(
+        "--simulated",
+        action="store_true",
+        help="a kit for the simulated fleet: allow the toolkit's sample agent (refused otherwise)",
     )
     bundle.add_argument("--template", default=None, help="standard-name format (Jinja2)")
     bundle.set_defaults(func=command_bundle)

@@ -68,6 +68,18 @@ INSTALLED_AT_START = 62
 AGENT_SERVER = "soc.kontum.gov.vn:8443"
 #: When the console wrote the export the letter counted from (07:30 in Kon Plông).
 CONSOLE_EXPORTED_AT = datetime(2026, 11, 5, 0, 30, tzinfo=UTC)
+#: The written reply's heading and signature: the IT team (in the district's culture and information
+#: office) answers the People's Committee's document of the letter's day, which counted 62/190 agents.
+LETTER = {
+    "agentroll_district": "Kon Plông",
+    "agentroll_reply_issuer": "Phòng Văn hóa và Thông tin",
+    "agentroll_reply_reference": (
+        "Công văn số 1234/UBND-VP ngày 05/11/2026 của UBND huyện Kon Plông về việc đẩy nhanh tiến độ "
+        "cài đặt phần mềm giám sát mã độc"
+    ),
+    "agentroll_reply_signer_title": "KT. TRƯỞNG PHÒNG\nPHÓ TRƯỞNG PHÒNG",
+    "agentroll_reply_signer_name": "Trần Quang Vinh",
+}
 #: Where the demo inventory keeps the console's export (not an inventory source: ``console/``).
 CONSOLE_EXPORT = Path("console") / "export-2026-11-05.csv"
 #: An agent whose PC's network stopped letting it reach the management server weeks before the export.
@@ -473,7 +485,7 @@ def inventory_document(hosts: list[DemoHost]) -> dict[str, Any]:
             },
             "hosts": unit_hosts,
         }
-    units_group = {"vars": {"agentroll_deadline": DEADLINE}, "children": sections}
+    units_group = {"vars": {"agentroll_deadline": DEADLINE, **LETTER}, "children": sections}
     return {"all": {"children": {"units": units_group}}}
 
 

@@ -62,6 +62,9 @@ class Aspect(StrEnum):
     #: The agent's check-in as the probe saw it from the PC: the management server reachable or not,
     #: and the agent's own last contact with it.
     CHECKIN = "checkin"
+    #: The plan's judgement of the rename scope: why a misnamed PC keeps its name, or null when a
+    #: run may rename it. A PC no run renames is not a straggler.
+    RENAME_SCOPE = "rename_scope"
 
 
 class ContactStatus(StrEnum):

@@ -6,7 +6,9 @@ rendered through the catalogue like any reason (templates in ``agentroll.reasons
 ``next_*`` and ``fix_*``). The report carries it per PC (``next_step``); every human report shows it.
 
 Every cause of an unreachable PC maps to the action that fixes it (``UNREACHABLE_STEPS``); a cause
-without one gets the general "check that it is on and that WinRM answers".
+without one gets the general "check that it is on and that WinRM answers". A misnamed PC out of
+the rename scope (a server without the opt-in, a PC not known to be a workstation) gets a step the
+operator takes by hand (``BY_HAND_STEPS``), and is no straggler.
 """
 
 from __future__ import annotations
@@ -30,6 +32,13 @@ UNREACHABLE_STEPS: dict[str, str] = {
 }
 #: The step of an unreachable PC whose cause has no entry above.
 UNREACHABLE_FALLBACK = "next_check_reachable"
+#: Why the plan keeps a misnamed PC's name → what the operator can do, since no run renames it.
+OUT_OF_SCOPE_STEPS: dict[str, str] = {
+    "rename_server": "next_rename_server_or_by_hand",
+    "rename_type_unknown": "next_rename_by_hand",
+}
+#: Steps that no run of agentroll carries out: a PC whose next step is one of these is no straggler.
+BY_HAND_STEPS = frozenset(OUT_OF_SCOPE_STEPS.values())
 #: Installer exit codes that mean "try again later" rather than "this PC has a problem".
 INSTALLER_BUSY_CODES = frozenset({1618})
 
@@ -79,7 +88,7 @@ def next_step(state: str, causes: Sequence[Any]) -> Reason | None:
             renaming = _find(reasons, "reboot_rename") is not None
             return Reason("next_reboot_rename" if renaming else "next_reboot")
         case HostState.MISNAMED:
-            return Reason("next_rename")
+            return _rename_step(reasons)
         case HostState.AGENT_UNHEALTHY:
             server = _find(reasons, "server_unreachable")
             if server is not None:
@@ -117,6 +126,15 @@ def _fix_or_release(reasons: Iterable[Reason]) -> Reason | None:
         if fix not in fixes:
             fixes.append(fix)
     return Reason("next_fix_or_release", {"fixes": fixes}) if fixes else None
+
+
+def _rename_step(reasons: Iterable[Reason]) -> Reason:
+    """The next run renames a misnamed PC, unless the plan put it out of the rename scope."""
+    for reason in reasons:
+        step = OUT_OF_SCOPE_STEPS.get(reason.code)
+        if step is not None:
+            return Reason(step, dict(reason.values))
+    return Reason("next_rename")
 
 
 def _after_failure(reasons: Sequence[Reason]) -> Reason:

@@ -389,7 +389,7 @@ class Observer:
     # -- steps ----------------------------------------------------------------------------------
 
     def _planned(self, result: Mapping[str, Any]) -> Findings:
-        """Eligibility and license of every PC probed in this run (not of others: see below)."""
+        """Eligibility, license and rename scope of every PC probed in this run (not of others: see below)."""
         findings: Findings = {}
         for host, plan in (result.get("hosts") or {}).items():
             self._plan[host] = plan
@@ -399,7 +399,12 @@ class Observer:
                 continue
             eligibility = {"eligible": bool(plan.get("eligible")), "reasons": list(plan.get("reasons") or [])}
             grant = {"granted": bool(plan.get("license_granted")), "reason": plan.get("license_reason")}
-            findings[host] = [(Aspect.ELIGIBILITY, eligibility), (Aspect.LICENSE, grant)]
+            scope = {"withheld": plan.get("rename_withheld")}
+            findings[host] = [
+                (Aspect.ELIGIBILITY, eligibility),
+                (Aspect.LICENSE, grant),
+                (Aspect.RENAME_SCOPE, scope),
+            ]
         return findings
 
     def _installed(self, host: str, result: Mapping[str, Any]) -> list[tuple[Aspect, dict[str, Any]]]:

@@ -99,6 +99,13 @@ TEMPLATES: dict[str, str] = {
         "the next run starts the agent's service; if it stops again, reinstall the agent"
     ),
     "next_rename": N_("the next run renames it to its standard name"),
+    "next_rename_server_or_by_hand": N_(
+        "no run renames a {product_type}: rename it by hand or leave it, or set "
+        "agentroll_hostname_rename_servers: true and run again"
+    ),
+    "next_rename_by_hand": N_(
+        "no run renames it (not known to be a workstation): rename it by hand or leave it"
+    ),
     "next_open_server": N_(
         "let it reach the management server {server} (its firewall, the network's, a proxy), then run again"
     ),

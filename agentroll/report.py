@@ -245,8 +245,14 @@ def _public(entry: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _is_straggler(entry: Mapping[str, Any]) -> bool:
-    """A rerun should target it: not done yet, could become compliant, and not waiting for a license."""
-    return entry["state"] in STRAGGLER_STATES and entry["license"] != "waiting"
+    """A rerun should target it: not done yet, could become compliant, not waiting for a license,
+    and not left to the operator's hands (a misnamed server out of the rename scope)."""
+    step = entry["next_step"] or {}
+    return (
+        entry["state"] in STRAGGLER_STATES
+        and entry["license"] != "waiting"
+        and step.get("code") not in next_steps.BY_HAND_STEPS
+    )
 
 
 def _unit_entry(

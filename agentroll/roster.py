@@ -24,6 +24,7 @@ from typing import Any
 
 import yaml
 
+from agentroll.agent_profile import PLACEHOLDER
 from agentroll.inventory import CONTROL_CHARACTER, UNIT_CODE_PATTERN
 from agentroll.mac import MAC_PATTERN, normalize_mac
 from agentroll.report import write_atomic
@@ -423,9 +424,6 @@ def render_hosts_yml(units: Sequence[RosterUnit], pcs: Sequence[RosterPC], sourc
     )
     return header + yaml.safe_dump(document, allow_unicode=True, sort_keys=False, width=120)
 
-
-#: The marker of a value the user must fill in; the agent role's profile check stops on it.
-PLACEHOLDER = "CHANGE-ME"
 
 CONNECTION_YML = f"""\
 # WinRM connection settings for every PC of this inventory (the safe default of inventory/example/:

@@ -5,7 +5,8 @@ contact unmanageable → unmanageable; a failure from the host's latest run → 
 latest run started but never heard back from (Ctrl-C during the install) → failed; agent
 installed: reboot pending → reboot_pending, service not running or (the probe's check-in) the
 management server unreachable from the PC → agent_unhealthy, computer name
-(or pending name) != standard name → misnamed, else compliant; agent not installed: not eligible
+(or pending name) != standard name → misnamed (with the plan's reason when the name is out of the
+rename scope), else compliant; agent not installed: not eligible
 → ineligible, else not_installed (a refused license is a reason, not a state).
 """
 
@@ -93,6 +94,14 @@ def _name_problem(view: HostView, standard_name: str | None) -> Reason | None:
     return Reason("name_mismatch", {"computer_name": current, "standard_name": standard_name})
 
 
+def _rename_withheld(view: HostView) -> tuple[Reason, ...]:
+    """Why the latest plan left the PC's name as it is (out of the rename scope), or () when a run
+    may rename it or no plan judged it yet."""
+    scope = view.value(Aspect.RENAME_SCOPE) or {}
+    withheld = scope.get("withheld")
+    return (Reason.from_value(withheld),) if withheld else ()
+
+
 def _reboot_causes(reboot: Mapping[str, Any]) -> tuple[Reason, ...]:
     """Why a reboot is pending: a reason, a list of them, or an older store's joined causes."""
     cause = reboot.get("reason")
@@ -132,7 +141,7 @@ def _assess_installed(view: HostView, standard_name: str | None) -> Assessment:
         )
     name_problem = _name_problem(view, standard_name)
     if name_problem:
-        return Assessment(HostState.MISNAMED, (name_problem,))
+        return Assessment(HostState.MISNAMED, (name_problem, *_rename_withheld(view)))
     return Assessment(HostState.COMPLIANT)
 
 

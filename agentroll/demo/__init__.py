@@ -10,7 +10,8 @@ started through ``agentroll.runner``:
 4. the watch (``agentroll.watch``) on the stragglers, every 20 s until 40 s after the laptops of
    the district are switched on: Wake-on-LAN brings the switched-off PCs back, the watch catches
    the laptops, ``site.yml`` deploys to whoever answers;
-5. the offline kit of the commune beyond the network (``agentroll.bundle``), run on its PCs by a
+5. the offline kit of the commune beyond the network (``agentroll.bundle``, as a kit for the
+   simulated fleet: the one kind that may carry the toolkit's sample agent), run on its PCs by a
    simulated person (``agentroll.sim.kit``), its receipts imported (``agentroll.receipts``);
 6. coverage after, per unit, and every report format (English and Vietnamese) in the report folder.
 

@@ -137,7 +137,8 @@ def offline_kit(settings: Settings, inventory: Inventory, fleet: Any, out: TextI
     kit_dir = settings.report_dir / "offline-kit" / OFFLINE_UNIT
     set_aside_previous_kit(kit_dir)
     try:
-        kit = write_kit(settings.inventory, OFFLINE_UNIT, kit_dir)
+        # The demo's kit goes to simulated PCs: the one kit that may carry the sample agent.
+        kit = write_kit(settings.inventory, OFFLINE_UNIT, kit_dir, simulated=True)
     except BundleError as error:
         raise DemoError(f"agentroll bundle: {error}") from None
     say(f"  agentroll bundle: {kit.pcs} PCs in the kit, in {shown(kit_dir)}")

@@ -50,6 +50,7 @@ FILTERS = (
     "agentroll_valid_name",
     "agentroll_selftest",
     "agentroll_transport_problems",
+    "agentroll_profile_unfilled",
 )
 FILTER_PLAYBOOK = [
     {

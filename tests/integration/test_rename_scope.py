@@ -72,8 +72,21 @@ def test_an_ineligible_pc_and_a_server_keep_their_names_and_are_not_rebooted(run
     assert states["xa-01"] == "compliant" and states["xa-02"] == "ineligible"
 
 
+def test_a_server_out_of_the_scope_gets_the_operators_next_step_and_is_no_straggler(
+    runs: dict[str, Any],
+) -> None:
+    report = runs["default"]["run"].report
+    server = next(entry for entry in report["hosts"] if entry["host"] == "xa-03")
+    assert server["state"] == "misnamed"
+    assert {"code": "rename_server", "product_type": "server"} in server["causes"]
+    assert server["next_step"] == {"code": "next_rename_server_or_by_hand", "product_type": "server"}
+    assert report["stragglers"] == []
+
+
 def test_the_inventory_opts_servers_into_the_rename(runs: dict[str, Any]) -> None:
     result, district = runs["servers opted in"], runs["district"]
     assert result["run"].returncode == 0, result["run"].output[-3000:]
     assert result["names"] == {"xa-01": "XA-PHUONGLT", "xa-02": "KETOAN", "xa-03": "XA-PC02"}
     assert set(_mutated(result, district)) == {"xa-03"}
+    server = next(entry for entry in result["run"].report["hosts"] if entry["host"] == "xa-03")
+    assert (server["state"], server["next_step"]) == ("compliant", None)

@@ -5,14 +5,18 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import yaml
 
 from agentroll import demo_data
+from agentroll.i18n import catalog
 from agentroll.inventory import load_inventory
 from agentroll.naming import short_name, standard_names
+from agentroll.report import build_report
+from agentroll.reports.reply import BLANK, build_reply
 from agentroll.sim.fleet import Fleet
 
 REPO = Path(__file__).resolve().parents[2]
@@ -213,3 +217,24 @@ def test_the_console_export_is_the_letters_62_agents(generated: Path) -> None:
 def test_the_demo_profile_names_the_management_server() -> None:
     profile = yaml.safe_load((DEMO / "group_vars" / "all" / "agent.yml").read_text(encoding="utf-8"))
     assert profile["agentroll_agent_server"] == demo_data.AGENT_SERVER
+
+
+def test_the_demo_reply_is_an_official_letter_with_no_blank_left(generated: Path) -> None:
+    inventory = load_inventory(generated)
+    letter = inventory.letter
+    assert (letter.district, letter.issuer, letter.signer_name) == (
+        "Kon Plông",
+        "Phòng Văn hóa và Thông tin",
+        "Trần Quang Vinh",
+    )
+    assert letter.reference is not None and letter.reference.startswith(
+        "Công văn số 1234/UBND-VP ngày 05/11/2026"
+    )
+    names = standard_names(inventory)
+    report = build_report(inventory, {}, names=names, generated_at=datetime(2026, 11, 6, 1, tzinfo=UTC))
+    reply = build_reply(report, catalog("vi"))
+    heading = [reply.issuer_parent, reply.issuer, reply.place_date, reply.recipient, reply.intro[0]]
+    assert not any(BLANK in line for line in heading), heading
+    assert reply.issuer_parent == "UBND HUYỆN KON PLÔNG"
+    assert reply.signer_title == ["KT. TRƯỞNG PHÒNG", "PHÓ TRƯỞNG PHÒNG"]
+    assert reply.intro[0].startswith(f"Thực hiện {letter.reference}, Phòng Văn hóa và Thông tin báo cáo")

@@ -138,6 +138,8 @@ EXAMPLES: dict[str, dict[str, object]] = {
     "next_wait_license": {"unit": "SNV"},
     "next_start_service": {},
     "next_rename": {},
+    "next_rename_server_or_by_hand": {"product_type": "server"},
+    "next_rename_by_hand": {},
     "next_reboot_rename": {},
     "next_reboot": {},
     "next_fix_or_release": {

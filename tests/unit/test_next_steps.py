@@ -34,6 +34,32 @@ FIXTURE = Path(__file__).parent / "fixtures" / "report_sample.json"
             [{"code": "name_mismatch", "computer_name": "a", "standard_name": "B"}],
             Reason("next_rename"),
         ),
+        # Out of the rename scope: the operator's move, no run's.
+        (
+            "misnamed",
+            [
+                {"code": "name_mismatch", "computer_name": "a", "standard_name": "B"},
+                {"code": "rename_server", "product_type": "domain_controller"},
+            ],
+            Reason("next_rename_server_or_by_hand", {"product_type": "domain_controller"}),
+        ),
+        (
+            "misnamed",
+            [
+                {"code": "name_mismatch", "computer_name": "a", "standard_name": "B"},
+                {"code": "rename_type_unknown"},
+            ],
+            Reason("next_rename_by_hand"),
+        ),
+        # An older judgement that no longer holds (the agent is on it now): the next run renames it.
+        (
+            "misnamed",
+            [
+                {"code": "name_mismatch", "computer_name": "a", "standard_name": "B"},
+                {"code": "rename_no_agent"},
+            ],
+            Reason("next_rename"),
+        ),
         ("reboot_pending", [{"code": "reboot_rename"}], Reason("next_reboot_rename")),
         ("reboot_pending", [{"code": "reboot_windows_update"}], Reason("next_reboot")),
         (

@@ -192,7 +192,7 @@ def view_of(*findings: dict[str, list[tuple[Aspect, dict[str, Any]]]], run_id: i
     return HostView(HOST, latest, last_run_id=run_id)
 
 
-def test_a_probe_and_a_plan_become_contact_facts_agent_name_reboot_eligibility_and_license() -> None:
+def test_a_probe_and_a_plan_become_contact_facts_agent_name_reboot_eligibility_license_and_scope() -> None:
     observer = Observer()
     probed = observer.observe(outcome("probe", result=probe_result()))
     assert [aspect for aspect, _ in probed[HOST]] == [
@@ -203,7 +203,13 @@ def test_a_probe_and_a_plan_become_contact_facts_agent_name_reboot_eligibility_a
         Aspect.REBOOT,
     ]
     plan = {
-        HOST: {"eligible": True, "reasons": [], "license_granted": True, "license_reason": None},
+        HOST: {
+            "eligible": True,
+            "reasons": [],
+            "license_granted": True,
+            "license_reason": None,
+            "rename_withheld": {"code": "rename_server", "product_type": "server"},
+        },
         "snv-09": {"eligible": False, "reasons": ["never probed"], "license_granted": False},
     }
     found = observer.observe(outcome("plan", result={"hosts": plan}))
@@ -212,6 +218,7 @@ def test_a_probe_and_a_plan_become_contact_facts_agent_name_reboot_eligibility_a
         HOST: [
             (Aspect.ELIGIBILITY, {"eligible": True, "reasons": []}),
             (Aspect.LICENSE, {"granted": True, "reason": None}),
+            (Aspect.RENAME_SCOPE, {"withheld": {"code": "rename_server", "product_type": "server"}}),
         ]
     }
 

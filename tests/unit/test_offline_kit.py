@@ -50,7 +50,10 @@ def fleet() -> Fleet:
 def written_kits(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """The kits of two units of the demo district, written once."""
     root = tmp_path_factory.mktemp("kits")
-    return {unit: write_kit(DEMO, unit, root / unit, now=WRITTEN).directory for unit in ("DAKTANG", "VP")}
+    return {
+        unit: write_kit(DEMO, unit, root / unit, simulated=True, now=WRITTEN).directory
+        for unit in ("DAKTANG", "VP")
+    }
 
 
 @pytest.fixture
@@ -196,7 +199,7 @@ def test_a_kit_that_cannot_be_made_right_is_one_line_and_writes_nothing(
     inventory = district(tmp_path, extra, **host)
     output = tmp_path / "kit"
     with pytest.raises((BundleError, ValueError)) as caught:
-        write_kit(inventory, unit, output)
+        write_kit(inventory, unit, output, simulated=True)
     assert message in str(caught.value) and "\n" not in str(caught.value)
     assert "s3cret" not in str(caught.value)
     assert not output.exists()
@@ -207,15 +210,15 @@ def test_a_kit_goes_into_a_new_or_empty_folder_only(tmp_path: Path) -> None:
     (tmp_path / "used").mkdir()
     (tmp_path / "used" / "notes.txt").write_text("mine")
     with pytest.raises(BundleError, match="is not an empty folder"):
-        write_kit(inventory, "TP", tmp_path / "used")
+        write_kit(inventory, "TP", tmp_path / "used", simulated=True)
     assert (tmp_path / "used" / "notes.txt").read_text() == "mine"
-    kit = write_kit(inventory, "tp", tmp_path / "empty")
+    kit = write_kit(inventory, "tp", tmp_path / "empty", simulated=True)
     assert (kit.pcs, kit.without_mac) == (1, ("tp-02",))
 
 
 def test_install_arguments_go_into_the_kit_only_when_asked(tmp_path: Path) -> None:
     inventory = district(tmp_path, {"agentroll_agent_install_arguments": "REGKEY=s3cret"})
-    kit = write_kit(inventory, "TP", tmp_path / "kit", include_install_arguments=True)
+    kit = write_kit(inventory, "TP", tmp_path / "kit", include_install_arguments=True, simulated=True)
     assert (
         json.loads((kit.directory / "kit.json").read_text())["agent"]["install_arguments"] == "REGKEY=s3cret"
     )
@@ -225,12 +228,47 @@ def test_the_command_line_writes_a_kit_and_warns_of_pcs_without_mac(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     inventory = district(tmp_path)
-    assert main(["bundle", "-i", str(inventory), "--unit", "TP", "-o", str(tmp_path / "kit")]) == 0
+    command = ["bundle", "-i", str(inventory), "--unit", "TP", "-o", str(tmp_path / "kit"), "--simulated"]
+    assert main(command) == 0
     err = capsys.readouterr().err
     assert f"wrote the offline kit of TP to {tmp_path / 'kit'}: 1 PC(s)" in err
     assert "1 PC(s) of TP have no MAC address (agentroll_mac), the kit cannot recognise them: tp-02" in err
-    assert main(["bundle", "-i", str(inventory), "--unit", "TP", "-o", str(tmp_path / "kit")]) == 2
+    assert main(command) == 2
     assert "is not an empty folder" in capsys.readouterr().err
+
+
+def test_the_sample_agent_goes_only_into_a_kit_for_the_simulated_fleet(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    inventory = district(tmp_path)
+    output = tmp_path / "kit"
+    assert main(["bundle", "-i", str(inventory), "--unit", "TP", "-o", str(output)]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        f"agentroll: error: {INSTALLER} is the toolkit's sample simulated agent, not the district's: "
+        "fill in the agent profile (group_vars/all/agent.yml), "
+        "or give --simulated for a kit of the simulated fleet\n"
+    )
+    assert not output.exists()
+    # Renamed, it is still the sample: it is known by its SHA-256.
+    renamed = tmp_path / "vendor-agent.msi"
+    shutil.copyfile(INSTALLER, renamed)
+    with pytest.raises(BundleError, match="is the toolkit's sample simulated agent"):
+        write_kit(inventory, "TP", output, installer=renamed)
+    assert not output.exists()
+
+
+def test_a_profile_still_holding_placeholders_makes_no_kit(tmp_path: Path) -> None:
+    placeholders = {"agentroll_agent_installer_sha256": "CHANGE-ME", "agentroll_agent_server": "CHANGE-ME"}
+    inventory = district(tmp_path, placeholders)
+    output = tmp_path / "kit"
+    with pytest.raises(BundleError) as caught:
+        write_kit(inventory, "TP", output, simulated=True)
+    assert str(caught.value) == (
+        "agent profile: fill in agentroll_agent_installer_sha256, agentroll_agent_server in the "
+        "inventory's group_vars/all/agent.yml (they still say CHANGE-ME)"
+    )
+    assert not output.exists()
 
 
 # --- receipts ------------------------------------------------------------------------------------------

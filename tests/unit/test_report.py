@@ -13,7 +13,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from agentroll.model import HostState, Inventory
+from agentroll.model import Aspect, HostState, Inventory
 from agentroll.reasons import Reason
 from agentroll.report import SCHEMA_PATH, build_report, report_from_store, to_json, write_atomic
 from agentroll.reports import render
@@ -165,6 +165,35 @@ def test_no_deadline_means_no_risk(tiny_inventory: Inventory, tiny_store: Store)
 
 def test_stragglers_exclude_done_ineligible_unmanageable_and_license_waiting(report: dict[str, Any]) -> None:
     assert report["stragglers"] == ["tp-01", "tp-02", "vp-02", "vp-05", "xa-02"]
+
+
+def test_a_misnamed_pc_out_of_the_rename_scope_is_no_straggler(
+    tiny_inventory: Inventory, tiny_store: Store, tiny_times: dict[str, datetime]
+) -> None:
+    # vp-02 is misnamed; the latest plan kept its name: a server without the opt-in.
+    at = tiny_times["run2"] + timedelta(hours=1)
+    run = tiny_store.start_run("deploy.yml", inventory="tiny", started_at=at)
+    withheld = Reason("rename_server", {"product_type": "server"}).as_value()
+    tiny_store.record(run, "vp-02", [(Aspect.RENAME_SCOPE, {"withheld": withheld})], at)
+    tiny_store.finish_run(run, "ok", finished_at=at)
+    report = report_from_store(tiny_inventory, tiny_store, now=at + timedelta(minutes=1))
+    validate(report)
+    host = by_key(report["hosts"], "host")["vp-02"]
+    assert host["state"] == "misnamed"
+    assert host["causes"][1] == withheld
+    assert host["next_step"] == {"code": "next_rename_server_or_by_hand", "product_type": "server"}
+    assert "vp-02" not in report["stragglers"]
+    assert report["totals"]["installed"] == 4  # it still counts: the agent runs on it
+
+    # The next plan (the inventory opted in) may rename it: a straggler again.
+    later = at + timedelta(hours=1)
+    run = tiny_store.start_run("deploy.yml", inventory="tiny", started_at=later)
+    tiny_store.record(run, "vp-02", [(Aspect.RENAME_SCOPE, {"withheld": None})], later)
+    tiny_store.finish_run(run, "ok", finished_at=later)
+    report = report_from_store(tiny_inventory, tiny_store, now=later + timedelta(minutes=1))
+    host = by_key(report["hosts"], "host")["vp-02"]
+    assert host["next_step"] == {"code": "next_rename"}
+    assert "vp-02" in report["stragglers"]
 
 
 def test_host_rows(report: dict[str, Any]) -> None:
