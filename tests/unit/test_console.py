@@ -3,6 +3,8 @@ report matches it to the inventory and puts the console's count beside agentroll
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import sqlite3
 from datetime import UTC, datetime, timedelta
@@ -580,3 +582,137 @@ def test_a_pc_listed_twice_is_counted_once_by_its_latest_report(
         ("vp-02", "MAYPHUONG")
     ]
     assert report["units"][0]["console_reporting"] == 1
+
+
+def csv_rows(text: str) -> list[dict[str, str]]:
+    assert text.startswith("\ufeff")
+    return list(csv.DictReader(io.StringIO(text.removeprefix("\ufeff"))))
+
+
+def test_the_csv_files_carry_the_consoles_columns_in_both_languages(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, tiny_inventory_dir: Path, tiny_store_path: Path
+) -> None:
+    export = write(tmp_path, "console.csv", VIETNAMESE_EXPORT)
+    assert (
+        import_export(capsys, tiny_inventory_dir, tiny_store_path, export, "--exported-at", EXPORTED_AT)[0]
+        == 0
+    )
+    report = report_json(capsys, tiny_inventory_dir, tiny_store_path)
+    hosts = {row["PC"]: row for row in csv_rows(render(report, "csv", "en"))}
+    console_columns = (
+        "Name on the console",
+        "Matched by",
+        "Last report to the console",
+        "On the console",
+        "Likely cause",
+        "Name on the console vs standard name",
+    )
+    assert [hosts["vp-02"][column] for column in console_columns] == [
+        "mayphuong",
+        "IP address",
+        "2026-12-04 07:55",
+        "reporting",
+        "",
+        "rename pending",
+    ]
+    assert [hosts["tp-01"][column] for column in console_columns[3:5]] == [
+        "no recent report",
+        "the console last heard from it 19 days before the export",
+    ]
+    assert [hosts["vp-03"][column] for column in console_columns] == [
+        "",
+        "",
+        "",
+        "not on the console",
+        "",
+        "",
+    ]
+    units = {row["Code"]: row for row in csv_rows(render(report, "units-csv", "en"))}
+    assert [units["VP"][column] for column in ("Reporting to the console", "Console coverage (%)")] == [
+        "2",
+        "50.0",
+    ]
+    assert {row["Official figure"] for row in units.values()} == {"the console's"}
+    vietnamese = {row["Máy tính"]: row for row in csv_rows(render(report, "csv", "vi"))}
+    assert (
+        vietnamese["tp-01"]["Trên hệ thống giám sát"],
+        vietnamese["vp-02"]["Tên trên hệ thống giám sát so với tên chuẩn"],
+        vietnamese["vp-02"]["Đối chiếu theo"],
+    ) == ("lâu không báo về", "chưa đổi tên", "địa chỉ IP")
+    vp = csv_rows(render(report, "units-csv", "vi"))[0]
+    assert (vp["Mã"], vp["Tỷ lệ theo hệ thống giám sát (%)"], vp["Số liệu chính thức"]) == (
+        "VP",
+        "50.0",
+        "của hệ thống giám sát",
+    )
+
+
+def test_the_csv_header_is_the_same_without_an_export(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, tiny_inventory_dir: Path, tiny_store_path: Path
+) -> None:
+    without = report_json(capsys, tiny_inventory_dir, tiny_store_path)
+    export = write(tmp_path, "console.csv", VIETNAMESE_EXPORT)
+    assert (
+        import_export(capsys, tiny_inventory_dir, tiny_store_path, export, "--exported-at", EXPORTED_AT)[0]
+        == 0
+    )
+    with_export = report_json(capsys, tiny_inventory_dir, tiny_store_path)
+    for fmt in ("csv", "units-csv"):
+        before, after = render(without, fmt, "vi"), render(with_export, fmt, "vi")
+        assert before.splitlines()[0] == after.splitlines()[0]
+    hosts = csv_rows(render(without, "csv", "en"))
+    assert {row["Name on the console"] + row["On the console"] + row["Matched by"] for row in hosts} == {""}
+    units = csv_rows(render(without, "units-csv", "en"))
+    assert {(row["Reporting to the console"], row["Official figure"]) for row in units} == {
+        ("", "agentroll's")
+    }
+
+
+def test_a_console_name_that_reads_like_a_formula_stays_text_in_the_csv(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, tiny_inventory_dir: Path, tiny_store_path: Path
+) -> None:
+    export = write(
+        tmp_path,
+        "console.csv",
+        'Computer name,IP address,Last seen\n=HYPERLINK("x"),192.0.2.1,2026-12-04 07:00\n',
+    )
+    assert (
+        import_export(capsys, tiny_inventory_dir, tiny_store_path, export, "--exported-at", EXPORTED_AT)[0]
+        == 0
+    )
+    report = report_json(capsys, tiny_inventory_dir, tiny_store_path)
+    vp01 = next(row for row in csv_rows(render(report, "csv", "en")) if row["PC"] == "vp-01")
+    assert vp01["Name on the console"] == '\'=HYPERLINK("x")'
+    assert vp01["On the console"] == "reporting"
+
+
+def test_a_pcs_older_console_entry_is_listed_in_every_human_report(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, tiny_inventory_dir: Path, tiny_store_path: Path
+) -> None:
+    export = write(
+        tmp_path,
+        "console.csv",
+        "Computer name,IP address,Last seen\n"
+        "MAYPHUONG,,2026-11-01 07:00\n"
+        "VP-PHUONGNT,192.0.2.2,2026-12-04 07:00\n",
+    )
+    assert (
+        import_export(capsys, tiny_inventory_dir, tiny_store_path, export, "--exported-at", EXPORTED_AT)[0]
+        == 0
+    )
+    report = report_json(capsys, tiny_inventory_dir, tiny_store_path)
+    text = render(report, "text", "en")
+    section = text[text.index("On the console, not matched to a PC of the inventory, or listed twice:") :]
+    row = next(line for line in section.splitlines() if line.startswith("MAYPHUONG"))
+    assert "Văn phòng" in row and "listed twice: an older entry of vp-02" in row
+    assert "| MAYPHUONG " in render(report, "md", "vi") and "có hai lần: bản ghi cũ của vp-02" in render(
+        report, "md", "vi"
+    )
+    html = render(report, "html", "vi")
+    assert "hoặc có hai lần:" in html and "có hai lần: bản ghi cũ của vp-02" in html
+    workbook_path = tmp_path / "coverage.xlsx"
+    workbook_path.write_bytes(render(report, "xlsx", "en"))
+    sheet = openpyxl.load_workbook(workbook_path)["Console unknown PCs"]
+    assert [(row[0], row[-1]) for row in sheet.iter_rows(min_row=2, values_only=True)] == [
+        ("MAYPHUONG", "listed twice: an older entry of vp-02")
+    ]
