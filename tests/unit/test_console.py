@@ -88,6 +88,7 @@ def test_a_vietnamese_export_is_recorded_and_matched(
         "last_seen": "2026-12-03T09:20:00Z",
         "agent_version": "7.1",
         "truth": "reporting",
+        "decided_by": "console",
         "cause": None,
         "name_truth": None,
         "name_cause": None,
@@ -716,3 +717,96 @@ def test_a_pcs_older_console_entry_is_listed_in_every_human_report(
     assert [(row[0], row[-1]) for row in sheet.iter_rows(min_row=2, values_only=True)] == [
         ("MAYPHUONG", "listed twice: an older entry of vp-02")
     ]
+
+
+#: A probe of vp-01 eleven days after the tiny district's console export.
+PROBED_AFTER_THE_EXPORT = datetime(2026, 12, 15, 1, 0, tzinfo=UTC)
+
+
+def record_checkin(store_path: Path, host: str, last_contact: str, at: datetime) -> None:
+    """The probe's check-in of ``host`` at ``at``: the server answers, the agent last reached it then."""
+    checkin = {
+        "server": "soc.example.gov.vn:8443",
+        "reachable": True,
+        "error": None,
+        "last_contact": last_contact,
+    }
+    with Store(store_path) as store:
+        run_id = store.start_run("verify.yml", started_at=at)
+        store.record(run_id, host, [(Aspect.CONTACT, CONTACT_OK), (Aspect.CHECKIN, checkin)], at)
+        store.finish_run(run_id, "ok")
+
+
+def test_the_agents_own_last_contact_after_the_export_makes_it_stale(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, tiny_inventory_dir: Path, tiny_store_path: Path
+) -> None:
+    # The console saw vp-01 the day before its export; the agent says that was its last contact, and
+    # a probe eleven days after the export reads it: the agent no longer reports, the console cannot know.
+    record_checkin(tiny_store_path, "vp-01", "2026-12-03T09:20:00Z", PROBED_AFTER_THE_EXPORT)
+    record_checkin(tiny_store_path, "vp-02", "2026-12-14T23:00:00Z", PROBED_AFTER_THE_EXPORT)
+    export = write(tmp_path, "console.csv", VIETNAMESE_EXPORT)
+    assert (
+        import_export(capsys, tiny_inventory_dir, tiny_store_path, export, "--exported-at", EXPORTED_AT)[0]
+        == 0
+    )
+    report = report_json(capsys, tiny_inventory_dir, tiny_store_path)
+    jsonschema.validate(report, json.loads(SCHEMA_PATH.read_text(encoding="utf-8")))
+    hosts = {host["host"]: host for host in report["hosts"]}
+    judged = {name: (hosts[name]["console"]["truth"], hosts[name]["console"]["decided_by"]) for name in hosts}
+    assert judged["vp-01"] == ("stale", "agent")
+    assert hosts["vp-01"]["console"]["cause"] == {"code": "agent_silent", "days": 11}
+    assert judged["vp-02"] == ("reporting", "console")
+    assert judged["tp-01"] == ("stale", "console")
+    # The province's figure stays the console's own count; vp-01's unit no longer counts it.
+    assert (report["console"]["reporting"], report["units"][0]["console_reporting"]) == (3, 1)
+    assert (hosts["vp-01"]["state"], hosts["vp-01"]["causes"]) == (
+        "agent_unhealthy",
+        [{"code": "agent_silent", "days": 11}],
+    )
+    assert hosts["vp-01"]["next_step"] == {"code": "next_check_registration"}
+    vp01 = next(row for row in csv_rows(render(report, "csv", "en")) if row["PC"] == "vp-01")
+    assert (vp01["On the console"], vp01["Likely cause"]) == (
+        "no recent report",
+        "the agent last reached its management server 11 days before the probe",
+    )
+    assert "liên lạc với máy chủ quản lý lần cuối 11 ngày trước lần kiểm tra" in render(report, "text", "vi")
+
+
+def test_a_probe_before_the_export_leaves_the_judgement_to_the_console(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, tiny_inventory_dir: Path, tiny_store_path: Path
+) -> None:
+    # xa-02's agent (its service stopped) is not on the console; a probe before the export read that it
+    # last reached its server a month earlier: the console decides, the agent's silence is the cause.
+    record_checkin(tiny_store_path, "xa-02", "2026-11-02T01:00:00Z", AFTER_THE_TINY_RUNS)
+    record_checkin(tiny_store_path, "vp-01", "2026-11-02T01:00:00Z", AFTER_THE_TINY_RUNS)
+    export = write(tmp_path, "console.csv", VIETNAMESE_EXPORT)
+    assert (
+        import_export(capsys, tiny_inventory_dir, tiny_store_path, export, "--exported-at", EXPORTED_AT)[0]
+        == 0
+    )
+    report = report_json(capsys, tiny_inventory_dir, tiny_store_path)
+    hosts = {host["host"]: host["console"] for host in report["hosts"]}
+    assert (hosts["vp-01"]["truth"], hosts["vp-01"]["decided_by"]) == ("reporting", "console")
+    assert (hosts["xa-02"]["truth"], hosts["xa-02"]["decided_by"], hosts["xa-02"]["cause"]) == (
+        "not_reporting",
+        "console",
+        {"code": "console_not_listed_reachable"},
+    )
+
+
+def test_without_an_export_the_agents_own_last_contact_judges_it(
+    capsys: pytest.CaptureFixture[str], tiny_inventory_dir: Path, tiny_store_path: Path
+) -> None:
+    record_checkin(tiny_store_path, "vp-01", "2026-11-20T01:00:00Z", AFTER_THE_TINY_RUNS)
+    report = report_json(capsys, tiny_inventory_dir, tiny_store_path)
+    vp01 = next(host for host in report["hosts"] if host["host"] == "vp-01")
+    assert (vp01["state"], vp01["causes"], vp01["console"]) == (
+        "agent_unhealthy",
+        [{"code": "agent_silent", "days": 13}],
+        None,
+    )
+    text = " ".join(render(report, "text", "en").split())
+    assert (
+        "the agent does not report to its server: check its registration key and server, or reinstall it"
+        in text
+    )
