@@ -19,6 +19,7 @@ from agentroll import cli
 from agentroll.model import Aspect
 from agentroll.report import SCHEMA_PATH
 from agentroll.reports import render
+from agentroll.reports.xlsx import LINE_HEIGHT
 from agentroll.store import Store
 from tests.unit.conftest import CONTACT_OK, RUNNING_AGENT, TINY_DISTRICT
 
@@ -547,6 +548,10 @@ def test_markdown_and_the_workbook_carry_the_consoles_count(
     rows = list(side_by_side.iter_rows(values_only=True))
     assert rows[0][-2:] == ("Đang báo về hệ thống giám sát", "Tỷ lệ theo hệ thống giám sát (%)")
     assert rows[1][:1] + rows[1][-2:] == ("VP", 2, 50.0)
+    # Its long headers wrap: the header row is written tall enough to show them whole.
+    header_row = side_by_side.row_dimensions[1].height
+    assert header_row is not None and header_row >= 2 * LINE_HEIGHT
+    assert side_by_side.row_dimensions[2].height is None
     unknown = [row[0] for row in workbook["Giám sát - máy lạ"].iter_rows(min_row=2, values_only=True)]
     assert unknown == ["KETOAN-01"]
     differences = [row[0] for row in workbook["Giám sát - khác biệt"].iter_rows(min_row=2, values_only=True)]
