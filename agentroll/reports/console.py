@@ -219,9 +219,3 @@ def console_unit_cells(report: Report, unit: Mapping[str, Any], catalog: Catalog
     if not has_console(report):
         return [None, None, official]
     return [unit.get("console_reporting"), float(unit.get("console_coverage_pct") or 0.0), official]
-
-
-def truth_label(catalog: Catalog, host: Mapping[str, Any]) -> str:
-    """A PC's standing on the console in words ('' without an export), for per-PC columns."""
-    console = host.get("console")
-    return catalog.pgettext("console", TRUTHS[console["truth"]]) if console else ""
