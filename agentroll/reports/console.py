@@ -43,6 +43,8 @@ NAME_TRUTHS: dict[str, str] = {
 OFFICIAL: dict[str, str] = {
     "console": NP_("official", "the console's"),
     "agentroll": NP_("official", "agentroll's"),
+    # A province roll-up whose districts differ.
+    "mixed": NP_("official", "each district's own"),
 }
 #: The keys a match can be made by, in words.
 KEYS: dict[str, str] = {

@@ -815,3 +815,11 @@ def test_without_an_export_the_agents_own_last_contact_judges_it(
         "the agent does not report to its server: check its registration key and server, or reinstall it"
         in text
     )
+
+
+def test_a_province_whose_districts_differ_says_so_in_the_units_csv(
+    capsys: pytest.CaptureFixture[str], tiny_inventory_dir: Path, tiny_store_path: Path
+) -> None:
+    report = {**report_json(capsys, tiny_inventory_dir, tiny_store_path), "official": "mixed"}
+    units = csv_rows(render(report, "units-csv", "vi"))
+    assert {row["Số liệu chính thức"] for row in units} == {"của từng huyện"}
