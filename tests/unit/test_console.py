@@ -749,6 +749,8 @@ def test_the_agents_own_last_contact_after_the_export_makes_it_stale(
     # a probe eleven days after the export reads it: the agent no longer reports, the console cannot know.
     record_checkin(tiny_store_path, "vp-01", "2026-12-03T09:20:00Z", PROBED_AFTER_THE_EXPORT)
     record_checkin(tiny_store_path, "vp-02", "2026-12-14T23:00:00Z", PROBED_AFTER_THE_EXPORT)
+    # xa-02's agent is not on the console; by its own account it last reached its server a month ago.
+    record_checkin(tiny_store_path, "xa-02", "2026-11-15T01:00:00Z", PROBED_AFTER_THE_EXPORT)
     export = write(tmp_path, "console.csv", VIETNAMESE_EXPORT)
     assert (
         import_export(capsys, tiny_inventory_dir, tiny_store_path, export, "--exported-at", EXPORTED_AT)[0]
@@ -762,6 +764,8 @@ def test_the_agents_own_last_contact_after_the_export_makes_it_stale(
     assert hosts["vp-01"]["console"]["cause"] == {"code": "agent_silent", "days": 11}
     assert judged["vp-02"] == ("reporting", "console")
     assert judged["tp-01"] == ("stale", "console")
+    assert judged["xa-02"] == ("not_reporting", "console")
+    assert hosts["xa-02"]["console"]["cause"] == {"code": "agent_silent", "days": 30}
     # The province's figure stays the console's own count; vp-01's unit no longer counts it.
     assert (report["console"]["reporting"], report["units"][0]["console_reporting"]) == (3, 1)
     assert (hosts["vp-01"]["state"], hosts["vp-01"]["causes"]) == (
