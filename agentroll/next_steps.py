@@ -93,6 +93,8 @@ def next_step(state: str, causes: Sequence[Any]) -> Reason | None:
             server = _find(reasons, "server_unreachable")
             if server is not None:
                 return Reason("next_open_server", {"server": server.values.get("server", "")})
+            if _find(reasons, "agent_silent") is not None:
+                return Reason("next_check_registration")
             return Reason("next_start_service")
         case _:  # not_installed, the one state left
             waiting = _find(reasons, "license_waiting")

@@ -106,6 +106,9 @@ TEMPLATES: dict[str, str] = {
     "next_rename_by_hand": N_(
         "no run renames it (not known to be a workstation): rename it by hand or leave it"
     ),
+    "next_check_registration": N_(
+        "the agent does not report to its server: check its registration key and server, or reinstall it"
+    ),
     "next_open_server": N_(
         "let it reach the management server {server} (its firewall, the network's, a proxy), then run again"
     ),
@@ -162,6 +165,7 @@ TEMPLATES: dict[str, str] = {
     "reboot_timeout": N_("did not come back within {seconds} s of its reboot"),
     # The agent's check-in (the probe, agentroll.states) and the console's view (agentroll.console).
     "server_unreachable": N_("cannot reach the management server {server}"),
+    "agent_silent": N_("the agent last reached its management server {days} days before the probe"),
     "console_not_listed": N_("installed, but not on the console"),
     "console_not_listed_reachable": N_(
         "installed and reaches its server, but not on the console: it may report to another server"

@@ -34,7 +34,7 @@ SCHEMA_ID = "agentroll.coverage/1"
 #: warning, ``letter`` and the unit view (``unit``); 3 the watch's ``attempts`` per host; 4 the
 #: central console's count beside agentroll's (``console`` per host, per unit and district, ``official``);
 #: 5 the province roll-up (``districts``, ``district`` on units, hosts, moves; ``agentroll.rollup``).
-SCHEMA_MINOR = 5
+SCHEMA_MINOR = 6
 SCHEMA_PATH = Path(__file__).parent / "schemas" / "coverage-1.json"
 
 Report = dict[str, Any]
@@ -67,7 +67,14 @@ def build_report(
     today = generated_at.astimezone(timezone(zone_name)).date()
     attempts = attempts or {}
     hosts = [
-        _host_entry(host, views.get(host.name), names, generated_at, attempts.get(host.name))
+        _host_entry(
+            host,
+            views.get(host.name),
+            names,
+            generated_at,
+            attempts.get(host.name),
+            inventory.console.stale_days,
+        )
         for host in inventory.hosts
     ]
     hosts.sort(key=lambda entry: (entry["unit"], entry["host"]))
@@ -144,6 +151,7 @@ def _add_console(
             pending_name=name.get("pending_name"),
             standard_name=entry["standard_name"],
             checkin=states.current_checkin(view),
+            silence=states.agent_silence(view),
             former_names=tuple(former_names.get(entry["host"], ())),
         )
     computer_names = {host: fact.computer_name for host, fact in facts.items()}
@@ -174,13 +182,14 @@ def _host_entry(
     names: Mapping[str, str],
     generated_at: datetime,
     attempts: AttemptSummary | None,
+    stale_days: int,
 ) -> dict[str, Any]:
     """One host's row; keys starting with ``_`` are working values dropped from the output."""
     view = view or HostView(host=host.name)
     standard_name = names.get(host.name)
     if standard_name is None:
         raise ValueError(f"host '{host.name}': no standard name was computed for it")
-    assessment = states.assess(view, standard_name)
+    assessment = states.assess(view, standard_name, stale_days)
     name_value = view.value(Aspect.NAME) or {}
     eligibility_value = view.value(Aspect.ELIGIBILITY) or {}
     installed = states.is_installed(view)

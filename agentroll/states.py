@@ -4,7 +4,8 @@ First match wins: no observation → unknown; latest contact unreachable → unr
 contact unmanageable → unmanageable; a failure from the host's latest run → failed; a step the
 latest run started but never heard back from (Ctrl-C during the install) → failed; agent
 installed: reboot pending → reboot_pending, service not running or (the probe's check-in) the
-management server unreachable from the PC → agent_unhealthy, computer name
+management server unreachable from the PC, or the agent's own last contact with it more than
+``stale_days`` before that probe → agent_unhealthy, computer name
 (or pending name) != standard name → misnamed (with the plan's reason when the name is out of the
 rename scope), else compliant; agent not installed: not eligible
 → ineligible, else not_installed (a refused license is a reason, not a state).
@@ -13,10 +14,19 @@ rename scope), else compliant; agent not installed: not eligible
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from agentroll.eligibility import Eligibility
-from agentroll.model import Aspect, Assessment, ContactStatus, HostState, HostView
+from agentroll.model import (
+    DEFAULT_CONSOLE_STALE_DAYS,
+    Aspect,
+    Assessment,
+    ContactStatus,
+    HostState,
+    HostView,
+    Observation,
+)
 from agentroll.naming import is_correctly_named
 from agentroll.reasons import Reason, reboot_cause
 
@@ -114,19 +124,38 @@ def _reboot_causes(reboot: Mapping[str, Any]) -> tuple[Reason, ...]:
     return (Reason.from_value(cause),)
 
 
-def current_checkin(view: HostView) -> dict[str, Any] | None:
-    """The agent's check-in from the PC's latest probe, or None when that probe did not check it.
-
-    Every probe records facts; a check-in older than the latest facts belongs to an earlier probe
-    (the profile no longer names a server) and says nothing any more.
-    """
+def _current_checkin(view: HostView) -> Observation | None:
+    """Every probe records facts; a check-in older than the latest facts belongs to an earlier probe
+    (the profile no longer names a server) and says nothing any more."""
     checkin, facts = view.latest.get(Aspect.CHECKIN), view.latest.get(Aspect.FACTS)
     if checkin is None or (facts is not None and checkin.observed_at < facts.observed_at):
         return None
-    return checkin.value
+    return checkin
 
 
-def _assess_installed(view: HostView, standard_name: str | None) -> Assessment:
+def current_checkin(view: HostView) -> dict[str, Any] | None:
+    """The agent's check-in from the PC's latest probe, or None when that probe did not check it."""
+    checkin = _current_checkin(view)
+    return checkin.value if checkin else None
+
+
+def agent_silence(view: HostView) -> tuple[datetime, int] | None:
+    """When the latest probe read the agent's own last contact with its management server, and how
+    many whole days before that probe the contact was; None when the probe read none."""
+    checkin = _current_checkin(view)
+    last_contact = (checkin.value.get("last_contact") if checkin else None) or None
+    if checkin is None or last_contact is None:
+        return None
+    try:
+        contacted = datetime.fromisoformat(str(last_contact).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if contacted.tzinfo is None:
+        return None
+    return checkin.observed_at, max((checkin.observed_at - contacted).days, 0)
+
+
+def _assess_installed(view: HostView, standard_name: str | None, stale_days: int) -> Assessment:
     reboot = view.value(Aspect.REBOOT) or {}
     if reboot.get("pending"):
         return Assessment(HostState.REBOOT_PENDING, _reboot_causes(reboot))
@@ -139,6 +168,10 @@ def _assess_installed(view: HostView, standard_name: str | None) -> Assessment:
         return Assessment(
             HostState.AGENT_UNHEALTHY, (Reason("server_unreachable", {"server": checkin.get("server")}),)
         )
+    # Nor does one that has not reached it for longer than the console allows, by its own account.
+    silence = agent_silence(view)
+    if silence is not None and silence[1] > stale_days:
+        return Assessment(HostState.AGENT_UNHEALTHY, (Reason("agent_silent", {"days": silence[1]}),))
     name_problem = _name_problem(view, standard_name)
     if name_problem:
         return Assessment(HostState.MISNAMED, (name_problem, *_rename_withheld(view)))
@@ -155,8 +188,14 @@ def _assess_not_installed(view: HostView) -> Assessment:
     return Assessment(HostState.NOT_INSTALLED)
 
 
-def assess(view: HostView, standard_name: str | None) -> Assessment:
-    """Return the host's state and the reasons behind it; first matching rule wins."""
+def assess(
+    view: HostView, standard_name: str | None, stale_days: int = DEFAULT_CONSOLE_STALE_DAYS
+) -> Assessment:
+    """Return the host's state and the reasons behind it; first matching rule wins.
+
+    ``stale_days`` is the inventory's ``agentroll_console_stale_days``: an agent whose own last
+    contact with its server was longer ago than that when the PC was probed does not report.
+    """
     if not view.latest:
         return Assessment(HostState.UNKNOWN)
     contact = view.value(Aspect.CONTACT) or {}
@@ -171,5 +210,5 @@ def assess(view: HostView, standard_name: str | None) -> Assessment:
     if interrupted is not None:
         return Assessment(HostState.FAILED, (Reason("interrupted", {"step": interrupted}),))
     if is_installed(view):
-        return _assess_installed(view, standard_name)
+        return _assess_installed(view, standard_name, stale_days)
     return _assess_not_installed(view)

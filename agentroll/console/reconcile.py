@@ -4,7 +4,9 @@
    (what the province counts);
 2. installed but not reporting: agentroll found the agent, the console does not list it or last
    heard from it too long ago, with the likely cause (the PC cannot reach the management server,
-   reaches it but the console does not list it: another server, or stale);
+   reaches it but the console does not list it: another server, or stale); or the console listed
+   it as reporting, but a probe after the export read the agent's own last contact with its server
+   more than ``stale_days`` before it (``decided_by`` says whose word made the truth);
 3. on the console but not in the inventory: an unknown PC (add it to the roster), or one renamed
    (its console name was an inventory PC's name);
 4. console name ≠ standard name: the rename is pending, or done and the console still shows the old
@@ -18,6 +20,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from agentroll import coverage
@@ -38,6 +41,9 @@ class PcFacts:
     standard_name: str
     #: The probe's check-in (``checkin`` observation) or None.
     checkin: Mapping[str, Any] | None = None
+    #: When the probe read the agent's own last contact, and how many days before the probe it was
+    #: (``agentroll.states.agent_silence``), or None.
+    silence: tuple[datetime, int] | None = None
     #: Computer names the PC carried before (from the store), for the "renamed" hint.
     former_names: tuple[str, ...] = ()
 
@@ -131,19 +137,20 @@ def _host_console(
     entry = match.entry if match else None
     checkin = facts.checkin or {}
     unreachable = checkin.get("reachable") is False
+    # The agent's own word counts where it is newer than the console's: read by a probe after the export.
+    silent_days = facts.silence[1] if facts.silence and facts.silence[0] > export.exported_at else None
+    agent_silent = silent_days is not None and silent_days > stale_days
     cause: Reason | None = None
+    decided_by = "console"
     if entry is None:
         truth = "not_reporting" if facts.installed else "absent"
         if facts.installed:
-            cause = (
-                _unreachable(checkin)
-                if unreachable
-                else Reason(
-                    "console_not_listed_reachable" if checkin.get("reachable") else "console_not_listed"
-                )
-            )
+            cause = _not_listed_cause(checkin, silent_days if agent_silent else None)
     elif _reports(entry, export, stale_days):
         truth = "reporting"
+        if agent_silent:
+            truth, decided_by = "stale", "agent"
+            cause = _unreachable(checkin) if unreachable else Reason("agent_silent", {"days": silent_days})
     else:
         truth = "stale"
         if unreachable:
@@ -159,10 +166,21 @@ def _host_console(
         "last_seen": iso(entry.last_seen) if entry and entry.last_seen else None,
         "agent_version": entry.agent_version if entry else None,
         "truth": truth,
+        "decided_by": decided_by,
         "cause": cause.as_value() if cause else None,
         "name_truth": name_truth,
         "name_cause": name_cause.as_value() if name_cause else None,
     }
+
+
+def _not_listed_cause(checkin: Mapping[str, Any], silent_days: int | None) -> Reason:
+    """Why an installed agent is not on the console: its PC cannot reach the server, the agent has
+    not reached it for too long by its own account, or it reaches one the console is not (another)."""
+    if checkin.get("reachable") is False:
+        return _unreachable(checkin)
+    if silent_days is not None:
+        return Reason("agent_silent", {"days": silent_days})
+    return Reason("console_not_listed_reachable" if checkin.get("reachable") else "console_not_listed")
 
 
 def _unreachable(checkin: Mapping[str, Any]) -> Reason:

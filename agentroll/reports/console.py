@@ -3,8 +3,11 @@
 ``console_units_table`` puts each unit's agentroll figure beside the console's; ``console_hosts_table``
 lists the PCs on which the two disagree (installed but not reporting, reporting no longer, a name
 the console shows that is not the standard one), for the district or one unit (the per-unit view);
-``console_unknown_table`` lists the console's entries no inventory PC could be matched to, and why.
-A report without an imported export has none of these (``console`` is null).
+``console_unknown_table`` lists the console's entries no inventory PC could be matched to, and why,
+and the older entries of a PC the console lists twice. A report without an imported export has none
+of these (``console`` is null). The CSV formats carry the console's columns whether or not an export
+was imported (``console_host_cells``, ``console_unit_cells``: empty cells without one), so that
+a script reading them finds the same header either way.
 """
 
 from __future__ import annotations
@@ -29,6 +32,19 @@ ENTRY_KINDS: dict[str, str] = {
     "renamed": NP_("console", "renamed: it was {host}"),
     "ambiguous": NP_("console", "ambiguous: its {key} fits {candidates}"),
     "conflict": NP_("console", "conflict: its MAC or address and its name point at {candidates}"),
+    "duplicate": NP_("console", "listed twice: an older entry of {host}"),
+}
+#: What a console name that is not the standard one means (``console.name_truth``).
+NAME_TRUTHS: dict[str, str] = {
+    "rename_pending": NP_("console", "rename pending"),
+    "console_old_name": NP_("console", "renamed, the console shows the old name"),
+}
+#: Whose coverage figure is the official one (``official``).
+OFFICIAL: dict[str, str] = {
+    "console": NP_("official", "the console's"),
+    "agentroll": NP_("official", "agentroll's"),
+    # A province roll-up whose districts differ.
+    "mixed": NP_("official", "each district's own"),
 }
 #: The keys a match can be made by, in words.
 KEYS: dict[str, str] = {
@@ -48,6 +64,17 @@ CONSOLE_UNIT_COLUMNS = (
     "console_reporting",
     "console_coverage",
 )
+#: The console's columns of the per-PC CSV.
+CONSOLE_HOST_COLUMNS = (
+    "console_name",
+    "matched_by",
+    "console_last_seen",
+    "console_status",
+    "console_cause",
+    "console_name_status",
+)
+#: The console's columns of the per-unit CSV.
+CONSOLE_UNIT_CSV_COLUMNS = ("console_reporting", "console_coverage", "official")
 
 
 def has_console(report: Report) -> bool:
@@ -141,19 +168,22 @@ def _entry_kind(entry: Mapping[str, Any], kind: str, catalog: Catalog) -> str:
 
 
 def console_unknown_table(report: Report, catalog: Catalog) -> Table:
-    """Console entries with no inventory PC: unknown (add or renamed), ambiguous, conflicting."""
+    """Console entries with no inventory PC: unknown (add or renamed), ambiguous, conflicting; and
+    the older entries of a PC listed twice (its latest report stands for it)."""
     console = report["console"]
     listed = [
         *((entry, entry["hint"]) for entry in console.get("unknown") or ()),
         *((entry, "ambiguous") for entry in console.get("ambiguous") or ()),
         *((entry, "conflict") for entry in console.get("conflicts") or ()),
+        *((entry, "duplicate") for entry in console.get("duplicates") or ()),
     ]
+    unit_of = {host["host"]: host["unit"] for host in report["hosts"]}
     rows = [
         [
             entry["computer_name"],
             entry.get("address"),
             entry.get("mac"),
-            unit_label(report, entry["unit"]) if entry.get("unit") else entry.get("group"),
+            _entry_unit(report, entry, unit_of),
             local_time(entry.get("last_seen"), catalog),
             _entry_kind(entry, kind, catalog),
         ]
@@ -162,7 +192,32 @@ def console_unknown_table(report: Report, catalog: Catalog) -> Table:
     return Table(labels.columns(catalog, "console_name", "address", "mac", "unit", "last_seen", "what"), rows)
 
 
-def truth_label(catalog: Catalog, host: Mapping[str, Any]) -> str:
-    """A PC's standing on the console in words ('' without an export), for per-PC columns."""
+def _entry_unit(report: Report, entry: Mapping[str, Any], unit_of: Mapping[str, str]) -> str | None:
+    """The unit an entry belongs to: its group's, else (a duplicate) its PC's, else its group as written."""
+    unit = entry.get("unit") or unit_of.get(entry.get("host") or "")
+    return unit_label(report, unit) if unit else entry.get("group")
+
+
+def console_host_cells(host: Mapping[str, Any], catalog: Catalog) -> list[Any]:
+    """A PC's cells under ``CONSOLE_HOST_COLUMNS``; all empty without an export."""
     console = host.get("console")
-    return catalog.pgettext("console", TRUTHS[console["truth"]]) if console else ""
+    if not console:
+        return [None] * len(CONSOLE_HOST_COLUMNS)
+    key, name_truth = console.get("matched_by"), console.get("name_truth")
+    return [
+        console.get("computer_name"),
+        catalog.pgettext("console", KEYS[key]) if key in KEYS else None,
+        local_time(console.get("last_seen"), catalog),
+        catalog.pgettext("console", TRUTHS[console["truth"]]),
+        labels.reasons(catalog, [console["cause"]] if console.get("cause") else ()),
+        catalog.pgettext("console", NAME_TRUTHS[name_truth]) if name_truth in NAME_TRUTHS else None,
+    ]
+
+
+def console_unit_cells(report: Report, unit: Mapping[str, Any], catalog: Catalog) -> list[Any]:
+    """A unit's cells under ``CONSOLE_UNIT_CSV_COLUMNS``: the console's count (empty without an export)
+    and whose figure is official (agentroll's without an export)."""
+    official = catalog.pgettext("official", OFFICIAL[report.get("official") or "agentroll"])
+    if not has_console(report):
+        return [None, None, official]
+    return [unit.get("console_reporting"), float(unit.get("console_coverage_pct") or 0.0), official]

@@ -5,6 +5,9 @@ much as by people; dates and times are the language's (local time, dd/mm/yyyy in
 Vietnamese Excel reads them). Every file starts with a byte-order mark, so that Excel, which most
 units open them with, recognises UTF-8 and shows the diacritics (an English file holds Vietnamese
 names too). A text that starts like a formula gets a leading quote (``tables.spreadsheet_text``).
+
+Both files end with the console's columns (``reports.console``), present and empty when no console
+export was imported, so a script finds the same header whether or not one was.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import io
 from typing import Any
 
 from agentroll.i18n import Catalog
-from agentroll.reports import tables
+from agentroll.reports import console, labels, tables
 from agentroll.reports.tables import Report, Table
 
 UTF8_BOM = "\ufeff"
@@ -36,11 +39,23 @@ def _write(table: Table, catalog: Catalog) -> str:
     return UTF8_BOM + buffer.getvalue()
 
 
+def _beside(table: Table, keys: tuple[str, ...], cells: list[list[Any]], catalog: Catalog) -> Table:
+    """``table`` with the columns ``keys`` added on the right, ``cells`` row by row."""
+    return Table(
+        table.headers + labels.columns(catalog, *keys),
+        [row + extra for row, extra in zip(table.rows, cells, strict=True)],
+    )
+
+
 def render_hosts_csv(report: Report, catalog: Catalog) -> str:
-    """One row per PC."""
-    return _write(tables.hosts_table(report, catalog), catalog)
+    """One row per PC, the console's view of it last."""
+    hosts = tables.hosts_table(report, catalog)
+    cells = [console.console_host_cells(host, catalog) for host in report["hosts"]]
+    return _write(_beside(hosts, console.CONSOLE_HOST_COLUMNS, cells, catalog), catalog)
 
 
 def render_units_csv(report: Report, catalog: Catalog) -> str:
-    """One row per unit, without the total row (a program can sum)."""
-    return _write(tables.units_table(report, catalog, with_total=False), catalog)
+    """One row per unit, without the total row (a program can sum), the console's count last."""
+    units = tables.units_table(report, catalog, with_total=False)
+    cells = [console.console_unit_cells(report, unit, catalog) for unit in report["units"]]
+    return _write(_beside(units, console.CONSOLE_UNIT_CSV_COLUMNS, cells, catalog), catalog)

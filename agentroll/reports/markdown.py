@@ -96,7 +96,7 @@ def render_markdown(report: Report, catalog: Catalog) -> str:
             _table(console.console_units_table(report, catalog), catalog),
             f"### {escape(_('PCs the console sees differently:'))}",
             _table(console.console_hosts_table(report, catalog), catalog),
-            f"### {escape(_('On the console, not matched to a PC of the inventory:'))}",
+            f"### {escape(_('On the console, not matched to a PC of the inventory, or listed twice:'))}",
             _table(console.console_unknown_table(report, catalog), catalog),
         ]
     if not report.get("unit"):

@@ -104,6 +104,6 @@ def _console(report: Report, catalog: Catalog) -> str:
     parts += ["", _("PCs the console sees differently:")]
     parts.append(_grid(disagreements, catalog) if disagreements.rows else _("none"))
     unknown = console.console_unknown_table(report, catalog)
-    parts += ["", _("On the console, not matched to a PC of the inventory:")]
+    parts += ["", _("On the console, not matched to a PC of the inventory, or listed twice:")]
     parts.append(_grid(unknown, catalog) if unknown.rows else _("none"))
     return "\n".join(parts)

@@ -13,6 +13,7 @@ with its header row repeated on each page.
 from __future__ import annotations
 
 import io
+import math
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
@@ -36,6 +37,8 @@ TOTAL_FONT = Font(bold=True)
 AT_RISK_FONT = Font(color="C62828", bold=True)
 #: Longer texts wrap within this width (in characters), so that a sheet fits the page width readably.
 MAX_COLUMN_WIDTH = 48
+#: Points per line of a row whose cells wrap (Calibri 11 and the header's bold font).
+LINE_HEIGHT = 15
 #: Columns holding a percentage (already in percent in the report): shown with one decimal.
 PERCENT_FORMAT = "0.0"
 #: Characters a sheet name may not hold.
@@ -95,6 +98,7 @@ def _write_table(
         for (cell,) in sheet.iter_rows(min_row=2, min_col=index + 1, max_col=index + 1):
             cell.number_format = PERCENT_FORMAT
     _fit_widths(sheet, table, catalog)
+    _fit_heights(sheet)
     _page_setup(sheet)
 
 
@@ -109,6 +113,25 @@ def _fit_widths(sheet: Worksheet, table: Table, catalog: Catalog) -> None:
         if longest + 2 > MAX_COLUMN_WIDTH:
             for (cell,) in sheet.iter_rows(min_row=2, min_col=index + 1, max_col=index + 1):
                 cell.alignment = wrap
+
+
+def _fit_heights(sheet: Worksheet) -> None:
+    """Each row tall enough for its wrapped cells: spreadsheet programs keep a written file's row
+    height, so a wrapped header or reason would otherwise show one line and hide the rest."""
+    for row in sheet.iter_rows():
+        lines = max((_wrapped_lines(sheet, cell) for cell in row), default=1)
+        if lines > 1:
+            sheet.row_dimensions[row[0].row].height = LINE_HEIGHT * lines
+
+
+def _wrapped_lines(sheet: Worksheet, cell: Cell) -> int:
+    """How many lines a wrapping cell's text takes in its column (1 for a cell that does not wrap)."""
+    if cell.value is None or not (cell.alignment and cell.alignment.wrap_text):
+        return 1
+    width = sheet.column_dimensions[cell.column_letter].width or MAX_COLUMN_WIDTH
+    # The header's bold font fills a column before its nominal character count.
+    per_line = max(int(width) - (3 if cell.row == 1 else 1), 1)
+    return sum(max(math.ceil(len(part) / per_line), 1) for part in str(cell.value).split("\n"))
 
 
 def _page_setup(sheet: Worksheet) -> None:

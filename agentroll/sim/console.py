@@ -1,11 +1,11 @@
 """What the central console would export now about the simulated fleet's agents.
 
-An agent reports when its PC is on, its service runs and the management server is reachable from
-the PC (no ``server_unreachable`` fault): the console saw it *now*. An installed agent that does not
-report now is listed with the agent's ``agent_last_contact`` when the fleet file gives one, else with
-the time the fleet started (it reported until then); one that cannot reach its server and has no
-last contact never registered and is not listed. The file is what a Vietnamese console writes:
-UTF-8 CSV, Vietnamese headers, local times day first.
+An agent reports when its PC is on and ``SimHost.agent_reports`` (its service runs, the management
+server is reachable from the PC, no ``agent_not_reporting`` fault): the console saw it *now*. An
+installed agent that does not report now is listed with the agent's ``agent_last_contact`` when
+the fleet file gives one, else with the time the fleet started (it reported until then); one that
+cannot reach its server and has no last contact never registered and is not listed. The file is
+what a Vietnamese console writes: UTF-8 CSV, Vietnamese headers, local times day first.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ def _agent_row(
         service = host.services.get(service_name.lower())
         running = service is not None and service.state == "running"
         reachable = not host.faults.server_unreachable
-        if running and reachable and not host.is_down():
+        if host.agent_reports(running) and not host.is_down():
             last_seen = now
         elif host.agent_last_contact is not None:
             last_seen = host.agent_last_contact

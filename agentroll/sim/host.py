@@ -76,6 +76,9 @@ class Faults:
     #: The PC cannot reach the agent's management server (a firewall, a proxy): the probe's check-in
     #: times out, and the agent does not report to the console.
     server_unreachable: bool = False
+    #: The agent runs and its PC reaches the server, but the agent does not report (a wrong
+    #: registration key, say): its last contact stays the host's ``agent_last_contact``.
+    agent_not_reporting: bool = False
     #: The probe answers as a real PC does, without the ``simulated`` marker (the sample agent's
     #: installer is then refused, as on a real district).
     poses_as_real: bool = False
@@ -303,8 +306,8 @@ class SimHost:
     powered: bool = True
     mac: str = ""
     wake_on_lan: bool = True
-    #: When the agent last reached its management server (the value the agent keeps on the PC);
-    #: None: the agent reports now whenever it runs and the server is reachable (``agent_last_contact``).
+    #: When the agent last reached its management server (the value the agent keeps on the PC), while
+    #: it does not report now (``agent_reports``); None: it never did.
     agent_last_contact: datetime | None = None
     #: Switched on by its user at ``PowerSchedule.on_at`` and off at ``off_at`` (fleet-start offsets).
     schedule: PowerSchedule | None = None
@@ -338,6 +341,13 @@ class SimHost:
     def now(self) -> float:
         """Return the host's current wall time."""
         return self.clock.now()
+
+    def agent_reports(self, service_running: bool) -> bool:
+        """Whether the agent reports to its management server now: its service runs, the server is
+        reachable from the PC and nothing keeps the agent from reporting (the probe and the console
+        export agree on it)."""
+        faults = self.faults
+        return service_running and not faults.server_unreachable and not faults.agent_not_reporting
 
     def add_reboot_reason(self, reason: str) -> None:
         """Record why a reboot is pending, once per reason."""

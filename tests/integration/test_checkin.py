@@ -4,7 +4,10 @@ console's export of the same fleet reconciled with it.
 The probe (one invocation) tests the TCP connection to the profile's management server from each PC
 and reads the agent's last contact; an installed agent whose PC cannot reach the server is
 ``agent_unhealthy`` with the cause ``server_unreachable``, and the console does not list it. When the
-firewall is opened, the next verify finds it compliant and the console's next export lists it.
+firewall is opened, the next verify finds it compliant and the console's next export lists it. An
+agent whose server answers but which has not reached it for longer than the stale days, by its own
+last contact, is ``agent_unhealthy`` too (``agent_silent``); an export older than that probe still
+lists it as reporting, and the reconciliation says the agent's word decided it is stale.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import json
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +31,10 @@ from tests.integration.support import District, Pc, agent_software, fleet_spec, 
 pytestmark = [pytest.mark.integration]
 
 SERVER = "soc.konplong.example:8443"
+#: vp-04's agent last reached its server twenty days before the tests run (the probe reads it then).
+SILENT_SINCE = datetime.now(UTC).replace(microsecond=0) - timedelta(days=20)
+#: An export of the day after: the console still counts vp-04 as reporting.
+EARLY_EXPORT_AT = SILENT_SINCE + timedelta(days=1)
 PROFILE = {
     "agentroll_agent_server": SERVER,
     "agentroll_agent_server_timeout_ms": 500,
@@ -48,14 +55,26 @@ PCS = [
         },
     ),
     Pc("vp-03", "vp", {"computer_name": "VP-PC03", "faults": {"server_unreachable": True}}),
+    Pc(
+        "vp-04",
+        "vp",
+        {
+            "computer_name": "VP-PC04",
+            **agent_software(),
+            "agent_last_contact": SILENT_SINCE.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "faults": {"agent_not_reporting": True},
+        },
+    ),
 ]
 
 
-def import_console(district: District, export: Path) -> subprocess.CompletedProcess[str]:
+def import_console(
+    district: District, export: Path, exported_at: str = "2026-12-04 08:00"
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [
             *(sys.executable, "-m", "agentroll", "console", "import", str(export)),
-            *("-i", str(district.inventory), "--exported-at", "2026-12-04 08:00"),
+            *("-i", str(district.inventory), "--exported-at", exported_at),
         ],
         cwd=PROJECT_ROOT,
         env={"PATH": "/usr/bin:/bin", **district.env},
@@ -86,6 +105,18 @@ def checked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
         inventory = write_inventory(handle, workdir / "inventory", PCS, UNITS, extra_vars=PROFILE)
         district = District(handle, inventory, workdir)
         before = district.play("verify.yml")
+        early = workdir / "console-early.csv"
+        write_console_export(
+            handle.fleet,
+            early,
+            product_id=demo_data.AGENT_PRODUCT_ID,
+            service_name=demo_data.AGENT_SERVICE_NAME,
+            zone=timezone(None),
+            now=EARLY_EXPORT_AT,
+        )
+        local_export_time = EARLY_EXPORT_AT.astimezone(timezone(None)).strftime("%Y-%m-%d %H:%M")
+        early_imported = import_console(district, early, local_export_time)
+        early_reconciled = report(district)
         export = workdir / "console-before.csv"
         listed = write_console_export(
             handle.fleet,
@@ -104,6 +135,8 @@ def checked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
             "listed": listed,
             "imported": imported,
             "reconciled": reconciled,
+            "early_imported": early_imported,
+            "early_reconciled": early_reconciled,
             "after": after,
             "export": export.read_text(encoding="utf-8"),
             "vp02": district.address(PCS, "vp-02"),
@@ -130,9 +163,9 @@ def test_an_agent_that_cannot_reach_its_server_is_not_compliant(checked: dict[st
 
 
 def test_the_console_does_not_list_the_agent_that_cannot_reach_it(checked: dict[str, Any]) -> None:
-    assert checked["listed"] == 2
+    assert checked["listed"] == 3
     assert checked["imported"].returncode == 0, checked["imported"].stderr
-    assert "exported 2026-12-04 01:00 UTC, as given): matched 2 (2 by mac)" in checked["imported"].stderr
+    assert "exported 2026-12-04 01:00 UTC, as given): matched 3 (3 by mac)" in checked["imported"].stderr
     report = checked["reconciled"]
     hosts = {host["host"]: host["console"] for host in report["hosts"]}
     assert hosts["vp-01"]["truth"] == "reporting"
@@ -142,7 +175,7 @@ def test_the_console_does_not_list_the_agent_that_cannot_reach_it(checked: dict[
         {"code": "server_unreachable", "server": SERVER},
     )
     assert hosts["vp-03"]["truth"] == "absent"
-    assert (report["console"]["reporting"], report["totals"]["installed"]) == (1, 2)
+    assert (report["console"]["reporting"], report["totals"]["installed"]) == (1, 3)
     assert checked["vp02"] in checked["export"] and "20/11/2026 15:15" in checked["export"]
 
 
@@ -150,3 +183,34 @@ def test_once_the_server_is_reachable_the_agent_is_compliant(checked: dict[str, 
     vp02 = checked["after"].host("vp-02")
     assert vp02["state"] == "compliant", checked["after"].output[-3000:]
     assert vp02["checkin"]["reachable"] is True
+
+
+def test_an_agent_silent_by_its_own_account_is_not_compliant(checked: dict[str, Any]) -> None:
+    vp04 = checked["before"].host("vp-04")
+    assert (vp04["checkin"]["reachable"], vp04["checkin"]["last_contact"]) == (
+        True,
+        SILENT_SINCE.strftime("%Y-%m-%dT%H:%M:%SZ"),
+    )
+    assert (vp04["state"], vp04["causes"], vp04["next_step"]) == (
+        "agent_unhealthy",
+        [{"code": "agent_silent", "days": 20}],
+        {"code": "next_check_registration"},
+    )
+
+
+def test_the_agents_word_after_an_older_export_decides_it_is_stale(checked: dict[str, Any]) -> None:
+    assert checked["early_imported"].returncode == 0, checked["early_imported"].stderr
+    early = {host["host"]: host["console"] for host in checked["early_reconciled"]["hosts"]}
+    assert (early["vp-01"]["truth"], early["vp-01"]["decided_by"]) == ("reporting", "console")
+    assert (early["vp-04"]["truth"], early["vp-04"]["decided_by"], early["vp-04"]["cause"]) == (
+        "stale",
+        "agent",
+        {"code": "agent_silent", "days": 20},
+    )
+    # The later export (after the probe) lists vp-04 with its old last contact: the console decides.
+    later = next(host for host in checked["reconciled"]["hosts"] if host["host"] == "vp-04")["console"]
+    assert (later["truth"], later["decided_by"], later["cause"]["code"]) == (
+        "stale",
+        "console",
+        "console_stale",
+    )

@@ -921,6 +921,10 @@ def test_probe_checks_in_from_the_pc(pc: Fleet) -> None:
         "last_contact": "2026-11-20T08:15:00Z",
     }
     assert last_entry(pc)["mutated"] is False
+    # The server answers, but the agent does not report (a wrong key): its last contact stays old.
+    pc.set_faults(PC, server_unreachable=False, agent_not_reporting=True)
+    silent = run(pc, "agentroll.toolkit.win_agentroll_probe", checkin_args)["checkin"]
+    assert (silent["reachable"], silent["last_contact"]) == (True, "2026-11-20T08:15:00Z")
 
 
 def test_probe_warns_when_the_server_is_not_host_and_port(pc: Fleet) -> None:

@@ -3,6 +3,8 @@ report matches it to the inventory and puts the console's count beside agentroll
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import sqlite3
 from datetime import UTC, datetime, timedelta
@@ -17,6 +19,7 @@ from agentroll import cli
 from agentroll.model import Aspect
 from agentroll.report import SCHEMA_PATH
 from agentroll.reports import render
+from agentroll.reports.xlsx import LINE_HEIGHT
 from agentroll.store import Store
 from tests.unit.conftest import CONTACT_OK, RUNNING_AGENT, TINY_DISTRICT
 
@@ -86,6 +89,7 @@ def test_a_vietnamese_export_is_recorded_and_matched(
         "last_seen": "2026-12-03T09:20:00Z",
         "agent_version": "7.1",
         "truth": "reporting",
+        "decided_by": "console",
         "cause": None,
         "name_truth": None,
         "name_cause": None,
@@ -544,6 +548,10 @@ def test_markdown_and_the_workbook_carry_the_consoles_count(
     rows = list(side_by_side.iter_rows(values_only=True))
     assert rows[0][-2:] == ("Đang báo về hệ thống giám sát", "Tỷ lệ theo hệ thống giám sát (%)")
     assert rows[1][:1] + rows[1][-2:] == ("VP", 2, 50.0)
+    # Its long headers wrap: the header row is written tall enough to show them whole.
+    header_row = side_by_side.row_dimensions[1].height
+    assert header_row is not None and header_row >= 2 * LINE_HEIGHT
+    assert side_by_side.row_dimensions[2].height is None
     unknown = [row[0] for row in workbook["Giám sát - máy lạ"].iter_rows(min_row=2, values_only=True)]
     assert unknown == ["KETOAN-01"]
     differences = [row[0] for row in workbook["Giám sát - khác biệt"].iter_rows(min_row=2, values_only=True)]
@@ -580,3 +588,242 @@ def test_a_pc_listed_twice_is_counted_once_by_its_latest_report(
         ("vp-02", "MAYPHUONG")
     ]
     assert report["units"][0]["console_reporting"] == 1
+
+
+def csv_rows(text: str) -> list[dict[str, str]]:
+    assert text.startswith("\ufeff")
+    return list(csv.DictReader(io.StringIO(text.removeprefix("\ufeff"))))
+
+
+def test_the_csv_files_carry_the_consoles_columns_in_both_languages(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, tiny_inventory_dir: Path, tiny_store_path: Path
+) -> None:
+    export = write(tmp_path, "console.csv", VIETNAMESE_EXPORT)
+    assert (
+        import_export(capsys, tiny_inventory_dir, tiny_store_path, export, "--exported-at", EXPORTED_AT)[0]
+        == 0
+    )
+    report = report_json(capsys, tiny_inventory_dir, tiny_store_path)
+    hosts = {row["PC"]: row for row in csv_rows(render(report, "csv", "en"))}
+    console_columns = (
+        "Name on the console",
+        "Matched by",
+        "Last report to the console",
+        "On the console",
+        "Likely cause",
+        "Name on the console vs standard name",
+    )
+    assert [hosts["vp-02"][column] for column in console_columns] == [
+        "mayphuong",
+        "IP address",
+        "2026-12-04 07:55",
+        "reporting",
+        "",
+        "rename pending",
+    ]
+    assert [hosts["tp-01"][column] for column in console_columns[3:5]] == [
+        "no recent report",
+        "the console last heard from it 19 days before the export",
+    ]
+    assert [hosts["vp-03"][column] for column in console_columns] == [
+        "",
+        "",
+        "",
+        "not on the console",
+        "",
+        "",
+    ]
+    units = {row["Code"]: row for row in csv_rows(render(report, "units-csv", "en"))}
+    assert [units["VP"][column] for column in ("Reporting to the console", "Console coverage (%)")] == [
+        "2",
+        "50.0",
+    ]
+    assert {row["Official figure"] for row in units.values()} == {"the console's"}
+    vietnamese = {row["Máy tính"]: row for row in csv_rows(render(report, "csv", "vi"))}
+    assert (
+        vietnamese["tp-01"]["Trên hệ thống giám sát"],
+        vietnamese["vp-02"]["Tên trên hệ thống giám sát so với tên chuẩn"],
+        vietnamese["vp-02"]["Đối chiếu theo"],
+    ) == ("lâu không báo về", "chưa đổi tên", "địa chỉ IP")
+    vp = csv_rows(render(report, "units-csv", "vi"))[0]
+    assert (vp["Mã"], vp["Tỷ lệ theo hệ thống giám sát (%)"], vp["Số liệu chính thức"]) == (
+        "VP",
+        "50.0",
+        "của hệ thống giám sát",
+    )
+
+
+def test_the_csv_header_is_the_same_without_an_export(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, tiny_inventory_dir: Path, tiny_store_path: Path
+) -> None:
+    without = report_json(capsys, tiny_inventory_dir, tiny_store_path)
+    export = write(tmp_path, "console.csv", VIETNAMESE_EXPORT)
+    assert (
+        import_export(capsys, tiny_inventory_dir, tiny_store_path, export, "--exported-at", EXPORTED_AT)[0]
+        == 0
+    )
+    with_export = report_json(capsys, tiny_inventory_dir, tiny_store_path)
+    for fmt in ("csv", "units-csv"):
+        before, after = render(without, fmt, "vi"), render(with_export, fmt, "vi")
+        assert before.splitlines()[0] == after.splitlines()[0]
+    hosts = csv_rows(render(without, "csv", "en"))
+    assert {row["Name on the console"] + row["On the console"] + row["Matched by"] for row in hosts} == {""}
+    units = csv_rows(render(without, "units-csv", "en"))
+    assert {(row["Reporting to the console"], row["Official figure"]) for row in units} == {
+        ("", "agentroll's")
+    }
+
+
+def test_a_console_name_that_reads_like_a_formula_stays_text_in_the_csv(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, tiny_inventory_dir: Path, tiny_store_path: Path
+) -> None:
+    export = write(
+        tmp_path,
+        "console.csv",
+        'Computer name,IP address,Last seen\n=HYPERLINK("x"),192.0.2.1,2026-12-04 07:00\n',
+    )
+    assert (
+        import_export(capsys, tiny_inventory_dir, tiny_store_path, export, "--exported-at", EXPORTED_AT)[0]
+        == 0
+    )
+    report = report_json(capsys, tiny_inventory_dir, tiny_store_path)
+    vp01 = next(row for row in csv_rows(render(report, "csv", "en")) if row["PC"] == "vp-01")
+    assert vp01["Name on the console"] == '\'=HYPERLINK("x")'
+    assert vp01["On the console"] == "reporting"
+
+
+def test_a_pcs_older_console_entry_is_listed_in_every_human_report(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, tiny_inventory_dir: Path, tiny_store_path: Path
+) -> None:
+    export = write(
+        tmp_path,
+        "console.csv",
+        "Computer name,IP address,Last seen\n"
+        "MAYPHUONG,,2026-11-01 07:00\n"
+        "VP-PHUONGNT,192.0.2.2,2026-12-04 07:00\n",
+    )
+    assert (
+        import_export(capsys, tiny_inventory_dir, tiny_store_path, export, "--exported-at", EXPORTED_AT)[0]
+        == 0
+    )
+    report = report_json(capsys, tiny_inventory_dir, tiny_store_path)
+    text = render(report, "text", "en")
+    section = text[text.index("On the console, not matched to a PC of the inventory, or listed twice:") :]
+    row = next(line for line in section.splitlines() if line.startswith("MAYPHUONG"))
+    assert "Văn phòng" in row and "listed twice: an older entry of vp-02" in row
+    assert "| MAYPHUONG " in render(report, "md", "vi") and "có hai lần: bản ghi cũ của vp-02" in render(
+        report, "md", "vi"
+    )
+    html = render(report, "html", "vi")
+    assert "hoặc có hai lần:" in html and "có hai lần: bản ghi cũ của vp-02" in html
+    workbook_path = tmp_path / "coverage.xlsx"
+    workbook_path.write_bytes(render(report, "xlsx", "en"))
+    sheet = openpyxl.load_workbook(workbook_path)["Console unknown PCs"]
+    assert [(row[0], row[-1]) for row in sheet.iter_rows(min_row=2, values_only=True)] == [
+        ("MAYPHUONG", "listed twice: an older entry of vp-02")
+    ]
+
+
+#: A probe of vp-01 eleven days after the tiny district's console export.
+PROBED_AFTER_THE_EXPORT = datetime(2026, 12, 15, 1, 0, tzinfo=UTC)
+
+
+def record_checkin(store_path: Path, host: str, last_contact: str, at: datetime) -> None:
+    """The probe's check-in of ``host`` at ``at``: the server answers, the agent last reached it then."""
+    checkin = {
+        "server": "soc.example.gov.vn:8443",
+        "reachable": True,
+        "error": None,
+        "last_contact": last_contact,
+    }
+    with Store(store_path) as store:
+        run_id = store.start_run("verify.yml", started_at=at)
+        store.record(run_id, host, [(Aspect.CONTACT, CONTACT_OK), (Aspect.CHECKIN, checkin)], at)
+        store.finish_run(run_id, "ok")
+
+
+def test_the_agents_own_last_contact_after_the_export_makes_it_stale(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, tiny_inventory_dir: Path, tiny_store_path: Path
+) -> None:
+    # The console saw vp-01 the day before its export; the agent says that was its last contact, and
+    # a probe eleven days after the export reads it: the agent no longer reports, the console cannot know.
+    record_checkin(tiny_store_path, "vp-01", "2026-12-03T09:20:00Z", PROBED_AFTER_THE_EXPORT)
+    record_checkin(tiny_store_path, "vp-02", "2026-12-14T23:00:00Z", PROBED_AFTER_THE_EXPORT)
+    # xa-02's agent is not on the console; by its own account it last reached its server a month ago.
+    record_checkin(tiny_store_path, "xa-02", "2026-11-15T01:00:00Z", PROBED_AFTER_THE_EXPORT)
+    export = write(tmp_path, "console.csv", VIETNAMESE_EXPORT)
+    assert (
+        import_export(capsys, tiny_inventory_dir, tiny_store_path, export, "--exported-at", EXPORTED_AT)[0]
+        == 0
+    )
+    report = report_json(capsys, tiny_inventory_dir, tiny_store_path)
+    jsonschema.validate(report, json.loads(SCHEMA_PATH.read_text(encoding="utf-8")))
+    hosts = {host["host"]: host for host in report["hosts"]}
+    judged = {name: (hosts[name]["console"]["truth"], hosts[name]["console"]["decided_by"]) for name in hosts}
+    assert judged["vp-01"] == ("stale", "agent")
+    assert hosts["vp-01"]["console"]["cause"] == {"code": "agent_silent", "days": 11}
+    assert judged["vp-02"] == ("reporting", "console")
+    assert judged["tp-01"] == ("stale", "console")
+    assert judged["xa-02"] == ("not_reporting", "console")
+    assert hosts["xa-02"]["console"]["cause"] == {"code": "agent_silent", "days": 30}
+    # The province's figure stays the console's own count; vp-01's unit no longer counts it.
+    assert (report["console"]["reporting"], report["units"][0]["console_reporting"]) == (3, 1)
+    assert (hosts["vp-01"]["state"], hosts["vp-01"]["causes"]) == (
+        "agent_unhealthy",
+        [{"code": "agent_silent", "days": 11}],
+    )
+    assert hosts["vp-01"]["next_step"] == {"code": "next_check_registration"}
+    vp01 = next(row for row in csv_rows(render(report, "csv", "en")) if row["PC"] == "vp-01")
+    assert (vp01["On the console"], vp01["Likely cause"]) == (
+        "no recent report",
+        "the agent last reached its management server 11 days before the probe",
+    )
+    assert "liên lạc với máy chủ quản lý lần cuối 11 ngày trước lần kiểm tra" in render(report, "text", "vi")
+
+
+def test_a_probe_before_the_export_leaves_the_judgement_to_the_console(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, tiny_inventory_dir: Path, tiny_store_path: Path
+) -> None:
+    # xa-02's agent (its service stopped) is not on the console; a probe before the export read that it
+    # last reached its server a month earlier: the console decides, the agent's silence is the cause.
+    record_checkin(tiny_store_path, "xa-02", "2026-11-02T01:00:00Z", AFTER_THE_TINY_RUNS)
+    record_checkin(tiny_store_path, "vp-01", "2026-11-02T01:00:00Z", AFTER_THE_TINY_RUNS)
+    export = write(tmp_path, "console.csv", VIETNAMESE_EXPORT)
+    assert (
+        import_export(capsys, tiny_inventory_dir, tiny_store_path, export, "--exported-at", EXPORTED_AT)[0]
+        == 0
+    )
+    report = report_json(capsys, tiny_inventory_dir, tiny_store_path)
+    hosts = {host["host"]: host["console"] for host in report["hosts"]}
+    assert (hosts["vp-01"]["truth"], hosts["vp-01"]["decided_by"]) == ("reporting", "console")
+    assert (hosts["xa-02"]["truth"], hosts["xa-02"]["decided_by"], hosts["xa-02"]["cause"]) == (
+        "not_reporting",
+        "console",
+        {"code": "console_not_listed_reachable"},
+    )
+
+
+def test_without_an_export_the_agents_own_last_contact_judges_it(
+    capsys: pytest.CaptureFixture[str], tiny_inventory_dir: Path, tiny_store_path: Path
+) -> None:
+    record_checkin(tiny_store_path, "vp-01", "2026-11-20T01:00:00Z", AFTER_THE_TINY_RUNS)
+    report = report_json(capsys, tiny_inventory_dir, tiny_store_path)
+    vp01 = next(host for host in report["hosts"] if host["host"] == "vp-01")
+    assert (vp01["state"], vp01["causes"], vp01["console"]) == (
+        "agent_unhealthy",
+        [{"code": "agent_silent", "days": 13}],
+        None,
+    )
+    text = " ".join(render(report, "text", "en").split())
+    assert (
+        "the agent does not report to its server: check its registration key and server, or reinstall it"
+        in text
+    )
+
+
+def test_a_province_whose_districts_differ_says_so_in_the_units_csv(
+    capsys: pytest.CaptureFixture[str], tiny_inventory_dir: Path, tiny_store_path: Path
+) -> None:
+    report = {**report_json(capsys, tiny_inventory_dir, tiny_store_path), "official": "mixed"}
+    units = csv_rows(render(report, "units-csv", "vi"))
+    assert {row["Số liệu chính thức"] for row in units} == {"của từng huyện"}

@@ -163,6 +163,8 @@ EXAMPLES: dict[str, dict[str, object]] = {
     "reboot_timeout": {"seconds": 900},
     "server_unreachable": {"server": "soc.example.gov.vn:8443"},
     "next_open_server": {"server": "soc.example.gov.vn:8443"},
+    "agent_silent": {"days": 20},
+    "next_check_registration": {},
     "console_not_listed": {},
     "console_not_listed_reachable": {},
     "console_never_reported": {},

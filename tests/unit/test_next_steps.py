@@ -29,6 +29,7 @@ FIXTURE = Path(__file__).parent / "fixtures" / "report_sample.json"
             Reason("next_wait_license", {"unit": "VP"}),
         ),
         ("agent_unhealthy", [{"code": "service_stopped", "service": "X"}], Reason("next_start_service")),
+        ("agent_unhealthy", [{"code": "agent_silent", "days": 20}], Reason("next_check_registration")),
         (
             "misnamed",
             [{"code": "name_mismatch", "computer_name": "a", "standard_name": "B"}],

@@ -259,7 +259,7 @@ def test_host_causes_are_the_reasons_as_data_in_the_same_order(report: dict[str,
 def test_the_report_says_its_minor_version_and_time_zone(report: dict[str, Any]) -> None:
     assert (report["schema"], report["schema_minor"], report["timezone"]) == (
         "agentroll.coverage/1",
-        5,
+        6,
         "Asia/Ho_Chi_Minh",
     )
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -339,3 +339,38 @@ def test_a_check_in_older_than_the_latest_probe_no_longer_counts() -> None:
     earlier = Observation("snv-01", Aspect.CHECKIN, SERVER_DOWN, datetime(2026, 11, 1, tzinfo=UTC), 3)
     host.latest[Aspect.CHECKIN] = earlier
     assert assess(host, STANDARD).state == HostState.COMPLIANT
+
+
+def reached_the_server(days_before_the_probe: float) -> dict[str, Any]:
+    """A check-in whose server answers, the agent's own last contact that long before the probe."""
+    contacted = WHEN - timedelta(days=days_before_the_probe)
+    return {
+        **SERVER_DOWN,
+        "reachable": True,
+        "error": None,
+        "last_contact": contacted.strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+
+
+@pytest.mark.parametrize(
+    ("days", "stale_days", "state"), [(7.5, 7, "compliant"), (8, 7, "agent_unhealthy"), (8, 10, "compliant")]
+)
+def test_an_agent_silent_longer_than_the_stale_days_is_unhealthy(
+    days: float, stale_days: int, state: str
+) -> None:
+    assessment = assess(healthy(checkin=reached_the_server(days)), STANDARD, stale_days)
+    assert assessment.state == state
+    if state == "agent_unhealthy":
+        assert assessment.reasons == (Reason("agent_silent", {"days": 8}),)
+
+
+def test_an_unreachable_server_comes_before_the_agents_silence() -> None:
+    silent_and_blocked = {**reached_the_server(20), "reachable": False}
+    assessment = assess(healthy(checkin=silent_and_blocked), STANDARD)
+    assert assessment.reasons == (Reason("server_unreachable", {"server": "soc.example.gov.vn:8443"}),)
+
+
+@pytest.mark.parametrize("last_contact", [None, "", "yesterday", "2026-11-01T08:00:00"])
+def test_a_last_contact_that_is_no_moment_in_time_says_nothing(last_contact: str | None) -> None:
+    checkin = {**reached_the_server(0), "last_contact": last_contact}
+    assert assess(healthy(checkin=checkin), STANDARD).state == HostState.COMPLIANT

@@ -59,7 +59,7 @@ def checkin(
     """The agent's check-in as the module sees it from the PC (null when nothing asks for it).
 
     The server answers unless the host's ``server_unreachable`` fault is set; the agent's last contact
-    is the host's ``agent_last_contact``, else now when its service runs and the server answers.
+    is now while it reports (``SimHost.agent_reports``), else the host's ``agent_last_contact``.
     """
     server = params["agent_server"] or None
     registry = bool(params["agent_last_contact_key"] and params["agent_last_contact_value"])
@@ -76,12 +76,10 @@ def checkin(
         result["reachable"] = reachable
         if not reachable:
             result["error"] = f"no answer within {params['agent_server_timeout_ms']} ms"
-    if host.agent_last_contact is not None:
-        last_contact = host.agent_last_contact
-    elif reachable and agent.get("service_state") == "running":
-        last_contact = datetime.fromtimestamp(host.now(), UTC)
+    if host.agent_reports(agent.get("service_state") == "running"):
+        last_contact: datetime | None = datetime.fromtimestamp(host.now(), UTC)
     else:
-        last_contact = None
+        last_contact = host.agent_last_contact
     if last_contact is not None:
         result["last_contact"] = last_contact.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return result
