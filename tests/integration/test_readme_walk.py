@@ -1,7 +1,9 @@
 """The README's walk, command by command, as written: every fenced ``sh`` block marked
 ``<!-- walk -->`` is read from the README itself and each of its lines runs with bash in a fresh
 copy of the checkout (its tracked files, the set-up's ``.venv`` and collections), against the
-example simulated fleet. A line's trailing comment ``# exit N: why`` is the exit status it
+example simulated fleet: the real-district walk on the inventory ``roster import`` makes (roster,
+fleet with its CA, connection and agent profile, vault, preflight, site, reports), then the
+simulated fleet's own block. A line's trailing comment ``# exit N: why`` is the exit status it
 documents (0 otherwise). The README drifting from the code fails this test."""
 
 from __future__ import annotations
@@ -16,6 +18,10 @@ from pathlib import Path
 
 import pytest
 
+from agentroll.inventory.loader import host_variables
+from agentroll.roster import read_table
+from agentroll.sim.fleet import Fleet
+
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -25,6 +31,19 @@ COMMENT = re.compile(r"\s+#\s(?P<comment>.*)$")
 EXIT = re.compile(r"^exit (?P<status>\d+)\b")
 #: The example fleet listens on fixed addresses (127.30.0.x): one walk at a time on this machine.
 LOCK = Path("/tmp/agentroll-example-fleet.lock")
+EXAMPLE = ROOT / "inventory" / "example"
+#: What the real-district walk must do, in this order (each, the start of one of its commands).
+DISTRICT_WALK = (
+    ".venv/bin/agentroll roster import",
+    ".venv/bin/agentroll sim start agentroll/sim/example-fleet.yml --ca-cert inventory/konplong/",
+    "cp inventory/example/group_vars/all/connection.yml inventory/konplong/",
+    "printf %s 'Agentr0ll!Demo' | .venv/bin/ansible-vault encrypt_string --vault-password-file",
+    "cp inventory/example/group_vars/all/agent.yml inventory/konplong/",
+    ".venv/bin/ansible-playbook playbooks/preflight.yml -i inventory/konplong --vault-password-file",
+    ".venv/bin/ansible-playbook playbooks/site.yml -i inventory/konplong --vault-password-file",
+    ".venv/bin/agentroll report -i inventory/konplong",
+    ".venv/bin/agentroll sim stop",
+)
 
 
 def walk_commands(text: str) -> list[tuple[str, int]]:
@@ -52,6 +71,20 @@ def test_the_walk_commands_are_read_from_the_readme() -> None:
     assert walk_commands(text) == [("ls -l", 0), ("echo `x`", 0), ("false", 1)]
 
 
+def test_the_example_roster_fleet_and_inventory_name_the_same_pcs() -> None:
+    fleet = Fleet.from_file(ROOT / "agentroll" / "sim" / "example-fleet.yml")
+    roster = read_table(EXAMPLE / "roster" / "pcs.csv", "pcs")
+    inventory = host_variables(EXAMPLE, ["ansible_host", "agentroll_mac"])
+    workstations = {row["address"] for _, row in roster.rows}
+    assert workstations == {
+        address for address in fleet.addresses() if fleet.host(address).product_type == "workstation"
+    }
+    assert {pc["ansible_host"] for pc in inventory.values()} == set(fleet.addresses())
+    for pc in inventory.values():
+        if pc.get("agentroll_mac"):
+            assert fleet.host(pc["ansible_host"]).mac == pc["agentroll_mac"]
+
+
 @pytest.fixture
 def checkout(tmp_path: Path) -> Iterator[Path]:
     """A copy of the tracked files, with the set-up's virtual environment and collections."""
@@ -76,7 +109,11 @@ def checkout(tmp_path: Path) -> Iterator[Path]:
 
 def test_the_readme_walk_runs_as_written(checkout: Path, tmp_path: Path) -> None:
     commands = walk_commands(README.read_text(encoding="utf-8"))
-    assert any(command.startswith(".venv/bin/agentroll roster import") for command, _ in commands)
+    steps = iter(command for command, _ in commands)
+    for step in DISTRICT_WALK:
+        assert any(command.startswith(step) for command in steps), (
+            f"the README's walk lacks, in order: {step}"
+        )
     env = {key: value for key, value in os.environ.items() if not key.startswith(("ANSIBLE_", "AGENTROLL_"))}
     env.update(XDG_STATE_HOME=str(tmp_path / "state"), HOME=str(tmp_path / "home"))
     (tmp_path / "home").mkdir()
