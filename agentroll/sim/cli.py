@@ -336,6 +336,8 @@ def fleet_inventory(fleet: Fleet, transport: str, names: str = "address") -> dic
         transport=transport, tls=fleet.tls, port=port, username=common_user, password=common_password
     )
     all_vars["agentroll_wake_port"] = fleet.wake_on_lan_port
+    # Nobody sits at a simulated PC to be warned: it reboots at once instead of after a minute.
+    all_vars["agentroll_reboot_delay"] = 0
     hosts: dict[str, dict[str, Any]] = {}
     for address in addresses:
         name = fleet.host(address).computer_name.lower() if names == "computer" else host_name(address)

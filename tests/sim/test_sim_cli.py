@@ -104,6 +104,7 @@ def test_inventory_prints_the_connection_variables(
         "ansible_winrm_server_cert_validation": "ignore",
         "agentroll_allow_insecure_transport": True,
         "agentroll_wake_port": 9009,
+        "agentroll_reboot_delay": 0,
     }
     unit = inventory["all"]["children"]["units"]["children"]["sim"]
     assert unit["vars"] == {
