@@ -9,8 +9,10 @@ documents (0 otherwise). The README drifting from the code fails this test."""
 from __future__ import annotations
 
 import fcntl
+import itertools
 import os
 import re
+import shlex
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -44,6 +46,13 @@ DISTRICT_WALK = (
     ".venv/bin/agentroll report -i inventory/konplong",
     ".venv/bin/agentroll sim stop",
 )
+#: Programs a README command may start besides the set-up's ``.venv/bin/`` and ``scripts/``.
+OTHER_PROGRAMS = {"make", "cp", "export", "sudo", "echo", "ansible-builder"}
+SEPARATORS = {"|", "||", "&&", "&", ";"}
+REDIRECTS = {">", ">>"}
+SUB_COMMAND = re.compile(r"[a-z][a-z-]*")
+#: The inventory the walk imports, which commands outside it may use as they are.
+WALK_INVENTORY = "inventory/konplong"
 
 
 def walk_commands(text: str) -> list[tuple[str, int]]:
@@ -69,6 +78,98 @@ def walk_commands(text: str) -> list[tuple[str, int]]:
 def test_the_walk_commands_are_read_from_the_readme() -> None:
     text = "<!-- walk -->\n```sh\nls -l   # exit 0: fine\n\necho `x`  # `not run`\nfalse  # exit 1: no\n```\n"
     assert walk_commands(text) == [("ls -l", 0), ("echo `x`", 0), ("false", 1)]
+
+
+def sh_commands(text: str) -> list[tuple[int, str]]:
+    """Each command line (README line number, text without its comment) of the unmarked sh blocks."""
+    commands = []
+    lines = text.splitlines()
+    inside, marked = False, False
+    for number, line in enumerate(lines, start=1):
+        if line.strip() == "```sh":
+            inside, marked = True, bool(MARK.match(lines[number - 2].strip()))
+        elif inside and line.strip() == "```":
+            inside = False
+        elif inside and not marked and line.strip():
+            found = COMMENT.search(line)
+            commands.append((number, (line[: found.start()] if found else line).strip()))
+    return commands
+
+
+def simple_commands(line: str) -> list[list[str]]:
+    """The words of each simple command of a shell line, without assignments and redirections."""
+    words = [word.strip("[]") for word in shlex.split(line)]
+    commands: list[list[str]] = [[]]
+    skip = False
+    for word in words:
+        if word in SEPARATORS:
+            commands.append([])
+        elif word in REDIRECTS:
+            skip = True
+        elif skip:
+            skip = False
+        elif commands[-1] or not re.match(r"^[A-Z_]+=", word):
+            commands[-1].append(word)
+    return [command for command in commands if command]
+
+
+def options_of(program: list[str]) -> str:
+    """The ``--help`` text of a program (for ``agentroll``, of its sub-command and sub-sub-command)."""
+    texts = []
+    for depth in range(len(program)):
+        done = subprocess.run([*program[: depth + 1], "--help"], cwd=ROOT, capture_output=True, text=True)
+        if done.returncode == 0:
+            texts.append(done.stdout)
+    return "\n".join(texts)
+
+
+def command_problems(text: str, helps: dict[tuple[str, ...], str]) -> list[str]:
+    """What is wrong with the commands outside the walk: a program that is not the set-up's, a
+    playbook, option, inventory or unit that does not exist and is not a placeholder in ``<…>``.
+    ``helps`` caches ``--help`` texts by program and sub-commands."""
+    units = {row["code"] for _, row in read_table(EXAMPLE / "roster" / "units.csv", "units").rows}
+    problems = []
+    for number, line in sh_commands(text):
+        for words in simple_commands(line):
+            program, where = words[0], f"README line {number}: "
+            if not (program.startswith((".venv/bin/", "scripts/")) or program in OTHER_PROGRAMS):
+                problems.append(f"{where}program {program}")
+            if program.startswith(".venv/bin/") and not (ROOT / program).exists():
+                problems.append(f"{where}no {program}")
+            for option, value in itertools.pairwise([*words, ""]):
+                if option == "--":  # what follows goes to ansible-playbook
+                    break
+                if option == "-i" and not (
+                    "<" in value or value == WALK_INVENTORY or (ROOT / value).exists()
+                ):
+                    problems.append(f"{where}inventory {value}")
+                if option == "--unit" and not ("<" in value or value in units):
+                    problems.append(f"{where}unit {value}")
+                if option.startswith("playbooks/") and not (ROOT / option).is_file():
+                    problems.append(f"{where}playbook {option}")
+                if option.startswith("--") and program.startswith(".venv/bin/") and (ROOT / program).exists():
+                    path = (program, *itertools.takewhile(SUB_COMMAND.fullmatch, words[1:3]))
+                    if path not in helps:
+                        helps[path] = options_of([str(ROOT / program), *path[1:]])
+                    if option.split("=")[0] not in helps[path]:
+                        problems.append(f"{where}option {option} of {' '.join(path)}")
+    return problems
+
+
+def test_the_other_readme_commands_are_valid_or_templates() -> None:
+    helps: dict[tuple[str, ...], str] = {}
+    assert command_problems(README.read_text(encoding="utf-8"), helps) == []
+    drifted = (
+        "```sh\nansible-playbook playbooks/site.yml -i inventory/nowhere\n"
+        ".venv/bin/agentroll report -i inventory/<district> --unit XYZ --no-such-option  # a comment\n"
+        ".venv/bin/agentroll rerun -i inventory/konplong -- --forks 20 --unit <UNIT>\n```\n"
+    )
+    assert command_problems(drifted, helps) == [
+        "README line 2: program ansible-playbook",
+        "README line 2: inventory inventory/nowhere",
+        "README line 3: unit XYZ",
+        "README line 3: option --no-such-option of .venv/bin/agentroll report",
+    ]
 
 
 def test_the_example_roster_fleet_and_inventory_name_the_same_pcs() -> None:
