@@ -4,7 +4,9 @@ copy of the checkout (its tracked files, the set-up's ``.venv`` and collections)
 example simulated fleet: the real-district walk on the inventory ``roster import`` makes (roster,
 fleet with its CA, connection and agent profile, vault, preflight, site, reports), then the
 simulated fleet's own block. A line's trailing comment ``# exit N: why`` is the exit status it
-documents (0 otherwise). The README drifting from the code fails this test."""
+documents (0 otherwise). The other ``sh`` blocks must name real programs, playbooks, options,
+inventories and units, or placeholders in ``<…>``. The README drifting from the code fails this
+test."""
 
 from __future__ import annotations
 
