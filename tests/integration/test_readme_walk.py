@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import fcntl
 import itertools
+import json
 import os
 import re
 import shlex
@@ -245,3 +246,38 @@ def test_the_readme_walk_runs_as_written(checkout: Path, tmp_path: Path) -> None
                 capture_output=True,
                 check=False,
             )
+
+    report = subprocess.run(
+        [".venv/bin/agentroll", "report", "-i", "inventory/konplong", "--format", "json"],
+        cwd=checkout,
+        env=env,
+        capture_output=True,
+        check=True,
+        text=True,
+    )
+    hosts = {host["host"]: host for host in json.loads(report.stdout)["hosts"]}
+    assert {name: host["state"] for name, host in hosts.items()} == {
+        "vp-01": "compliant",  # renamed from MAYPHUONG
+        "vp-02": "compliant",  # installed, renamed
+        "vp-03": "failed",  # installer exit code 1603
+        "vp-04": "unmanageable",  # Windows 7
+        "tckh-01": "ineligible",  # 1024 MB of RAM
+        "tckh-02": "unreachable",  # switched off
+        "xa1-01": "compliant",
+        "xa1-02": "compliant",
+    }
+    assert {name: hosts[name]["computer_name"] for name in ("vp-01", "vp-02", "xa1-02")} == {
+        "vp-01": "VP-THANGPV",
+        "vp-02": "VP-TUYETNTA",
+        "xa1-02": "XA1-THUANA",
+    }
+    # The WinRM password and the registration key reached the PCs through the vault only.
+    kept = [
+        *(tmp_path / "state").rglob("*.sqlite*"),
+        *(checkout / "reports").rglob("*"),
+        *checkout.glob("*.html"),
+    ]
+    assert tmp_path / "state" / "agentroll" / "state.sqlite" in kept and checkout / "vp.html" in kept
+    for path in filter(Path.is_file, kept):
+        content = path.read_bytes()
+        assert b"Agentr0ll!Demo" not in content and b"EXAMPLE-KEY" not in content, path
