@@ -27,8 +27,6 @@ from agentroll.inventory.loader import host_variables
 from agentroll.roster import read_table
 from agentroll.sim.fleet import Fleet
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
-
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
 MARK = re.compile(r"^<!-- walk\b.*-->$")
@@ -159,6 +157,7 @@ def command_problems(text: str, helps: dict[tuple[str, ...], str]) -> list[str]:
     return problems
 
 
+@pytest.mark.slow
 def test_the_other_readme_commands_are_valid_or_templates() -> None:
     helps: dict[tuple[str, ...], str] = {}
     assert command_problems(README.read_text(encoding="utf-8"), helps) == []
@@ -211,6 +210,8 @@ def checkout(tmp_path: Path) -> Iterator[Path]:
     yield copy
 
 
+@pytest.mark.integration
+@pytest.mark.slow
 def test_the_readme_walk_runs_as_written(checkout: Path, tmp_path: Path) -> None:
     commands = walk_commands(README.read_text(encoding="utf-8"))
     steps = iter(command for command, _ in commands)
