@@ -439,6 +439,9 @@ ansible_port: 5986
 ansible_winrm_scheme: https
 ansible_winrm_transport: ntlm
 ansible_winrm_server_cert_validation: validate
+# The certificate authority the PCs' WinRM certificates chain to, unless the controller already
+# trusts it (the folder certificates/ is not an inventory source):
+# ansible_winrm_ca_trust_path: "{{{{ inventory_dir }}}}/certificates/district-ca.pem"
 """
 
 AGENT_YML = f"""\

@@ -28,10 +28,11 @@ from agentroll.inventory.validate import (
 from agentroll.model import Inventory
 
 #: Entries agentroll keeps inside an inventory directory that are not inventory sources: the roster
-#: spreadsheet the inventory was imported from, the central console's exports (``console/``), and the
+#: spreadsheet the inventory was imported from, the central console's exports (``console/``), the
+#: certificate authorities the PCs' WinRM certificates chain to (``certificates/``), and the
 #: simulated fleet standing for its PCs.
 #: (ansible.cfg should list them in ``[inventory] ignore_patterns`` for ansible-playbook, too.)
-NOT_INVENTORY = frozenset({"roster", "fleet.yml", "console"})
+NOT_INVENTORY = frozenset({"roster", "fleet.yml", "console", "certificates"})
 
 
 def load_inventory(path: str | Path) -> Inventory:

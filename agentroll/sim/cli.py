@@ -114,6 +114,13 @@ def _add_fleet_options(parser: argparse.ArgumentParser) -> None:
     _add_runtime_option(parser)
     parser.add_argument("--control-port", type=int, default=0, help="control API port (default: any free)")
     parser.add_argument("--log-level", default="WARNING", help="log level of the fleet (default: WARNING)")
+    parser.add_argument(
+        "--ca-cert",
+        type=Path,
+        default=None,
+        help="write the certificate authority of the fleet's HTTPS listeners here (PEM), "
+        "for ansible_winrm_ca_trust_path (a fleet with tls: true)",
+    )
 
 
 # --- commands -------------------------------------------------------------------------------
@@ -125,9 +132,13 @@ def command_up(args: argparse.Namespace) -> int:
     logging.basicConfig(level=args.log_level.upper(), format=log_format)
     runtime_path = args.runtime_file or default_runtime_path()
     fleet = Fleet.from_file(args.fleet)
+    _check_ca_cert(args, fleet)
     stop = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
     server = FleetServer(fleet).start()
+    if args.ca_cert is not None and server.ca_certificate_pem is not None:
+        args.ca_cert.parent.mkdir(parents=True, exist_ok=True)
+        args.ca_cert.write_bytes(server.ca_certificate_pem)
     control = ControlServer(fleet, server, port=args.control_port, on_shutdown=stop.set).start()
     try:
         info = RuntimeInfo(
@@ -159,6 +170,12 @@ def command_up(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_ca_cert(args: argparse.Namespace, fleet: Fleet) -> None:
+    """Refuse ``--ca-cert`` for a fleet without HTTPS listeners."""
+    if args.ca_cert is not None and not fleet.tls:
+        raise SimCommandError(f"--ca-cert: {args.fleet} serves plain HTTP (tls: false), no certificate")
+
+
 def command_start(args: argparse.Namespace) -> int:
     """Start ``up`` in the background and wait until its control API answers."""
     runtime_path = (args.runtime_file or default_runtime_path()).resolve()
@@ -170,6 +187,7 @@ def command_start(args: argparse.Namespace) -> int:
     runtime_path.unlink(missing_ok=True)
     if not args.fleet.is_file():
         raise SimCommandError(f"{args.fleet}: no such fleet file")
+    _check_ca_cert(args, Fleet.from_file(args.fleet))
     log_path = runtime_path.with_suffix(".log")
     log_path.parent.mkdir(parents=True, exist_ok=True)
     command = [
@@ -185,6 +203,8 @@ def command_start(args: argparse.Namespace) -> int:
         "--log-level",
         args.log_level,
     ]
+    if args.ca_cert is not None:
+        command += ["--ca-cert", str(args.ca_cert.resolve())]
     with open(log_path, "ab") as log:
         child = subprocess.Popen(
             command,
@@ -316,6 +336,8 @@ def fleet_inventory(fleet: Fleet, transport: str, names: str = "address") -> dic
         transport=transport, tls=fleet.tls, port=port, username=common_user, password=common_password
     )
     all_vars["agentroll_wake_port"] = fleet.wake_on_lan_port
+    # Nobody sits at a simulated PC to be warned: it reboots at once instead of after a minute.
+    all_vars["agentroll_reboot_delay"] = 0
     hosts: dict[str, dict[str, Any]] = {}
     for address in addresses:
         name = fleet.host(address).computer_name.lower() if names == "computer" else host_name(address)

@@ -271,6 +271,11 @@ class FleetServer:
         self._acceptor: threading.Thread | None = None
         self._wake_on_lan = MagicPacketListener(fleet)
 
+    @property
+    def ca_certificate_pem(self) -> bytes | None:
+        """The PEM of the authority that issued the listeners' certificate (None over HTTP)."""
+        return self._identity.ca_certificate_pem if self._identity else None
+
     # --- life cycle ------------------------------------------------------------------------
 
     def start(self) -> FleetServer:

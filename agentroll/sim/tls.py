@@ -1,8 +1,10 @@
 """A throw-away TLS identity for the simulated fleet's HTTPS listeners (port 5986).
 
-The certificate is self-signed and made at start; clients connect with
-``ansible_winrm_server_cert_validation=ignore``. The fleet's loopback addresses are still put in
-the subjectAltName (up to a limit) so that a client pinning the certificate could validate it.
+Made at start, as a district's PKI would: a certificate authority of its own, and the listeners'
+certificate issued by it for the fleet's loopback addresses (in the subjectAltName, up to a limit).
+A client either trusts that authority (``ansible_winrm_ca_trust_path`` naming the PEM that
+``agentroll sim start --ca-cert`` writes), exactly as it trusts a district's CA, or, in the
+test fleets' inventories, connects with ``ansible_winrm_server_cert_validation=ignore``.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ class TlsIdentity:
     context: ssl.SSLContext
     certificate_der: bytes
     certificate_pem: bytes
+    #: The authority that issued ``certificate_pem``: what a client trusts to validate it.
+    ca_certificate_pem: bytes
 
     @property
     def end_point_hash(self) -> bytes:
@@ -50,11 +54,12 @@ def _subject_alt_names(addresses: Iterable[str]) -> x509.SubjectAlternativeName:
     return x509.SubjectAlternativeName(names)
 
 
-def make_identity(addresses: Iterable[str], common_name: str = "agentroll-sim") -> TlsIdentity:
-    """Generate a key and a self-signed certificate valid for a year, and a server context."""
+def _authority(
+    common_name: str, now: datetime.datetime
+) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
+    """Return the key and self-signed certificate of a certificate authority valid for a year."""
     key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-    now = datetime.datetime.now(datetime.UTC)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"{common_name} CA")])
     certificate = (
         x509.CertificateBuilder()
         .subject_name(name)
@@ -63,9 +68,47 @@ def make_identity(addresses: Iterable[str], common_name: str = "agentroll-sim") 
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(days=1))
         .not_valid_after(now + datetime.timedelta(days=365))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=False,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    return key, certificate
+
+
+def make_identity(addresses: Iterable[str], common_name: str = "agentroll-sim") -> TlsIdentity:
+    """Generate a CA and, issued by it for ``addresses``, the listeners' key, certificate and context."""
+    now = datetime.datetime.now(datetime.UTC)
+    authority_key, authority = _authority(common_name, now)
+    key = ec.generate_private_key(ec.SECP256R1())
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)]))
+        .issuer_name(authority.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=365))
         .add_extension(_subject_alt_names(addresses), critical=False)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
+        .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(authority_key.public_key()), critical=False
+        )
+        .sign(authority_key, hashes.SHA256())
     )
     certificate_pem = certificate.public_bytes(serialization.Encoding.PEM)
     key_pem = key.private_bytes(
@@ -81,4 +124,9 @@ def make_identity(addresses: Iterable[str], common_name: str = "agentroll-sim") 
         key_path.touch(mode=0o600)
         key_path.write_bytes(key_pem)
         context.load_cert_chain(cert_path, key_path)
-    return TlsIdentity(context, certificate.public_bytes(serialization.Encoding.DER), certificate_pem)
+    return TlsIdentity(
+        context,
+        certificate.public_bytes(serialization.Encoding.DER),
+        certificate_pem,
+        authority.public_bytes(serialization.Encoding.PEM),
+    )

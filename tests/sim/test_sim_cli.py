@@ -104,6 +104,7 @@ def test_inventory_prints_the_connection_variables(
         "ansible_winrm_server_cert_validation": "ignore",
         "agentroll_allow_insecure_transport": True,
         "agentroll_wake_port": 9009,
+        "agentroll_reboot_delay": 0,
     }
     unit = inventory["all"]["children"]["units"]["children"]["sim"]
     assert unit["vars"] == {
@@ -201,3 +202,57 @@ def test_start_fault_journal_stop(tmp_path: Path, block: str) -> None:
     assert refused(second)
     again = sim("stop", env=env)
     assert again.returncode == 2 and "no fleet is running" in again.stderr
+
+
+@pytest.mark.integration
+def test_start_writes_the_ca_that_validates_the_fleet(tmp_path: Path, block: str) -> None:
+    fleet_file = write_fleet_file(tmp_path, block, count=1, tls=True)
+    env = {"AGENTROLL_SIM_RUNTIME": str(tmp_path / "runtime.json")}
+    authority = tmp_path / "certificates" / "district-ca.pem"
+    address = f"{block}.0.1"
+
+    def ping(**trust: str) -> subprocess.CompletedProcess[str]:
+        inventory = tmp_path / "validating.yml"
+        host = {
+            "ansible_host": address,
+            "ansible_connection": "winrm",
+            "ansible_winrm_transport": "ntlm",
+            "ansible_winrm_scheme": "https",
+            "ansible_port": 5986,
+            "ansible_user": DEFAULT_USERNAME,
+            "ansible_password": DEFAULT_PASSWORD,
+            "ansible_winrm_server_cert_validation": "validate",
+            **trust,
+        }
+        inventory.write_text(yaml.safe_dump({"all": {"hosts": {"pc": host}}}), encoding="utf-8")
+        return run_ansible(["ansible", "all", "-m", "ansible.windows.win_ping"], inventory=inventory)
+
+    started = sim("start", str(fleet_file), "--ca-cert", str(authority), env=env)
+    try:
+        assert started.returncode == 0, started.stderr
+        assert authority.read_text(encoding="ascii").startswith("-----BEGIN CERTIFICATE-----")
+        trusted = ping(ansible_winrm_ca_trust_path=str(authority))
+        assert trusted.returncode == 0, trusted.stdout + trusted.stderr
+        untrusted = ping()
+        assert (
+            untrusted.returncode == 4 and "CERTIFICATE_VERIFY_FAILED" in untrusted.stdout + untrusted.stderr
+        )
+    finally:
+        stopped = sim("stop", env=env)
+        info = read_runtime(Path(env["AGENTROLL_SIM_RUNTIME"]))
+        if info is not None and process_alive(info.pid):
+            os.kill(info.pid, signal.SIGKILL)
+    assert stopped.returncode == 0, stopped.stderr
+
+
+def test_ca_cert_of_a_plain_http_fleet_is_refused(tmp_path: Path, block: str) -> None:
+    fleet_file = write_fleet_file(tmp_path, block, tls=False)
+    env = {"AGENTROLL_SIM_RUNTIME": str(tmp_path / "runtime.json")}
+
+    started = sim("start", str(fleet_file), "--ca-cert", str(tmp_path / "ca.pem"), env=env)
+
+    assert started.returncode == 2
+    assert started.stderr == (
+        f"agentroll: error: --ca-cert: {fleet_file} serves plain HTTP (tls: false), no certificate\n"
+    )
+    assert not (tmp_path / "runtime.json").exists() and not (tmp_path / "ca.pem").exists()

@@ -395,7 +395,7 @@ def test_plain_data_from_a_parsed_ansible_inventory_keeps_only_toolkit_variables
         "agentroll_deadline_warning_days": 7,
     }
     assert "ansible_user" not in groups["all"]["vars"] and "ansible_connection" not in groups["all"]["vars"]
-    assert hosts["vp-01"]["ansible_host"] == "192.0.2.11"
+    assert hosts["vp-01"]["ansible_host"] == "127.30.0.11"
     assert build_inventory(groups, hosts) == load_inventory(REPO / "inventory" / "example")
 
 
