@@ -87,14 +87,17 @@ def callback_goals(figures: ReadOnlyFigures) -> list[Verdict]:
     The share is measured whole-process (verify.yml with the callback off vs on, pair by pair), and
     beside it the callback's own count of the CPU its hooks spend (its ``cost_file``), which tells
     the per-event part (its result handlers) from the fixed part (loading, the store, the report):
-    a difference of whole runs cannot, as its noise is larger than all the events together.
+    a difference of whole runs cannot, as its noise is larger than all the events together. The
+    share passes when both are within the goal: the pairs see what the count cannot (a larger
+    parent for every fork), the count is not lost in the noise.
     """
     pairs = figures.callback
     shares = [(on.cpu - off.cpu) / on.cpu for off, on in zip(pairs.a, pairs.b, strict=True)]
     costs = [sample.callback for sample in pairs.b if sample.callback is not None]
     counted = [cost.seconds / sample.cpu for cost, sample in zip(costs, pairs.b, strict=True)]
     per_event = [cost.event_seconds / cost.events * 1e6 for cost in costs]
-    share, event_us = statistics.median(shares), statistics.median(per_event)
+    share, own_share = statistics.median(shares), statistics.median(counted)
+    event_us = statistics.median(per_event)
     events = statistics.median(cost.events for cost in costs)
     faults = statistics.median(cost.event_page_faults / cost.events for cost in costs)
     fixed = statistics.median(cost.fixed_seconds for cost in costs)
@@ -105,8 +108,8 @@ def callback_goals(figures: ReadOnlyFigures) -> list[Verdict]:
             f"verify.yml, {figures.hosts} PCs, {len(shares)} pairs off/on: {share:.1%} "
             f"({_percent_spread(shares)}) [off {pairs.median('a', _cpu):.1f} s, "
             f"on {pairs.median('b', _cpu):.1f} s CPU]; "
-            f"its hooks' own count {statistics.median(counted):.1%} ({_percent_spread(counted)})",
-            share <= CALLBACK_SHARE,
+            f"its hooks' own count {own_share:.1%} ({_percent_spread(counted)})",
+            max(share, own_share) <= CALLBACK_SHARE,
         ),
         Verdict(
             "5 callback per event",
