@@ -151,6 +151,8 @@ AGENTROLL_MODULES = (
 #: The callback events that carry a task's result (the ones a signal must not cut off).
 RESULT_EVENTS = frozenset({"v2_runner_on_ok", "v2_runner_on_failed", "v2_runner_on_unreachable"})
 SignalHandler = Callable[[int, FrameType | None], Any] | int | None
+#: Linux counts page faults per thread; macOS does not.
+RUSAGE_THREAD: int | None = getattr(resource, "RUSAGE_THREAD", None)
 
 
 class CallbackModule(CallbackBase):
@@ -462,13 +464,13 @@ class CpuCost:
     @contextmanager
     def event(self) -> Iterator[None]:
         """Count the block as one event's handling."""
-        faults, started = resource.getrusage(resource.RUSAGE_THREAD).ru_minflt, time.thread_time()
+        faults, started = _thread_page_faults(), time.thread_time()
         try:
             yield
         finally:
             self.events += 1
             self.event_seconds += time.thread_time() - started
-            self.event_page_faults += resource.getrusage(resource.RUSAGE_THREAD).ru_minflt - faults
+            self.event_page_faults += _thread_page_faults() - faults
 
     @contextmanager
     def fixed(self) -> Iterator[None]:
@@ -487,6 +489,11 @@ class CpuCost:
             "event_page_faults": self.event_page_faults,
             "fixed_seconds": self.fixed_seconds,
         }
+
+
+def _thread_page_faults() -> int:
+    """The calling thread's minor page faults so far (0 where the system does not count them per thread)."""
+    return resource.getrusage(RUSAGE_THREAD).ru_minflt if RUSAGE_THREAD is not None else 0
 
 
 def _agentroll_import_error() -> ImportError | None:
