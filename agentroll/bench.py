@@ -40,6 +40,8 @@ DRY_RUN_2000_SECONDS = 180.0
 SITE_190_SECONDS = 60.0
 CALLBACK_SHARE = 0.03
 CALLBACK_EVENT_US = 50.0
+#: Goal 5's pairs: a 3 % share is about 0.5 s of a run whose CPU moves by as much on a shared machine.
+CALLBACK_PAIRS = 7
 #: The controller's cores, for the floor of goal 3.
 CORES = os.cpu_count() or 1
 
@@ -70,25 +72,52 @@ def dry_run_goal(figures: ReadOnlyFigures) -> Verdict:
     )
 
 
+def _percent_spread(values: Sequence[float]) -> str:
+    """min..max, and the quartiles when there are enough values for them to mean something."""
+    text = f"{min(values):.1%}..{max(values):.1%}"
+    if len(values) >= 4:
+        low, _, high = statistics.quantiles(values, n=4)
+        text = f"quartiles {low:.1%}..{high:.1%}, {text}"
+    return text
+
+
 def callback_goals(figures: ReadOnlyFigures) -> list[Verdict]:
-    """Goal 5: the coverage callback's share of controller CPU and its CPU per result event."""
+    """Goal 5: the coverage callback's share of controller CPU and its CPU per result event.
+
+    The share is measured whole-process (verify.yml with the callback off vs on, pair by pair), and
+    beside it the callback's own count of the CPU its hooks spend (its ``cost_file``), which tells
+    the per-event part (its result handlers) from the fixed part (loading, the store, the report):
+    a difference of whole runs cannot, as its noise is larger than all the events together. The
+    share passes when both are within the goal: the pairs see what the count cannot (a larger
+    parent for every fork), the count is not lost in the noise.
+    """
     pairs = figures.callback
     shares = [(on.cpu - off.cpu) / on.cpu for off, on in zip(pairs.a, pairs.b, strict=True)]
-    per_event = [(on.cpu - off.cpu) / on.events * 1e6 for off, on in zip(pairs.a, pairs.b, strict=True)]
-    share, event_us = statistics.median(shares), statistics.median(per_event)
-    events = int(pairs.median("b", lambda sample: sample.events))
+    costs = [sample.callback for sample in pairs.b if sample.callback is not None]
+    counted = [cost.seconds / sample.cpu for cost, sample in zip(costs, pairs.b, strict=True)]
+    per_event = [cost.event_seconds / cost.events * 1e6 for cost in costs]
+    share, own_share = statistics.median(shares), statistics.median(counted)
+    event_us = statistics.median(per_event)
+    events = statistics.median(cost.events for cost in costs)
+    faults = statistics.median(cost.event_page_faults / cost.events for cost in costs)
+    fixed = statistics.median(cost.fixed_seconds for cost in costs)
     return [
         Verdict(
             "5 callback share",
             f"≤ {CALLBACK_SHARE:.0%} of controller CPU",
-            f"verify.yml, {figures.hosts} PCs: {share:.1%} ({min(shares):.1%}..{max(shares):.1%}) "
-            f"[off {pairs.median('a', _cpu):.1f} s, on {pairs.median('b', _cpu):.1f} s CPU]",
-            share <= CALLBACK_SHARE,
+            f"verify.yml, {figures.hosts} PCs, {len(shares)} pairs off/on: {share:.1%} "
+            f"({_percent_spread(shares)}) [off {pairs.median('a', _cpu):.1f} s, "
+            f"on {pairs.median('b', _cpu):.1f} s CPU]; "
+            f"its hooks' own count {own_share:.1%} ({_percent_spread(counted)})",
+            max(share, own_share) <= CALLBACK_SHARE,
         ),
         Verdict(
             "5 callback per event",
             f"≤ {CALLBACK_EVENT_US:.0f} µs CPU",
-            f"{event_us:.0f} µs ({min(per_event):.0f}..{max(per_event):.0f}) over {events} result events",
+            f"{event_us:.0f} µs ({min(per_event):.0f}..{max(per_event):.0f}) in its handlers, "
+            f"{events:.0f} events per run, {faults:.0f} page faults each "
+            "(copy-on-write after Ansible's worker forks); "
+            f"fixed part {fixed:.2f} s per run (loading, the store, the report)",
             event_us <= CALLBACK_EVENT_US,
         ),
     ]
@@ -213,6 +242,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--repeat", type=int, default=3, help="samples of each side (default 3)")
     parser.add_argument(
+        "--callback-pairs",
+        type=int,
+        default=CALLBACK_PAIRS,
+        help=f"off/on pairs of goal 5, whose share is small beside the noise (default {CALLBACK_PAIRS})",
+    )
+    parser.add_argument(
         "--forks", type=int, default=40, help="ansible-playbook forks (default 40, as ansible.cfg)"
     )
     args = parser.parse_args(argv)
@@ -226,7 +261,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     say(f"agentroll bench: {CORES} CPUs, load {os.getloadavg()[0]:.1f}; A B A B ... x{args.repeat}, medians")
     with tempfile.TemporaryDirectory(prefix="agentroll-bench-") as scratch:
         work = Path(scratch)
-        read_only = playbooks.read_only(hosts, args.repeat, args.forks, work, say)
+        read_only = playbooks.read_only(hosts, args.repeat, args.callback_pairs, args.forks, work, say)
         site = playbooks.site(site_hosts, args.repeat, args.forks, work, say)
         scale = playbooks.scale(FULL_SCALE, min(args.repeat, 2), args.forks, work, say) if args.full else None
     store = store_benchmarks.measure(store_benchmarks.HOSTS, store_benchmarks.RUNS, args.repeat, say)

@@ -9,6 +9,7 @@ of its own and its CPU is counted apart.
 from __future__ import annotations
 
 import io
+import json
 import resource
 import statistics
 import time
@@ -39,14 +40,45 @@ SITE_VARS = {"agentroll_reboot_delay": 0}
 Say = Callable[[str], None]
 
 
+@dataclass(frozen=True)
+class CallbackCost:
+    """What the coverage callback counted of its own CPU (s) in one run (its ``cost_file``)."""
+
+    events: int
+    event_seconds: float
+    event_page_faults: int
+    fixed_seconds: float
+
+    @classmethod
+    def read(cls, path: Path) -> CallbackCost:
+        """The figures the callback wrote at the end of its run; without them, one clear error."""
+        try:
+            figures = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            raise RuntimeError(f"the coverage callback wrote no cost file {path}: {error}") from None
+        return cls(
+            events=int(figures["events"]),
+            event_seconds=float(figures["event_seconds"]),
+            event_page_faults=int(figures["event_page_faults"]),
+            fixed_seconds=float(figures["fixed_seconds"]),
+        )
+
+    @property
+    def seconds(self) -> float:
+        """All of it."""
+        return self.event_seconds + self.fixed_seconds
+
+
 @dataclass
 class Sample:
-    """What one run cost: wall and controller CPU (s), the fleet's CPU (s), result events seen."""
+    """What one run cost: wall and controller CPU (s), the fleet's CPU (s), result events seen, and
+    the coverage callback's own count of its CPU (None when it was off)."""
 
     wall: float
     cpu: float
     fleet_cpu: float
     events: int
+    callback: CallbackCost | None = None
 
 
 @dataclass
@@ -138,11 +170,19 @@ class Bench:
         """One measured run of ``playbook``."""
         self._runs += 1
         place = self.work / f"run-{self._runs}"
-        env = {"AGENTROLL_STATE": str(place / "state.sqlite"), "AGENTROLL_REPORT_DIR": str(place / "reports")}
-        return measure(
+        cost = place / "callback-cost.json"
+        env = {
+            "AGENTROLL_STATE": str(place / "state.sqlite"),
+            "AGENTROLL_REPORT_DIR": str(place / "reports"),
+            "AGENTROLL_CALLBACK_COST": str(cost),
+        }
+        sample = measure(
             PlaybookRun(playbook, inventory, env=env, forks=self.forks, coverage_callback=callback),
             self.fleet,
         )
+        if callback:
+            sample.callback = CallbackCost.read(cost)
+        return sample
 
     def calls_per_pc(
         self, playbook: str, inventory: Path, addresses: Sequence[str]
@@ -175,8 +215,11 @@ class ReadOnlyFigures:
     verify_calls: dict[int, int]
 
 
-def read_only(hosts: int, repeat: int, forks: int, work: Path, say: Say) -> ReadOnlyFigures:
-    """On one fleet of ``hosts`` PCs: preflight vs win_ping, verify with the callback off vs on."""
+def read_only(
+    hosts: int, repeat: int, callback_pairs: int, forks: int, work: Path, say: Say
+) -> ReadOnlyFigures:
+    """On one fleet of ``hosts`` PCs: preflight vs win_ping (``repeat`` pairs), verify with the
+    callback off vs on (``callback_pairs`` pairs)."""
     with separate_fleet(hosts, work / "read-only") as fleet:
         bench = Bench(fleet, work / "read-only", forks)
         inventory, addresses = fleet.write_inventory(work / "read-only" / "inventory" / "hosts.yml", hosts)
@@ -192,7 +235,7 @@ def read_only(hosts: int, repeat: int, forks: int, work: Path, say: Say) -> Read
         callback = alternate(
             lambda: bench.run("playbooks/verify.yml", inventory, callback=False),
             lambda: bench.run("playbooks/verify.yml", inventory, callback=True),
-            repeat,
+            callback_pairs,
             say,
             f"goal 5, {hosts} PCs: verify.yml callback off vs on",
         )

@@ -14,9 +14,13 @@ from __future__ import annotations
 
 import functools
 import importlib
+import json
 import os
+import resource
 import signal
-from collections.abc import Callable, Iterable, Mapping
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
@@ -107,6 +111,17 @@ options:
     ini:
       - section: callback_coverage
         key: inventory
+  cost_file:
+    description:
+      - Where to write, at the end of the run, the CPU this callback spent, as JSON for C(make bench)
+        (in its result-event handlers, with their count, and in its fixed work of loading, opening
+        the store and the report). Empty means not written.
+    type: path
+    env:
+      - name: AGENTROLL_CALLBACK_COST
+    ini:
+      - section: callback_coverage
+        key: cost_file
   show_table:
     description: Print the per-unit coverage table at the end of the run.
     type: bool
@@ -136,6 +151,8 @@ AGENTROLL_MODULES = (
 #: The callback events that carry a task's result (the ones a signal must not cut off).
 RESULT_EVENTS = frozenset({"v2_runner_on_ok", "v2_runner_on_failed", "v2_runner_on_unreachable"})
 SignalHandler = Callable[[int, FrameType | None], Any] | int | None
+#: Linux counts page faults per thread; macOS does not.
+RUSAGE_THREAD: int | None = getattr(resource, "RUSAGE_THREAD", None)
 
 
 class CallbackModule(CallbackBase):
@@ -159,7 +176,10 @@ class CallbackModule(CallbackBase):
         self._ctrl_c_seen = False
         self._deferred_signal: tuple[SignalHandler, int, FrameType | None] | None = None
         self._disabled = False
-        if (missing := _agentroll_import_error()) is not None:
+        self._cost = CpuCost()
+        with self._cost.fixed():
+            missing = _agentroll_import_error()
+        if missing is not None:
             from ansible_collections.agentroll.toolkit.plugins.plugin_utils.python_package import (
                 missing_package_message,
             )
@@ -184,8 +204,9 @@ class CallbackModule(CallbackBase):
 
     def v2_playbook_on_start(self, playbook: Any) -> None:
         self._playbook = os.path.basename(str(getattr(playbook, "_file_name", "") or "playbook"))
-        self._safely("opening the state store", self._open)
-        self._safely("watching for Ctrl-C and SIGTERM", self._watch_signals)
+        with self._cost.fixed():
+            self._safely("opening the state store", self._open)
+            self._safely("watching for Ctrl-C and SIGTERM", self._watch_signals)
 
     def _open(self) -> None:
         from agentroll.observe import Observer
@@ -283,7 +304,8 @@ class CallbackModule(CallbackBase):
 
         self._recording, self._seen_task = True, task
         try:
-            self._safely(what, record)
+            with self._cost.event():
+                self._safely(what, record)
         finally:
             self._recording = False
         self._deliver_deferred_signal()
@@ -371,9 +393,11 @@ class CallbackModule(CallbackBase):
     # -- end of run -----------------------------------------------------------------------------
 
     def v2_playbook_on_stats(self, stats: Any) -> None:
-        self._safely("finishing the run", lambda: self._finish(stats))
-        self._safely("writing the coverage report", self._report)
-        self._safely("closing the state store", self._close)
+        with self._cost.fixed():
+            self._safely("finishing the run", lambda: self._finish(stats))
+            self._safely("writing the coverage report", self._report)
+            self._safely("closing the state store", self._close)
+        self._safely("writing the callback's CPU cost", self._write_cost)
 
     def _finish(self, stats: Any) -> None:
         if self._store is None or self._run_id is None:
@@ -414,6 +438,62 @@ class CallbackModule(CallbackBase):
         if self._store is not None:
             self._store.close()
             self._store = None
+
+    def _write_cost(self) -> None:
+        path = self.get_option("cost_file")
+        if path:
+            Path(path).write_text(json.dumps(self._cost.as_dict()), encoding="utf-8")
+
+
+class CpuCost:
+    """The CPU this callback spends, told apart: per result event, and fixed (once per run).
+
+    Counted with the calling thread's CPU clock: Ansible calls the hooks from its main thread and
+    from its results thread, and the other threads' work (the stdout callback, Ansible's own) is not
+    this callback's. The events' page faults are counted too: after each fork of a worker, the
+    first write to any page of the controller's memory copies it, which makes an event cost in a
+    run several times what the same code costs in a process that does not fork.
+    """
+
+    def __init__(self) -> None:
+        self.events = 0
+        self.event_seconds = 0.0
+        self.event_page_faults = 0
+        self.fixed_seconds = 0.0
+
+    @contextmanager
+    def event(self) -> Iterator[None]:
+        """Count the block as one event's handling."""
+        faults, started = _thread_page_faults(), time.thread_time()
+        try:
+            yield
+        finally:
+            self.events += 1
+            self.event_seconds += time.thread_time() - started
+            self.event_page_faults += _thread_page_faults() - faults
+
+    @contextmanager
+    def fixed(self) -> Iterator[None]:
+        """Count the block as once-per-run work."""
+        started = time.thread_time()
+        try:
+            yield
+        finally:
+            self.fixed_seconds += time.thread_time() - started
+
+    def as_dict(self) -> dict[str, float | int]:
+        """The figures as written to ``cost_file``."""
+        return {
+            "events": self.events,
+            "event_seconds": self.event_seconds,
+            "event_page_faults": self.event_page_faults,
+            "fixed_seconds": self.fixed_seconds,
+        }
+
+
+def _thread_page_faults() -> int:
+    """The calling thread's minor page faults so far (0 where the system does not count them per thread)."""
+    return resource.getrusage(RUSAGE_THREAD).ru_minflt if RUSAGE_THREAD is not None else 0
 
 
 def _agentroll_import_error() -> ImportError | None:

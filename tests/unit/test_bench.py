@@ -8,7 +8,7 @@ import pytest
 
 from agentroll import bench
 from agentroll.benchmarks.fleet import separate_fleet
-from agentroll.benchmarks.playbooks import Pairs, ReadOnlyFigures, Sample
+from agentroll.benchmarks.playbooks import CallbackCost, Pairs, ReadOnlyFigures, Sample
 
 
 def _pairs(a: list[tuple[float, float, int]], b: list[tuple[float, float, int]]) -> Pairs:
@@ -35,13 +35,40 @@ def test_a_dry_run_slower_in_wall_time_alone_fails_the_goal() -> None:
     assert bench.dry_run_goal(_figures(dry_run, dry_run)).passed is False
 
 
-def test_the_callback_goals_are_its_share_of_the_cpu_and_its_cpu_per_result_event() -> None:
-    # Off 9.75 s, on 10 s over 400 events: 2.5 % and 625 us an event.
-    callback = _pairs([(20, 9.75, 400)], [(20, 10.0, 400)])
+def test_the_callback_share_is_whole_process_pairs_and_its_cost_per_event_its_own_count() -> None:
+    # Pairs off/on: shares 2.5 %, 5 %, 0 %, 4 %, 1 % -> median 2.5 %; the callback counted 0.1 s
+    # in 400 events (250 us each, 20 page faults each) and 0.15 s of fixed work, 2.5 % of 10 s.
+    cost = CallbackCost(events=400, event_seconds=0.1, event_page_faults=8000, fixed_seconds=0.15)
+    off = [(20, 9.75, 400), (20, 9.5, 400), (20, 10.0, 400), (20, 9.6, 400), (20, 9.9, 400)]
+    callback = _pairs(off, [(20, 10.0, 400)] * 5)
+    for sample in callback.b:
+        sample.callback = cost
     share, per_event = bench.callback_goals(_figures(callback, callback))
     assert (share.passed, per_event.passed) == (True, False)
-    assert share.measured.startswith("verify.yml, 200 PCs: 2.5%")
-    assert per_event.measured.startswith("625 µs")
+    assert share.measured.startswith(
+        "verify.yml, 200 PCs, 5 pairs off/on: 2.5% (quartiles 0.5%..4.5%, 0.0%..5.0%)"
+    )
+    assert share.measured.endswith("its hooks' own count 2.5% (quartiles 2.5%..2.5%, 2.5%..2.5%)")
+    assert per_event.measured.startswith(
+        "250 µs (250..250) in its handlers, 400 events per run, 20 page faults each"
+    )
+    assert "fixed part 0.15 s per run" in per_event.measured
+
+
+def test_the_callback_share_fails_when_its_own_count_exceeds_the_goal_whatever_the_pairs_say() -> None:
+    # The pairs see nothing (the same CPU off and on); the callback counted 0.4 s of 10 s: 4 %.
+    cost = CallbackCost(events=400, event_seconds=0.2, event_page_faults=0, fixed_seconds=0.2)
+    callback = _pairs([(20, 10.0, 400)] * 3, [(20, 10.0, 400)] * 3)
+    for sample in callback.b:
+        sample.callback = cost
+    share, _ = bench.callback_goals(_figures(callback, callback))
+    assert share.passed is False
+    assert share.measured.endswith("its hooks' own count 4.0% (4.0%..4.0%)")
+
+
+def test_a_run_whose_callback_wrote_no_cost_is_one_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(RuntimeError, match=r"the coverage callback wrote no cost file .*cost\.json"):
+        CallbackCost.read(tmp_path / "cost.json")
 
 
 def test_goals_not_run_print_no_verdict() -> None:
