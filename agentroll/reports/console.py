@@ -95,12 +95,14 @@ def console_line(report: Report, catalog: Catalog) -> str:
         installed=totals["installed"],
         pct=catalog.percent(float(totals["coverage_pct"])),
     )
-    official = (
-        catalog.gettext("The console's figure is the official one.")
-        if report.get("official") == "console"
-        else catalog.gettext("agentroll's figure is the official one.")
-    )
-    return f"{line} {official}"
+    return f"{line} {official_sentence(report, catalog)}"
+
+
+def official_sentence(report: Report, catalog: Catalog) -> str:
+    """Which of the two figures is the official one, as a sentence."""
+    if report.get("official") == "console":
+        return catalog.gettext("The console's figure is the official one.")
+    return catalog.gettext("agentroll's figure is the official one.")
 
 
 def console_units_table(report: Report, catalog: Catalog) -> Table:

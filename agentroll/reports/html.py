@@ -129,7 +129,12 @@ def _console(report: Report, catalog: Catalog) -> dict[str, Any] | None:
     """The console's count beside agentroll's, or None without an imported export."""
     if not console.has_console(report):
         return None
+    figures = report["console"]
     return {
+        "reporting": figures["reporting"],
+        "coverage_pct": catalog.percent(float(figures["coverage_pct"])),
+        "official": report.get("official") == "console",
+        "official_sentence": console.official_sentence(report, catalog),
         "line": console.console_line(report, catalog),
         "units": table_view(console.console_units_table(report, catalog), catalog),
         "hosts": table_view(console.console_hosts_table(report, catalog), catalog),

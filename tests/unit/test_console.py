@@ -465,12 +465,18 @@ def test_the_reports_show_both_figures_side_by_side(
     unit_xa = html[html.index('id="unit-XA"') :]
     assert "Máy tính mà hệ thống giám sát ghi nhận khác:" in unit_xa and "xa-02" in unit_xa
     assert "Hệ thống giám sát ghi nhận 3 máy đang báo về (33,3%)" in html
+    # The headline carries the official figure beside agentroll's, marked as the official one.
+    card = html[html.index('id="console-card"') :]
+    card = card[: card.index("</div></div>")]
+    assert "33,3%" in card and "3 / 9 · Số liệu chính thức là số liệu của hệ thống giám sát." in card
+    assert 'class="card official"' in html
 
 
 def test_without_an_export_the_report_is_agentrolls(
     capsys: pytest.CaptureFixture[str], tiny_inventory_dir: Path, tiny_store_path: Path
 ) -> None:
     report = report_json(capsys, tiny_inventory_dir, tiny_store_path)
+    assert 'id="console-card"' not in render(report, "html", "en")
     assert (report["console"], report["official"], report["totals"]["official_installed"]) == (
         None,
         "agentroll",
