@@ -62,6 +62,20 @@ def _report_date(report: Report, catalog: Catalog) -> date:
         return catalog.local(datetime.now(UTC)).date()
 
 
+def _official_console_sentence(report: Report, catalog: Catalog) -> list[str]:
+    """The console's count when it is the official figure (the one the district is judged by)."""
+    console = report.get("console")
+    if not console or report.get("official") != "console":
+        return []
+    sentence = catalog.gettext(
+        "The central monitoring console counts {reporting} agents reporting to it ({pct}); this is "
+        "the official figure."
+    )
+    return [
+        sentence.format(reporting=console["reporting"], pct=catalog.percent(float(console["coverage_pct"])))
+    ]
+
+
 def _place_date(report: Report, catalog: Catalog, district: str | None) -> str:
     day = _report_date(report, catalog)
     return catalog.gettext("{place}, {date}").format(place=district or BLANK, date=catalog.long_date(day))
@@ -169,6 +183,7 @@ def build_reply(report: Report, catalog: Catalog, district: str | None = None) -
                 installed=totals["installed"],
                 pct=catalog.percent(float(totals["coverage_pct"])),
             ),
+            *_official_console_sentence(report, catalog),
         ],
         ineligible_heading=_("1. Computers that cannot take the agent"),
         ineligible=ineligible_table(report, catalog),

@@ -155,6 +155,21 @@ def test_the_letter_answers_its_reference_and_is_signed_by_the_configured_signer
     assert "Thực hiện Công văn số 245/UBND-VP" in page and "Nguyễn Văn Hùng" in page
 
 
+def test_the_letter_gives_the_consoles_count_when_it_is_the_official_figure(report: dict[str, Any]) -> None:
+    judged = json.loads(json.dumps(report))
+    judged["official"] = "console"
+    judged["console"] = {"reporting": 5, "coverage_pct": 41.7, "exported_at": "2026-11-05T00:30:00Z"}
+    paragraphs, _ = _document_text(render(judged, "docx", lang="vi"))  # type: ignore[arg-type]
+    official = [paragraph for paragraph in paragraphs if "số liệu chính thức" in paragraph]
+    assert official == [
+        "Theo hệ thống giám sát tập trung, có 5 máy tính đang báo về (đạt 41,7% số bản quyền); "
+        "đây là số liệu chính thức."
+    ]
+    judged["official"] = "agentroll"
+    paragraphs, _ = _document_text(render(judged, "docx", lang="vi"))  # type: ignore[arg-type]
+    assert not [paragraph for paragraph in paragraphs if "số liệu chính thức" in paragraph]
+
+
 def test_without_a_reference_the_letter_leaves_it_to_fill_in(report: dict[str, Any]) -> None:
     paragraphs, _ = _document_text(render(report, "docx", lang="vi"))  # type: ignore[arg-type]
     assert paragraphs[3].startswith("Thực hiện Công văn số …………… ngày ……………, Tổ Công nghệ thông tin báo cáo")
