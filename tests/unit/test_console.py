@@ -63,6 +63,16 @@ def report_json(capsys: pytest.CaptureFixture[str], inventory: Path, state: Path
     return json.loads(out)
 
 
+def imported_report(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, inventory: Path, state: Path
+) -> dict[str, Any]:
+    """The report after the Vietnamese export (exported at EXPORTED_AT) was imported."""
+    export = write(tmp_path, "console.csv", VIETNAMESE_EXPORT)
+    status, err = import_export(capsys, inventory, state, export, "--exported-at", EXPORTED_AT)
+    assert status == 0, err
+    return report_json(capsys, inventory, state)
+
+
 def console_rows(state: Path) -> int:
     with sqlite3.connect(state) as connection:
         return connection.execute("SELECT count(*) FROM console_exports").fetchone()[0]
@@ -441,12 +451,7 @@ def test_a_renamed_pc_the_console_still_shows_under_its_old_name(
 def test_the_reports_show_both_figures_side_by_side(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, tiny_inventory_dir: Path, tiny_store_path: Path
 ) -> None:
-    export = write(tmp_path, "console.csv", VIETNAMESE_EXPORT)
-    assert (
-        import_export(capsys, tiny_inventory_dir, tiny_store_path, export, "--exported-at", EXPORTED_AT)[0]
-        == 0
-    )
-    report = report_json(capsys, tiny_inventory_dir, tiny_store_path)
+    report = imported_report(capsys, tmp_path, tiny_inventory_dir, tiny_store_path)
     text = render(report, "text", "en")
     section = text[text.index("The console's count") :]
     assert (
@@ -538,12 +543,7 @@ def test_a_units_view_counts_the_console_for_that_unit(
 def test_markdown_and_the_workbook_carry_the_consoles_count(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, tiny_inventory_dir: Path, tiny_store_path: Path
 ) -> None:
-    export = write(tmp_path, "console.csv", VIETNAMESE_EXPORT)
-    assert (
-        import_export(capsys, tiny_inventory_dir, tiny_store_path, export, "--exported-at", EXPORTED_AT)[0]
-        == 0
-    )
-    report = report_json(capsys, tiny_inventory_dir, tiny_store_path)
+    report = imported_report(capsys, tmp_path, tiny_inventory_dir, tiny_store_path)
     markdown = render(report, "md", "en")
     assert "## The console's count" in markdown
     assert "| KETOAN-01 " in markdown
@@ -604,12 +604,7 @@ def csv_rows(text: str) -> list[dict[str, str]]:
 def test_the_csv_files_carry_the_consoles_columns_in_both_languages(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, tiny_inventory_dir: Path, tiny_store_path: Path
 ) -> None:
-    export = write(tmp_path, "console.csv", VIETNAMESE_EXPORT)
-    assert (
-        import_export(capsys, tiny_inventory_dir, tiny_store_path, export, "--exported-at", EXPORTED_AT)[0]
-        == 0
-    )
-    report = report_json(capsys, tiny_inventory_dir, tiny_store_path)
+    report = imported_report(capsys, tmp_path, tiny_inventory_dir, tiny_store_path)
     hosts = {row["PC"]: row for row in csv_rows(render(report, "csv", "en"))}
     console_columns = (
         "Name on the console",
@@ -757,12 +752,7 @@ def test_the_agents_own_last_contact_after_the_export_makes_it_stale(
     record_checkin(tiny_store_path, "vp-02", "2026-12-14T23:00:00Z", PROBED_AFTER_THE_EXPORT)
     # xa-02's agent is not on the console; by its own account it last reached its server a month ago.
     record_checkin(tiny_store_path, "xa-02", "2026-11-15T01:00:00Z", PROBED_AFTER_THE_EXPORT)
-    export = write(tmp_path, "console.csv", VIETNAMESE_EXPORT)
-    assert (
-        import_export(capsys, tiny_inventory_dir, tiny_store_path, export, "--exported-at", EXPORTED_AT)[0]
-        == 0
-    )
-    report = report_json(capsys, tiny_inventory_dir, tiny_store_path)
+    report = imported_report(capsys, tmp_path, tiny_inventory_dir, tiny_store_path)
     jsonschema.validate(report, json.loads(SCHEMA_PATH.read_text(encoding="utf-8")))
     hosts = {host["host"]: host for host in report["hosts"]}
     judged = {name: (hosts[name]["console"]["truth"], hosts[name]["console"]["decided_by"]) for name in hosts}
@@ -794,12 +784,7 @@ def test_a_probe_before_the_export_leaves_the_judgement_to_the_console(
     # last reached its server a month earlier: the console decides, the agent's silence is the cause.
     record_checkin(tiny_store_path, "xa-02", "2026-11-02T01:00:00Z", AFTER_THE_TINY_RUNS)
     record_checkin(tiny_store_path, "vp-01", "2026-11-02T01:00:00Z", AFTER_THE_TINY_RUNS)
-    export = write(tmp_path, "console.csv", VIETNAMESE_EXPORT)
-    assert (
-        import_export(capsys, tiny_inventory_dir, tiny_store_path, export, "--exported-at", EXPORTED_AT)[0]
-        == 0
-    )
-    report = report_json(capsys, tiny_inventory_dir, tiny_store_path)
+    report = imported_report(capsys, tmp_path, tiny_inventory_dir, tiny_store_path)
     hosts = {host["host"]: host["console"] for host in report["hosts"]}
     assert (hosts["vp-01"]["truth"], hosts["vp-01"]["decided_by"]) == ("reporting", "console")
     assert (hosts["xa-02"]["truth"], hosts["xa-02"]["decided_by"], hosts["xa-02"]["cause"]) == (
