@@ -103,14 +103,13 @@ def test_the_watch_wakes_catches_the_late_laptop_and_reports_the_silent_pc(tmp_p
     since = hosts["tp-04"]["attempts"]["since"]
     assert hosts["tp-01"]["attempts"] == {"count": 1, "answered": 1, "since": since}
 
-    # The late laptop's card ignored its packets (one a round until it was switched on).
-    assert 1 <= len(journals["tp-03"]) <= hosts["tp-03"]["attempts"]["count"]
-    assert journals == {
-        "tp-01": [],
-        "tp-02": ["woke"],
-        "tp-03": ["wake_on_lan_disabled"] * len(journals["tp-03"]),
-        "tp-04": ["wake_on_lan_disabled"] * rounds,
-    }
+    # The late laptop's card ignored its packets (one a round until it was switched on); the last
+    # packet may reach it just after its user switched it on.
+    late = journals.pop("tp-03")
+    assert 1 <= len(late) <= hosts["tp-03"]["attempts"]["count"]
+    assert late[:-1] == ["wake_on_lan_disabled"] * (len(late) - 1)
+    assert late[-1] in ("wake_on_lan_disabled", "already_on")
+    assert journals == {"tp-01": [], "tp-02": ["woke"], "tp-04": ["wake_on_lan_disabled"] * rounds}
     with open_store(area.state, readonly=True) as store:
         views = store.views()
     assert views["tp-02"].value(Aspect.WAKE)["answered"] is True
