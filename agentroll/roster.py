@@ -25,6 +25,7 @@ from typing import Any
 import yaml
 
 from agentroll.agent_profile import PLACEHOLDER
+from agentroll.cells import cell_text
 from agentroll.inventory import CONTROL_CHARACTER, UNIT_CODE_PATTERN
 from agentroll.mac import MAC_PATTERN, normalize_mac
 from agentroll.report import write_atomic
@@ -126,7 +127,7 @@ def read_sheet(path: Path, sheet: str) -> Table:
             names = ", ".join(workbook.sheetnames)
             raise RosterError(f"{path.name}: no sheet named '{sheet}' (it has: {names})")
         rows = workbook[sheet].iter_rows(values_only=True)
-        header = [_cell_text(cell) or "" for cell in next(rows, ())]
+        header = [cell_text(cell) or "" for cell in next(rows, ())]
         return _table(f"{path.name} sheet {sheet}", header, enumerate(rows, start=2))
     finally:
         workbook.close()
@@ -141,23 +142,13 @@ def read_table(path: Path, sheet: str) -> Table:
 
 def _table(label: str, header: Sequence[Any], rows: Iterable[tuple[int, Sequence[Any]]]) -> Table:
     """Key each row by the lower-cased header; skip blank rows, keep spreadsheet row numbers."""
-    columns = tuple((_cell_text(name) or "").strip().lower() for name in header)
+    columns = tuple((cell_text(name) or "").strip().lower() for name in header)
     records = []
     for number, cells in rows:
-        if all(_cell_text(cell) is None for cell in cells):
+        if all(cell_text(cell) is None for cell in cells):
             continue  # blank lines are common at the end of a spreadsheet
         records.append((number, dict(zip(columns, cells, strict=False))))
     return Table(label=label, columns=columns, rows=tuple(records))
-
-
-def _cell_text(value: Any) -> str | None:
-    """A cell as stripped text; None when blank. Whole floats (Excel's numbers) lose their ``.0``."""
-    if value is None:
-        return None
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    text = str(value).strip()
-    return text or None
 
 
 # --- the sample workbook -----------------------------------------------------------------------
@@ -190,7 +181,7 @@ def workbook_from_csv(units_csv: Path, pcs_csv: Path, output: Path) -> None:
 
 
 def _sample_cell(column: str, value: Any) -> Any:
-    text = _cell_text(value)
+    text = cell_text(value)
     if text is None:
         return None
     if column == "licenses" and text.isdigit():
@@ -207,7 +198,7 @@ def _cells_are_clean(row: Mapping[str, Any], where: str, errors: list[str]) -> b
     """Record every cell holding a control character (a NUL byte, say); tell whether there was none."""
     clean = True
     for column, value in row.items():
-        text = _cell_text(value)
+        text = cell_text(value)
         if text is not None and (found := CONTROL_CHARACTER.search(text)):
             code_point = f"U+{ord(found.group()):04X}"
             errors.append(f"{where}: column '{column}' holds the control character {code_point}")
@@ -220,7 +211,7 @@ def _unit_code(value: Any) -> str:
 
     Upper-casing first would turn a German "ß" into a valid-looking "SS".
     """
-    text = _cell_text(value) or ""
+    text = cell_text(value) or ""
     return text.upper() if text.isascii() else text
 
 
@@ -243,7 +234,7 @@ def parse_units(table: Table, errors: list[str]) -> list[RosterUnit]:
         if not _cells_are_clean(row, where, errors):
             continue
         code = _unit_code(row.get("code"))
-        name = _cell_text(row.get("name"))
+        name = cell_text(row.get("name"))
         licenses = _parse_licenses(row.get("licenses"), where, errors)
         deadline = _parse_deadline(row.get("deadline"), where, errors)
         if not UNIT_CODE_PATTERN.fullmatch(code):
@@ -262,7 +253,7 @@ def parse_units(table: Table, errors: list[str]) -> list[RosterUnit]:
 
 def _parse_licenses(value: Any, where: str, errors: list[str]) -> int | None:
     """A non-negative integer count, or None after recording the problem."""
-    text = _cell_text(value)
+    text = cell_text(value)
     # str.isdigit() also accepts "²" and other digits int() refuses.
     if text is not None and text.isascii() and text.isdigit():
         return int(text)
@@ -276,7 +267,7 @@ def _parse_deadline(value: Any, where: str, errors: list[str]) -> date | None:
         return value.date()
     if isinstance(value, date):
         return value
-    text = _cell_text(value)
+    text = cell_text(value)
     if text is None:
         return None
     try:
@@ -328,18 +319,18 @@ def _pc_fields(
         errors.append(f"{where}: unit is empty")
     elif unit not in known_units:
         errors.append(f"{where}: unknown unit '{unit}'")
-    address = _cell_text(row.get("address"))
+    address = cell_text(row.get("address"))
     if address is None:
         errors.append(f"{where}: address is empty")
     elif not _is_address(address):
         errors.append(f"{where}: address '{address}' is not an IP address or host name")
-    mac = _cell_text(row.get("mac"))
+    mac = cell_text(row.get("mac"))
     if mac is not None:
         if MAC_PATTERN.fullmatch(mac):
             mac = normalize_mac(mac)
         else:
             errors.append(f"{where}: MAC '{mac}' is not a MAC address (like 00-1A-2B-3C-4D-5E)")
-    hostname = _cell_text(row.get("hostname"))
+    hostname = cell_text(row.get("hostname"))
     if hostname is not None and not _HOSTNAME_PATTERN.fullmatch(hostname):
         errors.append(f"{where}: hostname '{hostname}' may use only letters, digits, '.', '_' and '-'")
     if len(errors) > count_before:
@@ -347,7 +338,7 @@ def _pc_fields(
     return {
         "unit": unit,
         "address": address,
-        "owner": _cell_text(row.get("owner")),
+        "owner": cell_text(row.get("owner")),
         "mac": mac,
         "hostname": hostname,
     }

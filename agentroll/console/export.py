@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from agentroll.cells import cell_text
 from agentroll.console.columns import locate_columns
 from agentroll.mac import normalize_mac
 
@@ -212,15 +213,6 @@ def _read_table(path: Path) -> tuple[Table, datetime | None]:
         raise ConsoleError(str(error)) from None
 
 
-def _text(value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    text = str(value).strip()
-    return text or None
-
-
 def _entry(
     label: str,
     number: int,
@@ -233,18 +225,18 @@ def _entry(
     where = f"{label} row {number}"
     cells = {field: row.get(header) for field, header in found.items()}
     before = len(errors)
-    name = _text(cells.get("computer_name"))
+    name = cell_text(cells.get("computer_name"))
     if name is None:
         errors.append(f"{where}, column '{found['computer_name']}': the computer name is empty")
     elif re.search(r"[\x00-\x1f\x7f-\x9f]", name):
         errors.append(f"{where}, column '{found['computer_name']}': control character in {name!r}")
-    address = _text(cells.get("address"))
+    address = cell_text(cells.get("address"))
     if address is not None:
         try:
             address = str(ipaddress.ip_address(address))
         except ValueError:
             errors.append(f"{where}, column '{found['address']}': '{address}' is not an IP address")
-    mac = _text(cells.get("mac"))
+    mac = cell_text(cells.get("mac"))
     if mac is not None:
         try:
             mac = normalize_mac(mac)
@@ -263,8 +255,8 @@ def _entry(
         address=address,
         mac=mac,
         last_seen=last_seen,
-        agent_version=_text(cells.get("agent_version")),
-        group=_text(cells.get("group")),
+        agent_version=cell_text(cells.get("agent_version")),
+        group=cell_text(cells.get("group")),
     )
 
 
