@@ -6,8 +6,8 @@ that differ, takes the right locks and turns its driver's errors into ``StoreErr
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any, Protocol
 
 Row = tuple[Any, ...]
@@ -49,3 +49,18 @@ class Backend(Protocol):
 
     def close(self) -> None:
         """Close the connection."""
+
+
+@contextmanager
+def transaction(execute: Callable[[str], None], rollback: Callable[[], None], begin: str) -> Iterator[None]:
+    """``begin``, then COMMIT when the block ends, or ``rollback()`` when anything (Ctrl-C too) leaves it.
+
+    ``rollback`` bypasses the backend's error translation: the block's own exception is the one raised.
+    """
+    execute(begin)
+    try:
+        yield
+    except BaseException:
+        rollback()
+        raise
+    execute("COMMIT")

@@ -8,10 +8,10 @@ recorded result); schema changes run under a transaction-scoped advisory lock. W
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
-from agentroll.store.backend import IntegrityViolation, Row, StoreError
+from agentroll.store.backend import IntegrityViolation, Row, StoreError, transaction
 
 #: The advisory lock that serialises schema migrations (any constant unique to agentroll).
 MIGRATION_LOCK = 0x61676E74726F6C6C  # "agntroll"
@@ -95,15 +95,8 @@ class PostgresBackend:
         with self._transaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"):
             yield
 
-    @contextmanager
-    def _transaction(self, begin: str) -> Iterator[None]:
-        self.execute(begin)
-        try:
-            yield
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self.execute("COMMIT")
+    def _transaction(self, begin: str) -> AbstractContextManager[None]:
+        return transaction(self.execute, lambda: self._db.execute("ROLLBACK"), begin)
 
     def table_exists(self, name: str) -> bool:
         # A plain catalog query sees what another session committed while we waited for the

@@ -15,12 +15,12 @@ from __future__ import annotations
 import os
 import sqlite3
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from agentroll.store.backend import IntegrityViolation, Row, StoreError
+from agentroll.store.backend import IntegrityViolation, Row, StoreError, transaction
 
 BUSY_TIMEOUT_MS = 30_000
 
@@ -131,15 +131,8 @@ class SqliteBackend:
         with self._transaction("BEGIN"):
             yield
 
-    @contextmanager
-    def _transaction(self, begin: str) -> Iterator[None]:
-        self.execute(begin)
-        try:
-            yield
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self.execute("COMMIT")
+    def _transaction(self, begin: str) -> AbstractContextManager[None]:
+        return transaction(self.execute, lambda: self._db.execute("ROLLBACK"), begin)
 
     def table_exists(self, name: str) -> bool:
         rows = self.query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,))
