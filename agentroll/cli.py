@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -84,6 +84,16 @@ def _emit(text: str | bytes, output: Path | None) -> None:
     else:
         sys.stdout.write(text)
         sys.stdout.flush()
+
+
+def _playbook_extra(args: argparse.Namespace) -> list[str]:
+    """What follows the command for ansible-playbook, a leading ``--`` dropped."""
+    return args.extra[1:] if args.extra[:1] == ["--"] else args.extra
+
+
+def _emit_hosts(hosts: Iterable[str], output: Path | None = None) -> None:
+    """Host names one per line, the form ``--limit @file`` reads."""
+    _emit("".join(f"{host}\n" for host in hosts), output)
 
 
 def _add_inventory_and_state(parser: argparse.ArgumentParser, *, several: bool = False) -> None:
@@ -207,7 +217,7 @@ def command_stragglers(args: argparse.Namespace) -> int:
     with _open_store(args.state) as store:
         report = report_from_store(inventory, store, template=args.template)
     hosts = report["stragglers"]
-    _emit("".join(f"{host}\n" for host in hosts), args.output)
+    _emit_hosts(hosts, args.output)
     if args.output is not None:
         print(f"agentroll: {len(hosts)} straggler(s) written to {args.output}", file=sys.stderr)
     return 0
@@ -294,7 +304,7 @@ def command_roster_import(args: argparse.Namespace) -> int:
 
 def command_rerun(args: argparse.Namespace) -> int:
     """``agentroll rerun``: the stragglers left on stdout; 0 when none is left, 1 when some remain."""
-    extra = args.extra[1:] if args.extra[:1] == ["--"] else args.extra
+    extra = _playbook_extra(args)
     with stoppable():
         outcome = rerun(
             args.inventory,
@@ -307,7 +317,7 @@ def command_rerun(args: argparse.Namespace) -> int:
             template=args.template,
             say=lambda text: print(f"agentroll rerun: {text}", file=sys.stderr, flush=True),
         )
-    _emit("".join(f"{host}\n" for host in outcome.remaining), None)
+    _emit_hosts(outcome.remaining)
     return 0 if outcome.converged else 1
 
 
@@ -350,7 +360,7 @@ def _add_rerun(commands: Any) -> None:
 
 def command_watch(args: argparse.Namespace) -> int:
     """``agentroll watch``: 0 when no straggler is left, 1 when the deadline passed with some left."""
-    extra = args.extra[1:] if args.extra[:1] == ["--"] else args.extra
+    extra = _playbook_extra(args)
     with stoppable():
         outcome = watch(
             args.inventory,
@@ -362,7 +372,7 @@ def command_watch(args: argparse.Namespace) -> int:
             extra_args=extra,
             template=args.template,
         )
-    _emit("".join(f"{host}\n" for host in outcome.remaining), None)
+    _emit_hosts(outcome.remaining)
     return 0 if outcome.status == "done" else 1
 
 
