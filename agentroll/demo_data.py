@@ -489,8 +489,9 @@ def inventory_document(hosts: list[DemoHost]) -> dict[str, Any]:
     return {"all": {"children": {"units": units_group}}}
 
 
-def fleet_document(hosts: list[DemoHost]) -> dict[str, Any]:
-    """fleet.yml as data, in the simulated fleet's file format."""
+def fleet_document(hosts: list[DemoHost], *, forgotten_laptop: bool = True) -> dict[str, Any]:
+    """fleet.yml as data, in the simulated fleet's file format; with the laptop the roster forgot
+    (the demo district's story, at an address of its own) unless ``forgotten_laptop`` is false."""
     return {
         "credentials": {"username": DEMO_USERNAME, "password": DEMO_PASSWORD},
         "tls": False,
@@ -505,7 +506,7 @@ def fleet_document(hosts: list[DemoHost]) -> dict[str, Any]:
             "services": [],
             "boot_seconds": 1.0,
         },
-        "hosts": [*(host.machine for host in hosts), _forgotten_machine()],
+        "hosts": [*(host.machine for host in hosts), *([_forgotten_machine()] if forgotten_laptop else [])],
     }
 
 

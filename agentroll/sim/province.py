@@ -80,9 +80,10 @@ def build_province(districts: int = len(DISTRICTS), units: int | None = None) ->
 
 
 def fleet_document(districts: Sequence[District]) -> dict[str, Any]:
-    """One fleet file for every PC of the province (the demo's defaults and credentials)."""
+    """One fleet file for every PC of the province (the demo's defaults and credentials); the demo
+    district's forgotten laptop is not one of them (its address is one of the province's)."""
     hosts = [host for district in districts for host in district.hosts]
-    return demo_data.fleet_document(hosts)
+    return demo_data.fleet_document(hosts, forgotten_laptop=False)
 
 
 def inventory_document(

@@ -15,6 +15,7 @@ from agentroll.naming import standard_names
 from agentroll.report import SCHEMA_PATH, build_report
 from agentroll.rollup import DistrictReport, add_totals, district_name, province_report
 from agentroll.sim import province
+from agentroll.sim.fleet import Fleet
 from agentroll.store import Store
 
 WHEN = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
@@ -29,6 +30,9 @@ def test_the_province_is_ten_districts_of_192_pcs_each_and_the_same_every_time()
     for attribute in ("name", "address", "mac"):
         assert len({getattr(host, attribute) for host in hosts}) == 1920, attribute
     assert hosts[0].name == "konplong-vp-01" and hosts[-1].address == "127.20.7.170"
+    # The fleet holds exactly the province's PCs: the simulator refuses an address given twice.
+    fleet = Fleet.from_mapping(province.fleet_document(districts))
+    assert sorted(fleet.addresses()) == sorted(host.address for host in hosts)
     assert [host.machine for host in province.build_province()[3].hosts] == [
         host.machine for host in districts[3].hosts
     ]
