@@ -27,7 +27,7 @@ bench: setup
 bench-full: setup
 	$(VENV)/bin/python -m agentroll.bench --full
 
-# The province's dry run (10 districts, 1,920 simulated PCs) into one PostgreSQL store: about 5 minutes.
+# The province's dry run (10 districts, 1,920 simulated PCs) into one PostgreSQL store: about 2 minutes on a quiet machine.
 bench-province: setup
 	$(VENV)/bin/python -m agentroll.benchmarks.province
 
