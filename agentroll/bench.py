@@ -5,11 +5,12 @@ comparison alternates its sides (A B A B ...) and takes the ratio pair by pair (
 so a busy machine slows both sides alike. Speed goals live here, never in timed unit tests.
 
 The quick default (a few minutes) measures goals 1 and 5 at their own size (200 PCs), the round
-trips of goal 4 and a fresh site.yml at ``--site-hosts`` PCs (40), and the store's report (goal 6);
+trips of goal 4 and a fresh site.yml at ``--site-hosts`` PCs (190, the district's size: goal 3's
+site.yml and goal 4's compliant site.yml vs verify.yml), and the store's report (goal 6);
 ``--full`` (``make bench-full``) adds goal 2 (200 vs 2,000 PCs, then 5,000 once), goal 3 at 2,000
-and 190 PCs, and goal 7 (set-up from a fresh clone with an empty pip cache).
+PCs, and goal 7 (set-up from a fresh clone with an empty pip cache).
 
-    .venv/bin/python -m agentroll.bench [--full] [--hosts 200] [--site-hosts 40] [--repeat 3] [--forks 40]
+    .venv/bin/python -m agentroll.bench [--full] [--hosts 200] [--site-hosts 190] [--repeat 3] [--forks 40]
 """
 
 from __future__ import annotations
@@ -238,7 +239,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--full", action="store_true", help="the goals' own sizes (minutes to an hour)")
     parser.add_argument("--hosts", type=int, default=FULL_HOSTS, help="PCs of goals 1 and 5 (default 200)")
     parser.add_argument(
-        "--site-hosts", type=int, default=None, help="PCs of the site.yml runs (default 40; --full 190)"
+        "--site-hosts", type=int, default=None, help=f"PCs of the site.yml runs (default {FULL_SITE_HOSTS})"
     )
     parser.add_argument("--repeat", type=int, default=3, help="samples of each side (default 3)")
     parser.add_argument(
@@ -252,7 +253,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     hosts = args.hosts
-    site_hosts = args.site_hosts or (FULL_SITE_HOSTS if args.full else 40)
+    site_hosts = args.site_hosts or FULL_SITE_HOSTS
     started = time.perf_counter()
 
     def say(text: str) -> None:
