@@ -48,6 +48,8 @@ class CallbackCost:
     event_seconds: float
     event_page_faults: int
     fixed_seconds: float
+    #: The writer process's CPU (0 when the callback recorded in its own process).
+    writer_seconds: float = 0.0
 
     @classmethod
     def read(cls, path: Path) -> CallbackCost:
@@ -61,12 +63,13 @@ class CallbackCost:
             event_seconds=float(figures["event_seconds"]),
             event_page_faults=int(figures["event_page_faults"]),
             fixed_seconds=float(figures["fixed_seconds"]),
+            writer_seconds=float(figures.get("writer_seconds", 0.0)),
         )
 
     @property
     def seconds(self) -> float:
-        """All of it."""
-        return self.event_seconds + self.fixed_seconds
+        """All of it, the writer process's included."""
+        return self.event_seconds + self.fixed_seconds + self.writer_seconds
 
 
 @dataclass
@@ -166,8 +169,10 @@ class Bench:
         self.forks = forks
         self._runs = 0
 
-    def run(self, playbook: str | Path, inventory: Path, *, callback: bool = True) -> Sample:
-        """One measured run of ``playbook``."""
+    def run(
+        self, playbook: str | Path, inventory: Path, *, callback: bool = True, writer: bool = True
+    ) -> Sample:
+        """One measured run of ``playbook``; ``writer`` false records inside ansible-playbook."""
         self._runs += 1
         place = self.work / f"run-{self._runs}"
         cost = place / "callback-cost.json"
@@ -175,6 +180,7 @@ class Bench:
             "AGENTROLL_STATE": str(place / "state.sqlite"),
             "AGENTROLL_REPORT_DIR": str(place / "reports"),
             "AGENTROLL_CALLBACK_COST": str(cost),
+            "AGENTROLL_CALLBACK_WRITER": str(writer).lower(),
         }
         sample = measure(
             PlaybookRun(playbook, inventory, env=env, forks=self.forks, coverage_callback=callback),
@@ -213,13 +219,16 @@ class ReadOnlyFigures:
     dry_run: Pairs
     callback: Pairs
     verify_calls: dict[int, int]
+    #: verify.yml with the callback recording inside ansible-playbook (no writer process).
+    in_process: list[Sample] = field(default_factory=list)
 
 
 def read_only(
     hosts: int, repeat: int, callback_pairs: int, forks: int, work: Path, say: Say
 ) -> ReadOnlyFigures:
     """On one fleet of ``hosts`` PCs: preflight vs win_ping (``repeat`` pairs), verify with the
-    callback off vs on (``callback_pairs`` pairs)."""
+    callback off vs on (``callback_pairs`` pairs), then ``repeat`` verify runs with the callback
+    recording in its own process, for its cost per event beside the writer's."""
     with separate_fleet(hosts, work / "read-only") as fleet:
         bench = Bench(fleet, work / "read-only", forks)
         inventory, addresses = fleet.write_inventory(work / "read-only" / "inventory" / "hosts.yml", hosts)
@@ -239,7 +248,8 @@ def read_only(
             say,
             f"goal 5, {hosts} PCs: verify.yml callback off vs on",
         )
-    return ReadOnlyFigures(hosts, dry_run, callback, verify_calls)
+        in_process = [bench.run("playbooks/verify.yml", inventory, writer=False) for _ in range(repeat)]
+    return ReadOnlyFigures(hosts, dry_run, callback, verify_calls, in_process)
 
 
 @dataclass

@@ -2,16 +2,18 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Callback ``agentroll.toolkit.coverage``: record each PC's outcome as it arrives, report at the end.
 
-A forwarder: each task outcome goes, with the task's ``agentroll_step``, to
-``agentroll.observe.Observer``, which decides what it means; the observations it returns are
-appended to the state store (``agentroll.store``) the moment they arrive, so that an interrupted
-run loses nothing. At the end the report is built by ``agentroll.report.report_from_store`` (the
-same call as ``agentroll report``) for the whole inventory and written atomically with the
-stragglers list.
+A forwarder: each task outcome goes, with the task's ``agentroll_step``, to a recorder
+(``agentroll.recorder``): by default a writer process of its own, which has
+``agentroll.observe.Observer`` decide what it means and appends the observations to the state store
+(``agentroll.store``) the moment they arrive, so that an interrupted run loses nothing; the main
+loop's part is one write to a pipe. At the end the report is built by
+``agentroll.report.report_from_store`` (the same call as ``agentroll report``) for the whole
+inventory and written atomically with the stragglers list.
 """
 
 from __future__ import annotations
 
+import atexit
 import functools
 import importlib
 import json
@@ -19,7 +21,7 @@ import os
 import resource
 import signal
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
@@ -37,6 +39,8 @@ description:
   - Appends every host's outcome to the agentroll state store (SQLite or PostgreSQL) as it arrives, in one
     transaction per result, so that Ctrl-C or SIGTERM loses nothing already seen; a Ctrl-C or
     SIGTERM marks the run C(interrupted).
+  - The store is written by a writer process of its own (O(writer)), so that Ansible's main loop only
+    hands each result over; a result handed over is stored even if ansible-playbook is killed.
   - Only the toolkit's own tasks, marked with the task variable C(agentroll_step), say anything
     about the agent; C(agentroll.observe) turns their results into observations. Another task's
     failure is recorded with its task name; an unreachable host, whatever the task, with its cause.
@@ -115,13 +119,26 @@ options:
     description:
       - Where to write, at the end of the run, the CPU this callback spent, as JSON for C(make bench)
         (in its result-event handlers, with their count, and in its fixed work of loading, opening
-        the store and the report). Empty means not written.
+        the store and the report), and the writer process's CPU. Empty means not written.
     type: path
     env:
       - name: AGENTROLL_CALLBACK_COST
     ini:
       - section: callback_coverage
         key: cost_file
+  writer:
+    description:
+      - Record through a writer process of its own (C(python -m agentroll.recorder)), which survives
+        ansible-playbook and stores every result it was handed. False records inside ansible-playbook,
+        where each result costs its main loop several times more (its memory is shared with the
+        workers it forks, and copied page by page when written).
+    type: bool
+    default: true
+    env:
+      - name: AGENTROLL_CALLBACK_WRITER
+    ini:
+      - section: callback_coverage
+        key: writer
   show_table:
     description: Print the per-unit coverage table at the end of the run.
     type: bool
@@ -138,12 +155,14 @@ if TYPE_CHECKING:
     from ansible.inventory.host import Host
     from ansible.playbook.task import Task
 
-    from agentroll.observe import Observer, Status
+    from agentroll.observe import Status
+    from agentroll.recorder import Recorder, RunInfo
 
 #: What the hooks import (lazily, so that a missing package costs one warning, not one per result).
 AGENTROLL_MODULES = (
     "agentroll.inventory",
     "agentroll.observe",
+    "agentroll.recorder",
     "agentroll.report",
     "agentroll.reports",
     "agentroll.store",
@@ -166,8 +185,7 @@ class CallbackModule(CallbackBase):
     def __init__(self, display: Any = None, options: Any = None) -> None:
         super().__init__(display=display, options=options)
         self._store: Any = None
-        self._run_id: int | None = None
-        self._observer: Observer | None = None
+        self._recorder: Recorder | None = None
         self._inventory_sources: list[str] = []
         self._playbook = ""
         self._recording = False
@@ -209,23 +227,55 @@ class CallbackModule(CallbackBase):
             self._safely("watching for Ctrl-C and SIGTERM", self._watch_signals)
 
     def _open(self) -> None:
-        from agentroll.observe import Observer
+        from agentroll.recorder import InProcessRecorder, WriterRecorder
         from agentroll.store import open_store
 
-        self._store = open_store(self.get_option("state") or None)
-        self._observer = Observer()
+        location = self.get_option("state") or None
+        self._store = open_store(location)
         self._inventory_sources = [str(s) for s in (context.CLIARGS.get("inventory") or ()) if s]
+        if self.get_option("writer"):
+            try:
+                self._recorder = WriterRecorder.start(location, self._run_info)
+                atexit.register(self._close_recorder)
+                return
+            except OSError as error:
+                self._display.warning(
+                    f"agentroll coverage: the store writer did not start ({error}); recording in this process"
+                )
+        self._recorder = InProcessRecorder(self._store, self._run_info)
 
-    def _ensure_run(self) -> int | None:
-        """The run's id; the run is recorded with its first result (--list-tasks records none)."""
-        if self._run_id is None and self._store is not None:
-            self._run_id = self._store.start_run(
-                self._playbook,
-                inventory=self._inventory_path(required=False),
-                limit=context.CLIARGS.get("subset") or None,
-                check_mode=bool(context.CLIARGS.get("check", False)),
-            )
-        return self._run_id
+    def _run_info(self) -> RunInfo:
+        """The run, as recorded with its first result (--list-tasks records none)."""
+        from agentroll.recorder import RunInfo
+
+        return RunInfo(
+            playbook=self._playbook,
+            inventory=self._inventory_path(required=False),
+            limit=context.CLIARGS.get("subset") or None,
+            check_mode=bool(context.CLIARGS.get("check", False)),
+            pid=os.getpid(),
+        )
+
+    def _take_over(self, error: Exception) -> None:
+        """The writer is gone: record in this process from now on (a new run, with a warning)."""
+        from agentroll.recorder import InProcessRecorder
+
+        self._display.warning(
+            f"agentroll coverage: the store writer stopped ({error}); recording in this process from now on"
+        )
+        self._recorder = InProcessRecorder(self._store, self._run_info)
+
+    def _hand_over(self, action: Callable[[Recorder], None]) -> None:
+        """Give the recorder ``action``; if its writer is gone, to this process's recorder instead."""
+        from agentroll.recorder import WriterGone
+
+        if self._recorder is None or self._store is None:
+            return
+        try:
+            action(self._recorder)
+        except WriterGone as error:
+            self._take_over(error)
+            action(self._recorder)
 
     def v2_playbook_on_play_start(self, play: Any) -> None:
         def remember_sources() -> None:
@@ -250,7 +300,7 @@ class CallbackModule(CallbackBase):
     # -- results: forwarded to agentroll.observe ------------------------------------------------
 
     def v2_runner_on_start(self, host: Host, task: Task) -> None:
-        if self._observer is None:
+        if self._recorder is None:
             return
         from agentroll.observe import Status
 
@@ -270,7 +320,7 @@ class CallbackModule(CallbackBase):
         self._on_result("skipped", result)
 
     def _on_result(self, status: str, result: CallbackTaskResult) -> None:
-        if self._observer is None:
+        if self._recorder is None:
             return
         from agentroll.observe import Status
 
@@ -279,12 +329,10 @@ class CallbackModule(CallbackBase):
         )
 
     def _forward(self, what: str, status: Status, host: Host, task: Task, data: Mapping[str, Any]) -> None:
-        """Hand the outcome to the observer and store what it says; a signal waits until it is stored."""
+        """Hand the outcome to the recorder; a signal waits until it is handed over."""
         from agentroll.observe import TaskOutcome
+        from agentroll.recorder import needs_recording
 
-        if self._observer is None:
-            return
-        observer = self._observer
         step, name, no_log, check_mode, run_once = self._task_facts(task)
         outcome = TaskOutcome(
             host=host.get_name(),
@@ -298,14 +346,11 @@ class CallbackModule(CallbackBase):
             run_once=run_once,
         )
 
-        def record() -> None:
-            for name, rows in observer.observe(outcome).items():
-                self._record(name, rows)
-
         self._recording, self._seen_task = True, task
         try:
             with self._cost.event():
-                self._safely(what, record)
+                if needs_recording(outcome):
+                    self._safely(what, lambda: self._hand_over(lambda recorder: recorder.outcome(outcome)))
         finally:
             self._recording = False
         self._deliver_deferred_signal()
@@ -334,11 +379,6 @@ class CallbackModule(CallbackBase):
             )
             self._tasks[task._uuid] = facts
         return facts
-
-    def _record(self, host: str, observations: Iterable[tuple[Any, Mapping[str, Any]]]) -> None:
-        rows = list(observations)
-        if rows and self._store is not None and (run_id := self._ensure_run()) is not None:
-            self._store.record(run_id, host, rows)
 
     # -- Ctrl-C and SIGTERM ---------------------------------------------------------------------
 
@@ -379,8 +419,9 @@ class CallbackModule(CallbackBase):
         """Mark the run interrupted, then let the handler that was there before act on the signal."""
 
         def mark() -> None:
-            if self._store is not None and self._run_id is not None:
-                self._store.finish_run(self._run_id, "interrupted")
+            # Stored before the signal acts: the operator's next command reads a complete store.
+            self._hand_over(lambda recorder: recorder.finish("interrupted"))
+            self._hand_over(lambda recorder: recorder.sync())
 
         self._safely("marking the run interrupted", mark)
         if callable(previous):
@@ -395,15 +436,25 @@ class CallbackModule(CallbackBase):
     def v2_playbook_on_stats(self, stats: Any) -> None:
         with self._cost.fixed():
             self._safely("finishing the run", lambda: self._finish(stats))
+            self._safely("storing the last results", self._close_recorder)
             self._safely("writing the coverage report", self._report)
             self._safely("closing the state store", self._close)
         self._safely("writing the callback's CPU cost", self._write_cost)
 
     def _finish(self, stats: Any) -> None:
-        if self._store is None or self._run_id is None:
-            return
         troubled = bool(getattr(stats, "failures", None) or getattr(stats, "dark", None))
-        self._store.finish_run(self._run_id, "failed" if troubled else "ok")
+        self._hand_over(lambda recorder: recorder.finish("failed" if troubled else "ok"))
+
+    def _close_recorder(self) -> None:
+        """Wait for the recorder to store what it was handed (end of run, or the interpreter's exit)."""
+        from agentroll.recorder import WriterGone
+
+        recorder, self._recorder = self._recorder, None
+        if recorder is not None:
+            try:
+                self._cost.writer_seconds += recorder.close()
+            except WriterGone as error:
+                self._display.warning(f"agentroll coverage: {error}")
 
     def _report(self) -> None:
         if self._store is None:
@@ -460,6 +511,8 @@ class CpuCost:
         self.event_seconds = 0.0
         self.event_page_faults = 0
         self.fixed_seconds = 0.0
+        #: The writer process's CPU (user + system), read when it has exited.
+        self.writer_seconds = 0.0
 
     @contextmanager
     def event(self) -> Iterator[None]:
@@ -488,6 +541,7 @@ class CpuCost:
             "event_seconds": self.event_seconds,
             "event_page_faults": self.event_page_faults,
             "fixed_seconds": self.fixed_seconds,
+            "writer_seconds": self.writer_seconds,
         }
 
 

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from agentroll.model import Aspect
-from agentroll.observe import Observer
+from agentroll.recorder import InProcessRecorder, RunInfo
 
 PLUGIN = Path(__file__).resolve().parents[2] / "plugins" / "callback" / "coverage.py"
 
@@ -63,7 +63,9 @@ def _probe_result(host: str) -> SimpleNamespace:
 @pytest.fixture
 def callback() -> Any:
     plugin = _load_plugin().CallbackModule()
-    plugin._store, plugin._run_id, plugin._observer = FakeStore(), 1, Observer()
+    plugin._store = FakeStore()
+    # In this process: the writer process's own recorder, whose every call is written down.
+    plugin._recorder = InProcessRecorder(plugin._store, lambda: RunInfo("deploy.yml"))
     return plugin
 
 
@@ -108,16 +110,26 @@ def test_a_signal_after_this_callback_stored_the_result_acts_at_once(callback: A
 
 
 def test_a_signal_outside_any_result_marks_the_run_and_hands_over(callback: Any) -> None:
+    callback.v2_runner_on_ok(_probe_result("pc-1"))  # the run starts with its first result
     handled: list[int] = []
     with pytest.raises(KeyboardInterrupt):
         callback._on_signal(ansible_sigint_handler(handled), signal.SIGINT, sys._getframe())
-    assert (handled, callback._store.events) == ([signal.SIGINT], [("finish", "interrupted")])
+    assert handled == [signal.SIGINT]
+    assert callback._store.events[1:] == [("finish", "interrupted")]
+
+
+def test_a_signal_before_any_result_leaves_no_run_to_mark(callback: Any) -> None:
+    handled: list[int] = []
+    with pytest.raises(KeyboardInterrupt):
+        callback._on_signal(ansible_sigint_handler(handled), signal.SIGINT, sys._getframe())
+    assert (handled, callback._store.events) == ([signal.SIGINT], [])
 
 
 def test_a_ctrl_c_ansible_swallowed_is_raised_again_once_the_next_result_is_stored(callback: Any) -> None:
+    callback.v2_runner_on_ok(_probe_result("pc-1"))
     # Ansible's KeyboardInterrupt raised inside a fork hook is ignored by Python: the run goes on.
     callback._on_signal(lambda signum, _: None, signal.SIGINT, sys._getframe())
     with pytest.raises(KeyboardInterrupt):
         callback.v2_runner_on_ok(_probe_result("pc-2"))
-    assert callback._store.events[0] == ("finish", "interrupted")
-    assert callback._store.events[1][:2] == ("record", "pc-2")
+    assert callback._store.events[1] == ("finish", "interrupted")
+    assert callback._store.events[2][:2] == ("record", "pc-2")

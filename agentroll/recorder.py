@@ -1,0 +1,324 @@
+"""Where the coverage callback's task outcomes become stored observations: here, or in a writer.
+
+The callback runs inside ``ansible-playbook``'s main loop, which forks a worker for every PC and
+task. After each fork, the first write to any page of the controller's memory copies that page:
+observing a result and writing it to the store there costs several times what the same code costs
+in a process that does not fork (page faults, not the code's own work). So, by default, the
+callback hands each outcome to a **writer**: a process of its own (``python -m agentroll.recorder``,
+started once per run, which never forks), that observes and records it. The callback's part is one
+JSON frame written to a pipe.
+
+Nothing received is lost. A frame written to the pipe is in the kernel: if ``ansible-playbook`` is
+killed (even SIGKILL of its whole process group: the writer has a session of its own), the writer
+still reads every frame, records it, and on the end of its input marks the run interrupted. Ctrl-C
+and SIGTERM wait, bounded, until the writer has recorded everything sent (``sync``); the end of a
+run closes the writer and waits for it before the report is built. If the writer cannot start or
+dies, the callback records in its own process from then on (``InProcessRecorder``), with a warning.
+
+Frames: 4-byte big-endian length, then JSON ``[kind, payload]``: ``open`` (the store's location,
+never on the command line, where ``ps`` would show a PostgreSQL password), ``run`` (before the
+first outcome: the run is started with its first observation), ``outcome``, ``finish``, ``sync``
+(answered with one byte on the writer's stdout) and ``close``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import json
+import os
+import select
+import struct
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import IO, Any, Protocol
+
+from agentroll.observe import RECORDED_AT_START, Observer, Status, TaskOutcome
+from agentroll.store import Store, open_store
+
+_HEADER = struct.Struct(">I")
+#: How long the callback waits for the writer to record what it was sent (Ctrl-C, end of run).
+SYNC_SECONDS = 30.0
+#: Linux lets a pipe hold more than its default 64 KiB: a writer still starting need not hold up a run.
+_PIPE_BYTES = 1 << 20
+_F_SETPIPE_SZ = 1031
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """The run the observations belong to; it is started with the first observation."""
+
+    playbook: str
+    inventory: str | None = None
+    limit: str | None = None
+    check_mode: bool = False
+    #: The ``ansible-playbook`` process: the run is over when it is gone.
+    pid: int | None = None
+
+
+class Recorder(Protocol):
+    """What the callback hands its outcomes to."""
+
+    def outcome(self, outcome: TaskOutcome) -> None:
+        """Observe ``outcome`` and store what it says."""
+
+    def finish(self, status: str) -> None:
+        """Mark the run ``ok``, ``failed`` or ``interrupted`` (when it was started)."""
+
+    def sync(self) -> None:
+        """Return once everything handed over so far is stored."""
+
+    def close(self) -> float:
+        """Store what is left and stop; the CPU seconds spent elsewhere than the calling process."""
+
+
+def needs_recording(outcome: TaskOutcome) -> bool:
+    """Whether ``outcome`` can yield any observation: a step's start only when it is recorded at start."""
+    if outcome.status != Status.STARTED:
+        return True
+    return outcome.step in RECORDED_AT_START and not outcome.check_mode
+
+
+class InProcessRecorder:
+    """Observes and records in the calling process: the writer's own work, and the fallback.
+
+    ``run`` says which run the observations belong to, asked when the first one is stored.
+    """
+
+    def __init__(self, store: Store, run: Callable[[], RunInfo]) -> None:
+        self._store = store
+        self._run = run
+        self._observer = Observer()
+        self.run_id: int | None = None
+
+    def outcome(self, outcome: TaskOutcome) -> None:
+        for host, rows in self._observer.observe(outcome).items():
+            if rows:
+                self._store.record(self._ensure_run(), host, rows)
+
+    def _ensure_run(self) -> int:
+        if self.run_id is None:
+            run = self._run()
+            self.run_id = self._store.start_run(
+                run.playbook, inventory=run.inventory, limit=run.limit, check_mode=run.check_mode, pid=run.pid
+            )
+        return self.run_id
+
+    def finish(self, status: str) -> None:
+        if self.run_id is not None:
+            self._store.finish_run(self.run_id, status)
+
+    def sync(self) -> None:
+        return None
+
+    def close(self) -> float:
+        return 0.0
+
+
+class WriterGone(RuntimeError):
+    """The writer process is not there to take a frame (it did not start, or it died)."""
+
+
+class WriterRecorder:
+    """Hands outcomes to a writer process (``python -m agentroll.recorder``) through a pipe."""
+
+    def __init__(self, process: subprocess.Popen[bytes], run: Callable[[], RunInfo]) -> None:
+        self._process = process
+        self._run = run
+        self._run_sent = False
+        self._closed = False
+
+    @classmethod
+    def start(cls, location: str | None, run: Callable[[], RunInfo]) -> WriterRecorder:
+        """Start a writer for the store at ``location`` (None: ``$AGENTROLL_STATE`` or the default)."""
+        package_root = str(Path(__file__).resolve().parent.parent)
+        python_path = os.pathsep.join(p for p in (package_root, os.environ.get("PYTHONPATH")) if p)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "agentroll.recorder"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env={**os.environ, "PYTHONPATH": python_path},
+            # Its own session: Ctrl-C at the terminal and a kill of ansible-playbook's process group
+            # do not reach it, so it records whatever the pipe still holds.
+            start_new_session=True,
+        )
+        writer = cls(process, run)
+        if process.stdin is not None and sys.platform == "linux":
+            try:
+                import fcntl
+
+                fcntl.fcntl(process.stdin.fileno(), _F_SETPIPE_SZ, _PIPE_BYTES)
+            except OSError:
+                pass  # the default size only makes a writer still starting hold the run up sooner
+        writer._send("open", {"location": location})
+        return writer
+
+    def outcome(self, outcome: TaskOutcome) -> None:
+        if not self._run_sent:
+            self._send("run", asdict(self._run()))
+            self._run_sent = True
+        self._send("outcome", _outcome_payload(outcome))
+
+    def finish(self, status: str) -> None:
+        self._send("finish", status)
+
+    def sync(self) -> None:
+        self._send("sync", None)
+        if not _read_ack(self._process.stdout, SYNC_SECONDS):
+            raise WriterGone(f"the writer did not confirm within {SYNC_SECONDS:.0f} s")
+
+    def close(self) -> float:
+        """Send ``close``, wait for the writer to store what is left and exit; its CPU seconds."""
+        if self._closed:
+            return 0.0
+        self._closed = True
+        with contextlib.suppress(WriterGone):
+            self._send("close", None)
+        deadline = time.monotonic() + SYNC_SECONDS
+        while time.monotonic() < deadline:
+            if self._process.returncode is not None:
+                return 0.0  # already reaped (it exited early): its CPU is not known
+            pid, status, usage = os.wait4(self._process.pid, os.WNOHANG)
+            if pid:
+                self._process.returncode = os.waitstatus_to_exitcode(status)
+                return usage.ru_utime + usage.ru_stime
+            time.sleep(0.005)
+        raise WriterGone(f"the writer is still recording after {SYNC_SECONDS:.0f} s; it goes on alone")
+
+    def _send(self, kind: str, payload: Any) -> None:
+        stream = self._process.stdin
+        if self._process.poll() is not None or stream is None:
+            raise WriterGone(f"the writer exited with code {self._process.returncode}")
+        body = json.dumps([kind, payload], separators=(",", ":"), default=str).encode()
+        try:
+            _write_all(stream.fileno(), _HEADER.pack(len(body)) + body)
+        except BrokenPipeError as error:
+            raise WriterGone("the writer is gone") from error
+
+
+def _outcome_payload(outcome: TaskOutcome) -> dict[str, Any]:
+    # A no_log result may be used for nothing but its outcome: nothing else leaves this process.
+    result = outcome.result
+    if outcome.censored:
+        result = {"unreachable": True} if result.get("unreachable") else {}
+    return {
+        "host": outcome.host,
+        "step": outcome.step,
+        "status": outcome.status.value,
+        "result": result,
+        "task": outcome.task,
+        "censored": outcome.censored,
+        "check_mode": outcome.check_mode,
+        "run_once": outcome.run_once,
+    }
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _read_ack(stream: IO[bytes] | None, timeout: float) -> bool:
+    if stream is None:
+        return False
+    ready, _, _ = select.select([stream], [], [], timeout)
+    return bool(ready) and os.read(stream.fileno(), 1) == b"."
+
+
+# -- the writer process -----------------------------------------------------------------------------
+
+
+def serve(incoming: IO[bytes], acks: IO[bytes], warn: Callable[[str], None]) -> int:
+    """The writer: record each frame from ``incoming`` in order until ``close`` or the end of input.
+
+    The end of input without ``close`` or ``finish`` means ``ansible-playbook`` is gone: the run is
+    marked interrupted. A frame that fails becomes one warning and the next is read; a store that
+    cannot be opened ends the writer (code 1), and the callback records in its own process.
+    """
+    store: Store | None = None
+    recorder: InProcessRecorder | None = None
+    finished = False
+    try:
+        while (frame := _read_frame(incoming)) is not None:
+            kind, payload = frame
+            if kind == "open":
+                try:
+                    store = open_store(payload["location"])
+                except Exception as error:  # said once here; the callback takes over
+                    warn(f"agentroll coverage: opening the state store: {type(error).__name__}: {error}")
+                    return 1
+            elif kind == "run" and store is not None:
+                recorder = InProcessRecorder(store, functools.partial(RunInfo, **payload))
+            elif kind == "outcome" and recorder is not None:
+                _safely(warn, "recording a result", functools.partial(_record_payload, recorder), payload)
+            elif kind == "finish":
+                finished = True
+                if recorder is not None:
+                    _safely(warn, "finishing the run", recorder.finish, str(payload))
+            elif kind == "sync":
+                acks.write(b".")
+                acks.flush()
+            elif kind == "close":
+                return 0
+            else:
+                warn(f"agentroll coverage: the writer cannot take {kind!r} here (no store or run yet)")
+        if recorder is not None and not finished:
+            _safely(warn, "marking the run interrupted", recorder.finish, "interrupted")
+        return 0
+    finally:
+        if store is not None:
+            store.close()
+
+
+def _safely(warn: Callable[[str], None], what: str, action: Callable[[Any], None], argument: Any) -> None:
+    try:
+        action(argument)
+    except Exception as error:  # one bad frame must not stop the recording of the next
+        warn(f"agentroll coverage: {what}: {type(error).__name__}: {error}")
+
+
+def _read_frame(stream: IO[bytes]) -> tuple[str, Any] | None:
+    header = stream.read(_HEADER.size)
+    if len(header) < _HEADER.size:
+        return None
+    (length,) = _HEADER.unpack(header)
+    body = stream.read(length)
+    if len(body) < length:
+        return None
+    kind, payload = json.loads(body)
+    return str(kind), payload
+
+
+def _record_payload(recorder: InProcessRecorder, payload: Mapping[str, Any]) -> None:
+    recorder.outcome(_outcome_from(payload))
+
+
+def _outcome_from(payload: Mapping[str, Any]) -> TaskOutcome:
+    return TaskOutcome(
+        host=str(payload["host"]),
+        step=payload.get("step"),
+        status=Status(payload["status"]),
+        result=payload.get("result") or {},
+        task=str(payload.get("task") or ""),
+        censored=bool(payload.get("censored")),
+        check_mode=bool(payload.get("check_mode")),
+        run_once=bool(payload.get("run_once")),
+    )
+
+
+def _warn_on_stderr(message: str) -> None:
+    print(f"[WARNING]: {message}", file=sys.stderr, flush=True)
+
+
+def main() -> int:
+    """``python -m agentroll.recorder``: the writer, frames on stdin, sync answers on stdout."""
+    return serve(sys.stdin.buffer, sys.stdout.buffer, _warn_on_stderr)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,65 @@
+"""The coverage callback hands results to its writer, and records them itself once the writer is gone."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+from agentroll.recorder import RunInfo, WriterRecorder
+from agentroll.store import open_store
+from tests.unit.test_callback_signals import _load_plugin, _probe_result
+
+
+def _callback_with_writer(state: Path) -> tuple[Any, list[str]]:
+    warnings: list[str] = []
+    plugin = _load_plugin().CallbackModule()
+    plugin._display = SimpleNamespace(warning=warnings.append)
+    plugin._store = open_store(state)
+    # What the run is comes from Ansible's options and command line, which this test has not.
+    plugin._run_info = lambda: RunInfo("site.yml", pid=os.getpid())
+    plugin._recorder = WriterRecorder.start(str(state), plugin._run_info)
+    return plugin, warnings
+
+
+def _installed(state: Path) -> set[str]:
+    with open_store(state, readonly=True) as store:
+        return {host for host, view in store.views().items() if (view.value("agent") or {}).get("installed")}
+
+
+def _installed_probe(host: str) -> Any:
+    result = _probe_result(host)
+    result.result["agent"] = {"installed": True}
+    return result
+
+
+def test_results_reach_the_store_through_the_writer_and_the_end_of_run_waits_for_it(tmp_path: Path) -> None:
+    state = tmp_path / "state.sqlite"
+    plugin, warnings = _callback_with_writer(state)
+    for host in ("pc-1", "pc-2", "pc-3"):
+        plugin.v2_runner_on_ok(_installed_probe(host))
+    plugin._finish(SimpleNamespace(failures={}, dark={}))
+    plugin._close_recorder()
+    assert _installed(state) == {"pc-1", "pc-2", "pc-3"}
+    with open_store(state, readonly=True) as store:
+        assert [run.status for run in store.runs()] == ["ok"]
+    assert plugin._cost.writer_seconds > 0
+    assert warnings == []
+    plugin._store.close()
+
+
+def test_when_the_writer_dies_the_callback_records_in_its_own_process_and_says_so(tmp_path: Path) -> None:
+    state = tmp_path / "state.sqlite"
+    plugin, warnings = _callback_with_writer(state)
+    plugin.v2_runner_on_ok(_installed_probe("pc-1"))
+    plugin._recorder.sync()
+    plugin._recorder._process.kill()
+    plugin._recorder._process.wait()
+    plugin.v2_runner_on_ok(_installed_probe("pc-2"))
+    assert _installed(state) == {"pc-1", "pc-2"}
+    assert len(warnings) == 1
+    assert warnings[0].startswith(
+        "agentroll coverage: the store writer stopped (the writer exited with code -9)"
+    )
+    plugin._store.close()

@@ -1,0 +1,221 @@
+"""The recorder: outcomes observed and stored here or by a writer process that outlives ansible-playbook."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from agentroll.observe import Status, TaskOutcome
+from agentroll.recorder import (
+    InProcessRecorder,
+    RunInfo,
+    WriterGone,
+    WriterRecorder,
+    _outcome_payload,
+    needs_recording,
+    serve,
+)
+from agentroll.store import open_store
+
+PROBE = {
+    "computer_name": "PC-1",
+    "os_caption": "Microsoft Windows 10 Pro",
+    "os_build": 19045,
+    "ram_mb": 8192,
+    "agent": {"installed": True, "version": "1.0", "service_state": "running", "service_start_mode": "auto"},
+}
+
+
+def _probe(host: str, **changes: Any) -> TaskOutcome:
+    return TaskOutcome(host=host, step="probe", status=Status.OK, result={**PROBE, **changes}, task="Probe")
+
+
+def _frames(*frames: tuple[str, Any]) -> io.BytesIO:
+    stream = io.BytesIO()
+    for kind, payload in frames:
+        body = json.dumps([kind, payload]).encode()
+        stream.write(len(body).to_bytes(4, "big") + body)
+    stream.seek(0)
+    return stream
+
+
+def _run_frame(pid: int = 4242) -> tuple[str, Any]:
+    return (
+        "run",
+        {"playbook": "verify.yml", "inventory": None, "limit": None, "check_mode": False, "pid": pid},
+    )
+
+
+def _installed_hosts(state: Path) -> set[str]:
+    with open_store(state, readonly=True) as store:
+        return {host for host, view in store.views().items() if (view.value("agent") or {}).get("installed")}
+
+
+def _last_status(state: Path) -> str:
+    with open_store(state, readonly=True) as store:
+        return store.runs()[-1].status
+
+
+def test_the_writer_stores_each_outcome_and_finishes_the_run(tmp_path: Path) -> None:
+    state = tmp_path / "state.sqlite"
+    acks = io.BytesIO()
+    incoming = _frames(
+        ("open", {"location": str(state)}),
+        _run_frame(),
+        ("outcome", _outcome_payload(_probe("pc-1"))),
+        ("sync", None),
+        ("outcome", _outcome_payload(_probe("pc-2"))),
+        ("finish", "ok"),
+        ("close", None),
+    )
+    assert serve(incoming, acks, pytest.fail) == 0
+    assert acks.getvalue() == b"."
+    assert _installed_hosts(state) == {"pc-1", "pc-2"}
+    with open_store(state, readonly=True) as store:
+        (run,) = store.runs()
+    # The run belongs to ansible-playbook (the pid it was given), not to the writer.
+    assert (run.playbook, run.status, run.pid) == ("verify.yml", "ok", 4242)
+
+
+def test_the_end_of_input_without_a_finish_marks_the_run_interrupted(tmp_path: Path) -> None:
+    state = tmp_path / "state.sqlite"
+    incoming = _frames(
+        ("open", {"location": str(state)}), _run_frame(), ("outcome", _outcome_payload(_probe("pc-1")))
+    )
+    assert serve(incoming, io.BytesIO(), pytest.fail) == 0
+    assert _installed_hosts(state) == {"pc-1"}
+    assert _last_status(state) == "interrupted"
+
+
+def test_a_frame_that_cannot_be_stored_is_one_warning_and_the_next_is_stored(tmp_path: Path) -> None:
+    state = tmp_path / "state.sqlite"
+    broken = {**_outcome_payload(_probe("pc-1")), "status": "exploded"}
+    warnings: list[str] = []
+    incoming = _frames(
+        ("open", {"location": str(state)}),
+        _run_frame(),
+        ("outcome", broken),
+        ("outcome", _outcome_payload(_probe("pc-2"))),
+        ("finish", "ok"),
+    )
+    assert serve(incoming, io.BytesIO(), warnings.append) == 0
+    assert warnings == [
+        "agentroll coverage: recording a result: ValueError: 'exploded' is not a valid Status"
+    ]
+    assert _installed_hosts(state) == {"pc-2"}
+
+
+def test_a_store_the_writer_cannot_open_ends_it_with_one_warning(tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("not a folder")
+    warnings: list[str] = []
+    incoming = _frames(("open", {"location": str(tmp_path / "a-file" / "state.sqlite")}), _run_frame())
+    assert serve(incoming, io.BytesIO(), warnings.append) == 1
+    assert len(warnings) == 1 and warnings[0].startswith("agentroll coverage: opening the state store: ")
+
+
+def test_nothing_of_a_no_log_result_leaves_ansible_playbook_but_its_outcome() -> None:
+    secret = {"msg": "installer /S /KEY=hunter2 failed", "cmd": "setup.exe /KEY=hunter2", "rc": 1603}
+    failed = TaskOutcome("pc-1", "install", Status.FAILED, secret, task="Install", censored=True)
+    unreachable = TaskOutcome(
+        "pc-1", None, Status.UNREACHABLE, {**secret, "unreachable": True}, censored=True
+    )
+    assert _outcome_payload(failed)["result"] == {}
+    assert _outcome_payload(unreachable)["result"] == {"unreachable": True}
+    assert _outcome_payload(_probe("pc-1"))["result"] == PROBE
+
+
+def test_only_the_starts_recorded_at_start_are_handed_over() -> None:
+    def start(step: str, check_mode: bool = False) -> TaskOutcome:
+        return TaskOutcome("pc-1", step, Status.STARTED, {}, check_mode=check_mode)
+
+    assert needs_recording(start("install"))
+    assert not needs_recording(start("install", check_mode=True))
+    assert not needs_recording(start("probe"))
+    assert needs_recording(_probe("pc-1"))
+
+
+def test_in_process_the_run_is_started_with_its_first_observation(tmp_path: Path) -> None:
+    state = tmp_path / "state.sqlite"
+    with open_store(state) as store:
+        recorder = InProcessRecorder(store, lambda: RunInfo("site.yml", check_mode=True))
+        recorder.finish("ok")  # nothing observed yet: no run to finish
+        assert store.runs() == []
+        recorder.outcome(TaskOutcome("pc-1", "probe", Status.STARTED, {}))  # a start yields nothing
+        assert store.runs() == []
+        recorder.outcome(_probe("pc-1"))
+        recorder.finish("failed")
+        (run,) = store.runs()
+    assert (run.playbook, run.check_mode, run.status, run.pid) == ("site.yml", True, "failed", os.getpid())
+
+
+def test_a_writer_process_stores_what_it_is_handed_and_says_what_it_cost(tmp_path: Path) -> None:
+    state = tmp_path / "state.sqlite"
+    open_store(state).close()
+    writer = WriterRecorder.start(str(state), lambda: RunInfo("verify.yml", pid=os.getpid()))
+    for index in range(20):
+        writer.outcome(_probe(f"pc-{index}"))
+    writer.sync()
+    assert len(_installed_hosts(state)) == 20  # stored before sync returned
+    writer.finish("ok")
+    assert writer.close() > 0  # its CPU, user + system
+    assert writer.close() == 0.0  # once
+    assert _last_status(state) == "ok"
+    with pytest.raises(WriterGone, match="exited with code 0"):
+        writer.outcome(_probe("pc-late"))
+
+
+PARENT = textwrap.dedent(
+    """
+    import os, signal, sys
+    from agentroll.observe import Status, TaskOutcome
+    from agentroll.recorder import RunInfo, WriterRecorder
+
+    writer = WriterRecorder.start(sys.argv[1], lambda: RunInfo("deploy.yml", pid=os.getpid()))
+    probe = {"computer_name": "PC", "agent": {"installed": True}}
+    for index in range(int(sys.argv[2])):
+        writer.outcome(TaskOutcome(f"pc-{index}", "probe", Status.OK, probe))
+    print(writer._process.pid, flush=True)
+    os.killpg(0, signal.SIGKILL)  # ansible-playbook and its whole process group, killed at once
+    """
+)
+
+
+def test_everything_handed_to_the_writer_is_stored_after_a_sigkill_of_the_whole_process_group(
+    tmp_path: Path,
+) -> None:
+    state = tmp_path / "state.sqlite"
+    open_store(state).close()
+    parent = subprocess.run(
+        [sys.executable, "-c", PARENT, str(state), "300"],
+        capture_output=True,
+        text=True,
+        start_new_session=True,  # its own process group, so that its kill spares this test
+        timeout=60,
+    )
+    assert parent.returncode == -signal.SIGKILL, parent.stderr
+    writer_pid = int(parent.stdout.split()[0])
+    deadline = time.monotonic() + 30
+    while _alive(writer_pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(writer_pid), "the writer should end once its input is closed"
+    assert _installed_hosts(state) == {f"pc-{index}" for index in range(300)}
+    assert _last_status(state) == "interrupted"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    status = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    return status != "Z"
