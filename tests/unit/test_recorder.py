@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import io
-import json
 import os
+import pickle
 import signal
 import subprocess
 import sys
@@ -22,6 +22,7 @@ from agentroll.recorder import (
     WriterGone,
     WriterRecorder,
     _outcome_payload,
+    encode_frame,
     needs_recording,
     serve,
 )
@@ -43,8 +44,7 @@ def _probe(host: str, **changes: Any) -> TaskOutcome:
 def _frames(*frames: tuple[str, Any]) -> io.BytesIO:
     stream = io.BytesIO()
     for kind, payload in frames:
-        body = json.dumps([kind, payload]).encode()
-        stream.write(len(body).to_bytes(4, "big") + body)
+        stream.write(b"".join(encode_frame(kind, payload)))
     stream.seek(0)
     return stream
 
@@ -99,7 +99,8 @@ def test_the_end_of_input_without_a_finish_marks_the_run_interrupted(tmp_path: P
 
 def test_a_frame_that_cannot_be_stored_is_one_warning_and_the_next_is_stored(tmp_path: Path) -> None:
     state = tmp_path / "state.sqlite"
-    broken = {**_outcome_payload(_probe("pc-1")), "status": "exploded"}
+    broken = list(_outcome_payload(_probe("pc-1")))
+    broken[2] = "exploded"
     warnings: list[str] = []
     incoming = _frames(
         ("open", {"location": str(state)}),
@@ -111,6 +112,64 @@ def test_a_frame_that_cannot_be_stored_is_one_warning_and_the_next_is_stored(tmp
     assert serve(incoming, io.BytesIO(), warnings.append) == 0
     assert warnings == [
         "agentroll coverage: recording a result: ValueError: 'exploded' is not a valid Status"
+    ]
+    assert _installed_hosts(state) == {"pc-2"}
+
+
+class TaggedText(str):
+    """Stands for Ansible's tagged strings: a str subclass the writer must not need to import."""
+
+
+def test_a_result_with_types_of_its_own_travels_as_json_and_arrives_as_plain_text(tmp_path: Path) -> None:
+    state = tmp_path / "state.sqlite"
+    tagged = _probe("pc-1", computer_name=TaggedText("PC-1"))
+    header, _ = encode_frame("outcome", _outcome_payload(tagged))
+    plain_header, _ = encode_frame("outcome", _outcome_payload(_probe("pc-2")))
+    assert (header[:1], plain_header[:1]) == (b"J", b"P")
+    incoming = _frames(
+        ("open", {"location": str(state)}),
+        _run_frame(),
+        ("outcome", _outcome_payload(tagged)),
+        ("finish", "ok"),
+    )
+    assert serve(incoming, io.BytesIO(), pytest.fail) == 0
+    with open_store(state, readonly=True) as store:
+        name = store.views()["pc-1"].value("name")
+    assert name is not None and name["computer_name"] == "PC-1"
+
+
+def test_vietnamese_text_arrives_whole_whichever_way_its_frame_travels(tmp_path: Path) -> None:
+    # "Đồng" is E1 BB 93 in UTF-8 for its "ồ": the byte of pickle's class opcode, inside text.
+    state = tmp_path / "state.sqlite"
+    incoming = _frames(
+        ("open", {"location": str(state)}),
+        _run_frame(),
+        ("outcome", _outcome_payload(_probe("pc-1", computer_name="MAY-ĐỒNG-01"))),
+        ("outcome", _outcome_payload(_probe("pc-2", computer_name="MAY-NGOC-02"))),
+        ("finish", "ok"),
+    )
+    assert serve(incoming, io.BytesIO(), pytest.fail) == 0
+    with open_store(state, readonly=True) as store:
+        views = store.views()
+    assert [views[pc].value("name")["computer_name"] for pc in ("pc-1", "pc-2")] == [
+        "MAY-ĐỒNG-01",
+        "MAY-NGOC-02",
+    ]
+
+
+def test_a_pickled_frame_that_names_a_class_is_refused_and_the_next_is_read(tmp_path: Path) -> None:
+    state = tmp_path / "state.sqlite"
+    hostile = pickle.dumps(("outcome", os.system), protocol=5)
+    incoming = _frames(("open", {"location": str(state)}), _run_frame())
+    incoming.seek(0, io.SEEK_END)
+    incoming.write(b"P" + len(hostile).to_bytes(4, "big") + hostile)
+    incoming.write(b"".join(encode_frame("outcome", _outcome_payload(_probe("pc-2")))))
+    incoming.seek(0)
+    warnings: list[str] = []
+    assert serve(incoming, io.BytesIO(), warnings.append) == 0
+    assert warnings == [
+        "agentroll coverage: the writer skipped a frame it cannot read: "
+        "UnpicklingError: a frame may hold built-in types only, not posix.system"
     ]
     assert _installed_hosts(state) == {"pc-2"}
 
@@ -129,9 +188,9 @@ def test_nothing_of_a_no_log_result_leaves_ansible_playbook_but_its_outcome() ->
     unreachable = TaskOutcome(
         "pc-1", None, Status.UNREACHABLE, {**secret, "unreachable": True}, censored=True
     )
-    assert _outcome_payload(failed)["result"] == {}
-    assert _outcome_payload(unreachable)["result"] == {"unreachable": True}
-    assert _outcome_payload(_probe("pc-1"))["result"] == PROBE
+    assert _outcome_payload(failed)[3] == {}
+    assert _outcome_payload(unreachable)[3] == {"unreachable": True}
+    assert _outcome_payload(_probe("pc-1"))[3] == PROBE
 
 
 def test_only_the_starts_recorded_at_start_are_handed_over() -> None:
