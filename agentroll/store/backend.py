@@ -32,6 +32,13 @@ class Backend(Protocol):
     def query(self, sql: str, parameters: Sequence[Any] = ()) -> list[Row]:
         """Run one statement and return every row."""
 
+    def rows(self, sql: str, parameters: Sequence[Any] = ()) -> Iterator[Row]:
+        """Run one query and yield its rows as they arrive, for reads too large to hold twice.
+
+        The caller reads the first rows while the database computes the rest; read to the end
+        before the next statement.
+        """
+
     def write_transaction(self) -> AbstractContextManager[None]:
         """A transaction that holds the database's write lock from its start (schema changes, runs)."""
 

@@ -309,7 +309,7 @@ class Store(CoordinationTables, ReceiptTables, ConsoleTables):
         """
         wanted = None if hosts is None else set(hosts)
         bounds = () if as_of_run is None else (as_of_run, as_of_run)
-        rows = self._query(self._backend.latest_sql(as_of_run is not None), bounds)
+        rows = self._rows(self._backend.latest_sql(as_of_run is not None), bounds)
         latest: dict[str, dict[Aspect, Observation]] = {}
         last_run: dict[str, int] = {}
         moments: dict[str, datetime] = {}  # one record() call shares one moment among its rows
@@ -345,7 +345,7 @@ class Store(CoordinationTables, ReceiptTables, ConsoleTables):
         Equal values share one object: treat them as read-only.
         """
         wanted = None if hosts is None else set(hosts)
-        rows = self._query(
+        rows = self._rows(
             "SELECT host, run_id, value_json FROM observations WHERE aspect = ?"
             " ORDER BY host, aspect, observed_at, id",  # aspect is fixed: the index order, no sort
             (Aspect(aspect).value,),
@@ -391,6 +391,11 @@ class Store(CoordinationTables, ReceiptTables, ConsoleTables):
     def _query(self, sql: str, parameters: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         with self._lock:
             return self._backend.query(sql, parameters)
+
+    def _rows(self, sql: str, parameters: Sequence[Any] = ()) -> Iterator[tuple[Any, ...]]:
+        """The rows of a large read as they arrive (the lock held until the last one)."""
+        with self._lock:
+            yield from self._backend.rows(sql, parameters)
 
     def _write(self, sql: str, parameters: Sequence[Any]) -> None:
         self._refuse_if_readonly()

@@ -16,6 +16,8 @@ from agentroll.store.backend import IntegrityViolation, Row, StoreError, transac
 #: The advisory lock that serialises schema migrations (any constant unique to agentroll).
 MIGRATION_LOCK = 0x61676E74726F6C6C  # "agntroll"
 CONNECT_TIMEOUT_S = 10
+#: Rows per chunk of a streamed read (``rows``): large enough that a chunk's overhead is nothing.
+STREAM_CHUNK_ROWS = 1000
 
 _LATEST = """
 SELECT p.host, p.aspect, p.last_run, l.value_json, l.observed_at, l.run_id
@@ -74,12 +76,21 @@ class PostgresBackend:
     def query(self, sql: str, parameters: Sequence[Any] = ()) -> list[Row]:
         return self._run(sql, parameters, fetch=True)
 
+    def rows(self, sql: str, parameters: Sequence[Any] = ()) -> Iterator[Row]:
+        # Chunks of rows as the server sends them: the caller decodes one while the next travels.
+        with self._translated_errors():
+            yield from self._cursor.stream(self._spelled(sql), parameters, size=STREAM_CHUNK_ROWS)
+
     def _run(self, sql: str, parameters: Sequence[Any], *, fetch: bool) -> list[Row]:
-        errors = self._psycopg.errors
-        try:
+        with self._translated_errors():
             self._cursor.execute(self._spelled(sql), parameters)
             return self._cursor.fetchall() if fetch else []
-        except errors.IntegrityError as error:
+
+    @contextmanager
+    def _translated_errors(self) -> Iterator[None]:
+        try:
+            yield
+        except self._psycopg.errors.IntegrityError as error:
             raise IntegrityViolation(f"state store {self.shown}: {_first_line(error)}") from None
         except self._psycopg.Error as error:
             raise StoreError(f"state store {self.shown}: {_first_line(error)}") from None

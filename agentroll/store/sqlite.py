@@ -120,6 +120,12 @@ class SqliteBackend:
         except sqlite3.Error as error:
             raise StoreError(f"state store {self.shown}: {error}") from None
 
+    def rows(self, sql: str, parameters: Sequence[Any] = ()) -> Iterator[Row]:
+        try:
+            yield from self._db.execute(sql, parameters)
+        except sqlite3.Error as error:
+            raise StoreError(f"state store {self.shown}: {error}") from None
+
     @contextmanager
     def write_transaction(self) -> Iterator[None]:
         # IMMEDIATE takes the write lock up front: no deadlock when a reader would upgrade.

@@ -297,6 +297,22 @@ def test_newer_schema_is_refused_in_one_line(store_location: str) -> None:
         assert location.shown in message and "\n" not in message
 
 
+def test_a_failed_read_is_a_one_line_store_error_and_the_store_still_works(store_location: str) -> None:
+    with open_store(store_location) as store:
+        run = store.start_run("verify.yml", started_at=T0)
+        store.record(run, "pc-1", [(Aspect.AGENT, INSTALLED)], T0)
+        raw_query(store_location, "ALTER TABLE observations RENAME TO observations_elsewhere")
+        for read in (store.views, lambda: store.timelines(Aspect.AGENT)):
+            with pytest.raises(StoreError) as caught:
+                read()
+            message = str(caught.value)
+            assert message.startswith(f"state store {parse_location(store_location).shown}: ")
+            assert "observations" in message and "\n" not in message
+        raw_query(store_location, "ALTER TABLE observations_elsewhere RENAME TO observations")
+        assert store.views()["pc-1"].value(Aspect.AGENT) == INSTALLED
+        assert [each.id for each in store.runs()] == [run]
+
+
 # -- SQLite files ---------------------------------------------------------------------------------
 
 
