@@ -49,7 +49,12 @@ class Backend(Protocol):
         """True when the table exists."""
 
     def latest_sql(self, as_of_run: bool) -> str:
-        """Every (aspect, host) with its last run and latest observation; ``?`` bounds the run if asked."""
+        """Every (host, aspect) with a last run and its latest observation; ``?`` bounds the run if asked.
+
+        The query's columns: host, aspect, last run, value JSON, observed at, run id. The last run is the
+        latest of the host's runs that observed that aspect, or of all its runs (``Store.views`` keeps the
+        largest per host); aspects this agentroll does not know may be left out.
+        """
 
     def private_copy(self) -> Backend:
         """A private, writable copy of the database, for reading an older schema from a read-only store."""

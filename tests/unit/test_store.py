@@ -130,16 +130,18 @@ def test_an_aspect_of_a_newer_agentroll_is_not_interpreted_but_its_run_counts(st
         first = store.start_run("a.yml", started_at=T0)
         store.record(first, "pc-1", [(Aspect.AGENT, INSTALLED)], T0)
         second = store.start_run("b.yml", started_at=T0 + timedelta(hours=1))
-    newer = (second, "pc-1", "mood", '{"happy": true}', (T0 + timedelta(hours=1)).isoformat())
-    raw_query(
-        store_location,
-        "INSERT INTO observations (run_id, host, aspect, value_json, observed_at) VALUES (?, ?, ?, ?, ?)",
-        newer,
-    )
+    for host in ("pc-1", "pc-only-seen-by-the-newer"):
+        newer = (second, host, "mood", '{"happy": true}', (T0 + timedelta(hours=1)).isoformat())
+        raw_query(
+            store_location,
+            "INSERT INTO observations (run_id, host, aspect, value_json, observed_at) VALUES (?, ?, ?, ?, ?)",
+            newer,
+        )
     with open_store(store_location, readonly=True) as store:
-        view = store.views()["pc-1"]
-    assert set(view.latest) == {Aspect.AGENT}
-    assert view.last_run_id == second
+        views, before = store.views(), store.views(as_of_run=first)
+    assert list(views) == ["pc-1"] and set(views["pc-1"].latest) == {Aspect.AGENT}
+    assert views["pc-1"].last_run_id == second
+    assert list(before) == ["pc-1"] and before["pc-1"].last_run_id == first
 
 
 def test_timelines_are_in_observation_order_per_host(store_location: str) -> None:
