@@ -6,7 +6,7 @@ that differ, takes the right locks and turns its driver's errors into ``StoreErr
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any, Protocol
 
@@ -32,11 +32,11 @@ class Backend(Protocol):
     def query(self, sql: str, parameters: Sequence[Any] = ()) -> list[Row]:
         """Run one statement and return every row."""
 
-    def rows(self, sql: str, parameters: Sequence[Any] = ()) -> Iterator[Row]:
+    def rows(self, sql: str, parameters: Sequence[Any] = ()) -> Generator[Row]:
         """Run one query and yield its rows as they arrive, for reads too large to hold twice.
 
-        The caller reads the first rows while the database computes the rest; read to the end
-        before the next statement.
+        The caller reads the first rows while the database computes the rest; read to the end or
+        ``close()`` it (which cancels the rest) before the next statement.
         """
 
     def write_transaction(self) -> AbstractContextManager[None]:

@@ -7,7 +7,7 @@ recorded result); schema changes run under a transaction-scoped advisory lock. W
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
@@ -84,7 +84,7 @@ class PostgresBackend:
     def query(self, sql: str, parameters: Sequence[Any] = ()) -> list[Row]:
         return self._run(sql, parameters, fetch=True)
 
-    def rows(self, sql: str, parameters: Sequence[Any] = ()) -> Iterator[Row]:
+    def rows(self, sql: str, parameters: Sequence[Any] = ()) -> Generator[Row]:
         # Chunks of rows as the server sends them: the caller decodes one while the next travels.
         with self._translated_errors():
             yield from self._cursor.stream(self._spelled(sql), parameters, size=STREAM_CHUNK_ROWS)

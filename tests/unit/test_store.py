@@ -315,6 +315,39 @@ def test_a_failed_read_is_a_one_line_store_error_and_the_store_still_works(store
         assert [each.id for each in store.runs()] == [run]
 
 
+def test_a_read_cut_short_inside_a_reading_block_leaves_the_store_usable(store_location: str) -> None:
+    """Thousands of rows, the first one unreadable: the read ends there and its rest is dropped at once."""
+    with open_store(store_location) as store:
+        run = store.start_run("verify.yml", started_at=T0)
+    raw_query(
+        store_location,
+        "WITH RECURSIVE n (i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000)"
+        " INSERT INTO observations (run_id, host, aspect, value_json, observed_at)"
+        " SELECT ?, 'pc-' || i, 'agent', '{\"installed\": true}', ? FROM n",
+        (run, T0.isoformat()),
+    )
+    raw_query(store_location, "UPDATE observations SET value_json = '{not json' WHERE host = 'pc-1'")
+    seen: dict[str, object] = {}
+
+    def read() -> None:
+        with open_store(store_location, readonly=True) as store:
+            try:
+                with store.reading():
+                    store.views()
+            except ValueError as error:
+                seen["error"] = error
+            seen["runs"] = [each.id for each in store.runs()]
+            seen["timeline"] = store.timelines(Aspect.AGENT, ["pc-2"])
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    reader.join(timeout=60)
+    assert not reader.is_alive(), "the store hung after a read cut short"
+    assert isinstance(seen["error"], ValueError)
+    assert seen["runs"] == [run]
+    assert seen["timeline"] == {"pc-2": [(run, {"installed": True})]}
+
+
 # -- SQLite files ---------------------------------------------------------------------------------
 
 
