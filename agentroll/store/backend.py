@@ -6,7 +6,7 @@ that differ, takes the right locks and turns its driver's errors into ``StoreErr
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any, Protocol
 
@@ -32,6 +32,13 @@ class Backend(Protocol):
     def query(self, sql: str, parameters: Sequence[Any] = ()) -> list[Row]:
         """Run one statement and return every row."""
 
+    def rows(self, sql: str, parameters: Sequence[Any] = ()) -> Generator[Row]:
+        """Run one query and yield its rows as they arrive, for reads too large to hold twice.
+
+        The caller reads the first rows while the database computes the rest; read to the end or
+        ``close()`` it (which cancels the rest) before the next statement.
+        """
+
     def write_transaction(self) -> AbstractContextManager[None]:
         """A transaction that holds the database's write lock from its start (schema changes, runs)."""
 
@@ -42,7 +49,12 @@ class Backend(Protocol):
         """True when the table exists."""
 
     def latest_sql(self, as_of_run: bool) -> str:
-        """Every (aspect, host) with its last run and latest observation; ``?`` bounds the run if asked."""
+        """Every (host, aspect) with a last run and its latest observation; ``?`` bounds the run if asked.
+
+        The query's columns: host, aspect, last run, value JSON, observed at, run id. The last run is the
+        latest of the host's runs that observed that aspect, or of all its runs (``Store.views`` keeps the
+        largest per host); aspects this agentroll does not know may be left out.
+        """
 
     def private_copy(self) -> Backend:
         """A private, writable copy of the database, for reading an older schema from a read-only store."""

@@ -309,28 +309,32 @@ class Store(CoordinationTables, ReceiptTables, ConsoleTables):
         """
         wanted = None if hosts is None else set(hosts)
         bounds = () if as_of_run is None else (as_of_run, as_of_run)
-        rows = self._query(self._backend.latest_sql(as_of_run is not None), bounds)
         latest: dict[str, dict[Aspect, Observation]] = {}
         last_run: dict[str, int] = {}
         moments: dict[str, datetime] = {}  # one record() call shares one moment among its rows
         current_host, aspects = None, None  # rows come grouped by host: look each one up once
-        for host, aspect, aspect_last_run, value_json, observed_at, run_id in rows:
-            if host != current_host:
-                current_host = host
-                aspects = None if wanted is not None and host not in wanted else latest.setdefault(host, {})
-            if aspects is None:
-                continue
-            if aspect_last_run > last_run.get(host, 0):
-                last_run[host] = aspect_last_run
-            aspect_key = _ASPECTS.get(aspect)
-            if aspect_key is None:
-                continue  # an aspect written by a newer agentroll: not ours to interpret
-            moment = moments.get(observed_at)
-            if moment is None:
-                moment = moments[observed_at] = _from_text(observed_at)
-            aspects[aspect_key] = Observation(
-                host=host, aspect=aspect_key, value=_from_json(value_json), observed_at=moment, run_id=run_id
-            )
+        with self._rows(self._backend.latest_sql(as_of_run is not None), bounds) as rows:
+            for host, aspect, aspect_last_run, value_json, observed_at, run_id in rows:
+                if host != current_host:
+                    current_host = host
+                    aspects = latest.setdefault(host, {}) if wanted is None or host in wanted else None
+                if aspects is None:
+                    continue
+                if aspect_last_run > last_run.get(host, 0):
+                    last_run[host] = aspect_last_run
+                aspect_key = _ASPECTS.get(aspect)
+                if aspect_key is None:
+                    continue  # an aspect written by a newer agentroll: not ours to interpret
+                moment = moments.get(observed_at)
+                if moment is None:
+                    moment = moments[observed_at] = _from_text(observed_at)
+                aspects[aspect_key] = Observation(
+                    host=host,
+                    aspect=aspect_key,
+                    value=_from_json(value_json),
+                    observed_at=moment,
+                    run_id=run_id,
+                )
         return {
             host: HostView(host=host, latest=aspects, last_run_id=last_run[host])
             for host, aspects in sorted(latest.items())
@@ -345,24 +349,24 @@ class Store(CoordinationTables, ReceiptTables, ConsoleTables):
         Equal values share one object: treat them as read-only.
         """
         wanted = None if hosts is None else set(hosts)
-        rows = self._query(
-            "SELECT host, run_id, value_json FROM observations WHERE aspect = ?"
-            " ORDER BY host, aspect, observed_at, id",  # aspect is fixed: the index order, no sort
-            (Aspect(aspect).value,),
-        )
         parsed: dict[str, Mapping[str, Any]] = {}
         series: dict[str, list[tuple[int, Mapping[str, Any]]]] = {}
         current_host, timeline = None, None  # the rows come ordered by host
-        for host, run_id, value_json in rows:
-            if host != current_host:
-                current_host = host
-                timeline = None if wanted is not None and host not in wanted else series.setdefault(host, [])
-            if timeline is None:
-                continue
-            value = parsed.get(value_json)
-            if value is None:
-                value = parsed[value_json] = _from_json(value_json)
-            timeline.append((run_id, value))
+        with self._rows(
+            "SELECT host, run_id, value_json FROM observations WHERE aspect = ?"
+            " ORDER BY host, aspect, observed_at, id",  # aspect is fixed: the index order, no sort
+            (Aspect(aspect).value,),
+        ) as rows:
+            for host, run_id, value_json in rows:
+                if host != current_host:
+                    current_host = host
+                    timeline = series.setdefault(host, []) if wanted is None or host in wanted else None
+                if timeline is None:
+                    continue
+                value = parsed.get(value_json)
+                if value is None:
+                    value = parsed[value_json] = _from_json(value_json)
+                timeline.append((run_id, value))
         return series
 
     @contextmanager
@@ -391,6 +395,20 @@ class Store(CoordinationTables, ReceiptTables, ConsoleTables):
     def _query(self, sql: str, parameters: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         with self._lock:
             return self._backend.query(sql, parameters)
+
+    @contextmanager
+    def _rows(self, sql: str, parameters: Sequence[Any] = ()) -> Iterator[Iterator[tuple[Any, ...]]]:
+        """The rows of a large read as they arrive, under the lock; leaving the block ends the read.
+
+        Ended at once, not whenever the iterator is collected: a read cut short by an error would
+        otherwise still hold the connection when the transaction around it rolls back.
+        """
+        with self._lock:
+            rows = self._backend.rows(sql, parameters)
+            try:
+                yield rows
+            finally:
+                rows.close()
 
     def _write(self, sql: str, parameters: Sequence[Any]) -> None:
         self._refuse_if_readonly()

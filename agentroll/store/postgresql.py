@@ -7,22 +7,32 @@ recorded result); schema changes run under a transaction-scoped advisory lock. W
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
+from agentroll.model import Aspect
 from agentroll.store.backend import IntegrityViolation, Row, StoreError, transaction
 
 #: The advisory lock that serialises schema migrations (any constant unique to agentroll).
 MIGRATION_LOCK = 0x61676E74726F6C6C  # "agntroll"
 CONNECT_TIMEOUT_S = 10
+#: Rows per chunk of a streamed read (``rows``): large enough that a chunk's overhead is nothing.
+STREAM_CHUNK_ROWS = 1000
 
-_LATEST = """
-SELECT p.host, p.aspect, p.last_run, l.value_json, l.observed_at, l.run_id
-FROM (SELECT host, aspect, max(run_id) AS last_run FROM observations {where} GROUP BY host, aspect) AS p
+# Every aspect this agentroll knows, in the index's order (constants: safe to write into the SQL).
+_KNOWN_ASPECTS = ", ".join(f"('{aspect}')" for aspect in sorted(aspect.value for aspect in Aspect))
+
+# One pass over the table finds each host's last run (grouped by host alone: far cheaper than by host
+# and aspect); then one index probe per host and known aspect finds the latest observation, host by
+# host along the index, so the rows start flowing at once and come grouped by host.
+_LATEST = f"""
+SELECT p.host, a.aspect, p.last_run, l.value_json, l.observed_at, l.run_id
+FROM (SELECT host, max(run_id) AS last_run FROM observations {{where}} GROUP BY host ORDER BY host) AS p
+CROSS JOIN (VALUES {_KNOWN_ASPECTS}) AS a (aspect)
 CROSS JOIN LATERAL (
     SELECT i.value_json, i.observed_at, i.run_id FROM observations AS i
-    WHERE i.host = p.host AND i.aspect = p.aspect {also}
+    WHERE i.host = p.host AND i.aspect = a.aspect {{also}}
     ORDER BY i.observed_at DESC, i.id DESC LIMIT 1
 ) AS l
 """
@@ -74,12 +84,21 @@ class PostgresBackend:
     def query(self, sql: str, parameters: Sequence[Any] = ()) -> list[Row]:
         return self._run(sql, parameters, fetch=True)
 
+    def rows(self, sql: str, parameters: Sequence[Any] = ()) -> Generator[Row]:
+        # Chunks of rows as the server sends them: the caller decodes one while the next travels.
+        with self._translated_errors():
+            yield from self._cursor.stream(self._spelled(sql), parameters, size=STREAM_CHUNK_ROWS)
+
     def _run(self, sql: str, parameters: Sequence[Any], *, fetch: bool) -> list[Row]:
-        errors = self._psycopg.errors
-        try:
+        with self._translated_errors():
             self._cursor.execute(self._spelled(sql), parameters)
             return self._cursor.fetchall() if fetch else []
-        except errors.IntegrityError as error:
+
+    @contextmanager
+    def _translated_errors(self) -> Iterator[None]:
+        try:
+            yield
+        except self._psycopg.errors.IntegrityError as error:
             raise IntegrityViolation(f"state store {self.shown}: {_first_line(error)}") from None
         except self._psycopg.Error as error:
             raise StoreError(f"state store {self.shown}: {_first_line(error)}") from None

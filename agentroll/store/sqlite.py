@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
@@ -117,6 +117,12 @@ class SqliteBackend:
             return self._db.execute(sql, parameters).fetchall()
         except sqlite3.IntegrityError as error:
             raise IntegrityViolation(f"state store {self.shown}: {error}") from None
+        except sqlite3.Error as error:
+            raise StoreError(f"state store {self.shown}: {error}") from None
+
+    def rows(self, sql: str, parameters: Sequence[Any] = ()) -> Generator[Row]:
+        try:
+            yield from self._db.execute(sql, parameters)
         except sqlite3.Error as error:
             raise StoreError(f"state store {self.shown}: {error}") from None
 

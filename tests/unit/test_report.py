@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import gc
 import json
 import os
 import stat
@@ -13,6 +14,7 @@ from typing import Any
 import jsonschema
 import pytest
 
+from agentroll import naming
 from agentroll.model import Aspect, HostState, Inventory
 from agentroll.reasons import Reason
 from agentroll.report import SCHEMA_PATH, build_report, report_from_store, to_json, write_atomic
@@ -394,3 +396,33 @@ def test_the_watchs_attempts_reach_the_host_entry_and_the_stragglers_table(
     assert "no answer on 3 of 3 attempts since 2026-12-02" in english
     assert "no answer on 1 of 3 attempts since 2026-12-02" in english
     assert "không trả lời 3/3 lần thử kể từ 02/12/2026" in render(report, "md", "vi")
+
+
+def test_the_cycle_collector_is_paused_while_the_report_is_built_and_left_as_it_was_found(
+    tiny_inventory: Inventory,
+    tiny_store: Store,
+    tiny_times: dict[str, datetime],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    collector_on_while_naming = []
+    real_standard_names = naming.standard_names
+
+    def standard_names_noting_the_collector(*arguments: Any) -> dict[str, str]:
+        collector_on_while_naming.append(gc.isenabled())
+        return real_standard_names(*arguments)
+
+    monkeypatch.setattr(naming, "standard_names", standard_names_noting_the_collector)
+    report_from_store(tiny_inventory, tiny_store, now=tiny_times["generated_at"])
+    assert collector_on_while_naming == [False] and gc.isenabled()
+
+    unknown_template = dataclasses.replace(tiny_inventory, name_template="{nonsense}")
+    with pytest.raises(ValueError):
+        report_from_store(unknown_template, tiny_store, now=tiny_times["generated_at"])
+    assert gc.isenabled()
+
+    gc.disable()
+    try:
+        report_from_store(tiny_inventory, tiny_store, now=tiny_times["generated_at"])
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

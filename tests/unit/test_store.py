@@ -130,16 +130,18 @@ def test_an_aspect_of_a_newer_agentroll_is_not_interpreted_but_its_run_counts(st
         first = store.start_run("a.yml", started_at=T0)
         store.record(first, "pc-1", [(Aspect.AGENT, INSTALLED)], T0)
         second = store.start_run("b.yml", started_at=T0 + timedelta(hours=1))
-    newer = (second, "pc-1", "mood", '{"happy": true}', (T0 + timedelta(hours=1)).isoformat())
-    raw_query(
-        store_location,
-        "INSERT INTO observations (run_id, host, aspect, value_json, observed_at) VALUES (?, ?, ?, ?, ?)",
-        newer,
-    )
+    for host in ("pc-1", "pc-only-seen-by-the-newer"):
+        newer = (second, host, "mood", '{"happy": true}', (T0 + timedelta(hours=1)).isoformat())
+        raw_query(
+            store_location,
+            "INSERT INTO observations (run_id, host, aspect, value_json, observed_at) VALUES (?, ?, ?, ?, ?)",
+            newer,
+        )
     with open_store(store_location, readonly=True) as store:
-        view = store.views()["pc-1"]
-    assert set(view.latest) == {Aspect.AGENT}
-    assert view.last_run_id == second
+        views, before = store.views(), store.views(as_of_run=first)
+    assert list(views) == ["pc-1"] and set(views["pc-1"].latest) == {Aspect.AGENT}
+    assert views["pc-1"].last_run_id == second
+    assert list(before) == ["pc-1"] and before["pc-1"].last_run_id == first
 
 
 def test_timelines_are_in_observation_order_per_host(store_location: str) -> None:
@@ -295,6 +297,55 @@ def test_newer_schema_is_refused_in_one_line(store_location: str) -> None:
         message = str(caught.value)
         assert f"has schema version 99; this agentroll knows version {SCHEMA_VERSION} at most" in message
         assert location.shown in message and "\n" not in message
+
+
+def test_a_failed_read_is_a_one_line_store_error_and_the_store_still_works(store_location: str) -> None:
+    with open_store(store_location) as store:
+        run = store.start_run("verify.yml", started_at=T0)
+        store.record(run, "pc-1", [(Aspect.AGENT, INSTALLED)], T0)
+        raw_query(store_location, "ALTER TABLE observations RENAME TO observations_elsewhere")
+        for read in (store.views, lambda: store.timelines(Aspect.AGENT)):
+            with pytest.raises(StoreError) as caught:
+                read()
+            message = str(caught.value)
+            assert message.startswith(f"state store {parse_location(store_location).shown}: ")
+            assert "observations" in message and "\n" not in message
+        raw_query(store_location, "ALTER TABLE observations_elsewhere RENAME TO observations")
+        assert store.views()["pc-1"].value(Aspect.AGENT) == INSTALLED
+        assert [each.id for each in store.runs()] == [run]
+
+
+def test_a_read_cut_short_inside_a_reading_block_leaves_the_store_usable(store_location: str) -> None:
+    """Thousands of rows, the first one unreadable: the read ends there and its rest is dropped at once."""
+    with open_store(store_location) as store:
+        run = store.start_run("verify.yml", started_at=T0)
+    raw_query(
+        store_location,
+        "WITH RECURSIVE n (i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000)"
+        " INSERT INTO observations (run_id, host, aspect, value_json, observed_at)"
+        " SELECT ?, 'pc-' || i, 'agent', '{\"installed\": true}', ? FROM n",
+        (run, T0.isoformat()),
+    )
+    raw_query(store_location, "UPDATE observations SET value_json = '{not json' WHERE host = 'pc-1'")
+    seen: dict[str, object] = {}
+
+    def read() -> None:
+        with open_store(store_location, readonly=True) as store:
+            try:
+                with store.reading():
+                    store.views()
+            except ValueError as error:
+                seen["error"] = error
+            seen["runs"] = [each.id for each in store.runs()]
+            seen["timeline"] = store.timelines(Aspect.AGENT, ["pc-2"])
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    reader.join(timeout=60)
+    assert not reader.is_alive(), "the store hung after a read cut short"
+    assert isinstance(seen["error"], ValueError)
+    assert seen["runs"] == [run]
+    assert seen["timeline"] == {"pc-2": [(run, {"installed": True})]}
 
 
 # -- SQLite files ---------------------------------------------------------------------------------
