@@ -15,9 +15,8 @@ and SIGTERM wait, bounded, until the writer has recorded everything sent (``sync
 run closes the writer and waits for it before the report is built. If the writer cannot start or
 dies, the callback records in its own process from then on (``InProcessRecorder``), with a warning.
 
-Frames: a format byte, a 4-byte big-endian length, then ``(kind, payload)``, pickled when it holds
-nothing but Python's built-in types (half the CPU of JSON in the main loop; the writer unpickles
-built-in types only), else JSON (an Ansible-tagged string becomes plain text). Kinds: ``open``
+Frames: a 4-byte big-endian length, then JSON ``[kind, payload]`` (an Ansible-tagged string becomes
+plain text; measured in a run, JSON costs the main loop less than pickle). Kinds: ``open``
 (the store's location, never on the command line, where ``ps`` would show a PostgreSQL password),
 ``run`` (before the first outcome: the run is started with its first observation), ``outcome``,
 ``finish``, ``sync`` (answered with one byte on the writer's stdout) and ``close``.
@@ -27,10 +26,8 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import io
 import json
 import os
-import pickle
 import select
 import struct
 import subprocess
@@ -44,11 +41,7 @@ from typing import IO, Any, Protocol
 from agentroll.observe import RECORDED_AT_START, Observer, Status, TaskOutcome
 from agentroll.store import Store, open_store
 
-_HEADER = struct.Struct(">cI")
-_PICKLED, _JSON = b"P", b"J"
-#: Pickle's opcode for a class or function reference (protocol 4 and later): a frame that has it
-#: (or merely the byte, inside some text) is sent as JSON instead.
-_STACK_GLOBAL = b"\x93"
+_HEADER = struct.Struct(">I")
 #: How long the callback waits for the writer to record what it was sent (Ctrl-C, end of run).
 SYNC_SECONDS = 30.0
 #: Linux lets a pipe hold more than its default 64 KiB: a writer still starting need not hold up a run.
@@ -208,11 +201,9 @@ class WriterRecorder:
 
 
 def encode_frame(kind: str, payload: Any) -> tuple[bytes, bytes]:
-    """The frame's header and body: pickled if only built-in types are in it, else JSON."""
-    form, body = _PICKLED, pickle.dumps((kind, payload), protocol=5)
-    if _STACK_GLOBAL in body:
-        form, body = _JSON, json.dumps([kind, payload], separators=(",", ":"), default=str).encode()
-    return _HEADER.pack(form, len(body)), body
+    """The frame's header and body; a value JSON does not know is sent as its text."""
+    body = json.dumps([kind, payload], separators=(",", ":"), default=str).encode()
+    return _HEADER.pack(len(body)), body
 
 
 def _outcome_payload(outcome: TaskOutcome) -> tuple[Any, ...]:
@@ -305,22 +296,15 @@ def _read_frame(stream: IO[bytes]) -> tuple[str, Any] | None:
     header = stream.read(_HEADER.size)
     if len(header) < _HEADER.size:
         return None
-    form, length = _HEADER.unpack(header)
+    (length,) = _HEADER.unpack(header)
     body = stream.read(length)
     if len(body) < length:
         return None
     try:
-        kind, payload = _BuiltinsOnly(io.BytesIO(body)).load() if form == _PICKLED else json.loads(body)
-    except (pickle.UnpicklingError, ValueError, TypeError, EOFError) as error:
+        kind, payload = json.loads(body)
+    except (ValueError, TypeError) as error:
         return "unreadable", f"{type(error).__name__}: {error}"
     return str(kind), payload
-
-
-class _BuiltinsOnly(pickle.Unpickler):
-    """Unpickles Python's built-in types and nothing else (no class, no function, no import)."""
-
-    def find_class(self, module: str, name: str) -> Any:
-        raise pickle.UnpicklingError(f"a frame may hold built-in types only, not {module}.{name}")
 
 
 def _record_payload(recorder: InProcessRecorder, payload: Sequence[Any]) -> None:
