@@ -226,6 +226,9 @@ def _outcome_payload(outcome: TaskOutcome) -> tuple[Any, ...]:
 
 def _write_all(fd: int, header: bytes, body: bytes) -> None:
     written = os.writev(fd, [header, body])
+    if written == len(header) + len(body):
+        return
+    # A pipe takes a large frame in parts, or a signal cut the write short: write the rest.
     rest = memoryview(header + body)[written:]
     while rest:
         rest = rest[os.write(fd, rest) :]

@@ -227,7 +227,7 @@ class CallbackModule(CallbackBase):
             self._safely("watching for Ctrl-C and SIGTERM", self._watch_signals)
 
     def _open(self) -> None:
-        from agentroll.recorder import InProcessRecorder, WriterRecorder
+        from agentroll.recorder import InProcessRecorder, WriterGone, WriterRecorder
         from agentroll.store import open_store
 
         location = self.get_option("state") or None
@@ -238,7 +238,7 @@ class CallbackModule(CallbackBase):
                 self._recorder = WriterRecorder.start(location, self._run_info)
                 atexit.register(self._close_recorder)
                 return
-            except OSError as error:
+            except (OSError, WriterGone) as error:
                 self._display.warning(
                     f"agentroll coverage: the store writer did not start ({error}); recording in this process"
                 )

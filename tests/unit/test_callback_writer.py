@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
+
+import pytest
 
 from agentroll.recorder import RunInfo, WriterRecorder
 from agentroll.store import open_store
@@ -62,4 +65,23 @@ def test_when_the_writer_dies_the_callback_records_in_its_own_process_and_says_s
     assert warnings[0].startswith(
         "agentroll coverage: the store writer stopped (the writer exited with code -9)"
     )
+    plugin._store.close()
+
+
+def test_a_writer_that_cannot_start_leaves_the_recording_to_the_callback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    state = tmp_path / "state.sqlite"
+    warnings: list[str] = []
+    plugin = _load_plugin().CallbackModule()
+    plugin._display = SimpleNamespace(warning=warnings.append)
+    plugin.get_option = {"state": str(state), "writer": True}.get
+    plugin._run_info = lambda: RunInfo("site.yml", pid=os.getpid())
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "no-python-here"))
+    plugin._open()
+    plugin.v2_runner_on_ok(_installed_probe("pc-1"))
+    assert _installed(state) == {"pc-1"}
+    assert len(warnings) == 1
+    assert warnings[0].startswith("agentroll coverage: the store writer did not start (")
+    assert warnings[0].endswith("); recording in this process")
     plugin._store.close()
