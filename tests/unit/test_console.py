@@ -573,9 +573,10 @@ def test_a_missing_export_is_named(
     assert console_rows(tiny_store_path) == 0
 
 
-def test_a_pc_listed_twice_is_counted_once_by_its_latest_report(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path, tiny_inventory_dir: Path, tiny_store_path: Path
-) -> None:
+def reinstalled_pc_report(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, inventory: Path, state: Path
+) -> dict[str, Any]:
+    """The report after an export that lists vp-02 twice: once before its agent was reinstalled."""
     export = write(
         tmp_path,
         "console.csv",
@@ -583,11 +584,15 @@ def test_a_pc_listed_twice_is_counted_once_by_its_latest_report(
         "MAYPHUONG,,2026-11-01 07:00\n"  # the agent before it was reinstalled: an old entry, by name
         "VP-PHUONGNT,192.0.2.2,2026-12-04 07:00\n",  # the same PC now, by address
     )
-    status, err = import_export(
-        capsys, tiny_inventory_dir, tiny_store_path, export, "--exported-at", EXPORTED_AT
-    )
+    status, err = import_export(capsys, inventory, state, export, "--exported-at", EXPORTED_AT)
     assert status == 0, err
-    report = report_json(capsys, tiny_inventory_dir, tiny_store_path)
+    return report_json(capsys, inventory, state)
+
+
+def test_a_pc_listed_twice_is_counted_once_by_its_latest_report(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, tiny_inventory_dir: Path, tiny_store_path: Path
+) -> None:
+    report = reinstalled_pc_report(capsys, tmp_path, tiny_inventory_dir, tiny_store_path)
     vp02 = next(host for host in report["hosts"] if host["host"] == "vp-02")["console"]
     assert (vp02["computer_name"], vp02["truth"]) == ("VP-PHUONGNT", "reporting")
     assert [(entry["host"], entry["computer_name"]) for entry in report["console"]["duplicates"]] == [
@@ -696,18 +701,7 @@ def test_a_console_name_that_reads_like_a_formula_stays_text_in_the_csv(
 def test_a_pcs_older_console_entry_is_listed_in_every_human_report(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, tiny_inventory_dir: Path, tiny_store_path: Path
 ) -> None:
-    export = write(
-        tmp_path,
-        "console.csv",
-        "Computer name,IP address,Last seen\n"
-        "MAYPHUONG,,2026-11-01 07:00\n"
-        "VP-PHUONGNT,192.0.2.2,2026-12-04 07:00\n",
-    )
-    assert (
-        import_export(capsys, tiny_inventory_dir, tiny_store_path, export, "--exported-at", EXPORTED_AT)[0]
-        == 0
-    )
-    report = report_json(capsys, tiny_inventory_dir, tiny_store_path)
+    report = reinstalled_pc_report(capsys, tmp_path, tiny_inventory_dir, tiny_store_path)
     text = render(report, "text", "en")
     section = text[text.index("On the console, not matched to a PC of the inventory, or listed twice:") :]
     row = next(line for line in section.splitlines() if line.startswith("MAYPHUONG"))
