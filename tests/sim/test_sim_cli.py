@@ -73,6 +73,15 @@ def wait_for(predicate: object, timeout: float = 20.0) -> None:
         time.sleep(0.05)
 
 
+def stop_for_sure(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """``sim stop``; a fleet process it left alive is killed, so that no test leaves one behind."""
+    stopped = sim("stop", env=env)
+    info = read_runtime(Path(env["AGENTROLL_SIM_RUNTIME"]))
+    if info is not None and process_alive(info.pid):
+        os.kill(info.pid, signal.SIGKILL)
+    return stopped
+
+
 def test_parse_faults_reads_json_scalars() -> None:
     assert parse_faults(["refuse_connections=true", "slow_seconds=2.5", "fail_on_call=3", "x=abc"]) == {
         "refuse_connections": True,
@@ -192,10 +201,7 @@ def test_start_fault_journal_stop(tmp_path: Path, block: str) -> None:
         nowhere = sim("power", f"{block}.9.9", "on", env=env)
         assert nowhere.returncode == 2 and f"no simulated host at {block}.9.9" in nowhere.stderr
     finally:
-        stopped = sim("stop", env=env)
-        info = read_runtime(Path(env["AGENTROLL_SIM_RUNTIME"]))
-        if info is not None and process_alive(info.pid):
-            os.kill(info.pid, signal.SIGKILL)
+        stopped = stop_for_sure(env)
 
     assert stopped.returncode == 0, stopped.stderr
     assert not Path(env["AGENTROLL_SIM_RUNTIME"]).exists()
@@ -238,10 +244,7 @@ def test_start_writes_the_ca_that_validates_the_fleet(tmp_path: Path, block: str
             untrusted.returncode == 4 and "CERTIFICATE_VERIFY_FAILED" in untrusted.stdout + untrusted.stderr
         )
     finally:
-        stopped = sim("stop", env=env)
-        info = read_runtime(Path(env["AGENTROLL_SIM_RUNTIME"]))
-        if info is not None and process_alive(info.pid):
-            os.kill(info.pid, signal.SIGKILL)
+        stopped = stop_for_sure(env)
     assert stopped.returncode == 0, stopped.stderr
 
 
