@@ -28,9 +28,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 from agentroll.eligibility import Requirements, evaluate, normalize_architecture, os_family
 from agentroll.model import Aspect, ContactStatus
@@ -127,17 +126,23 @@ class Status(StrEnum):
 #: Steps whose start is recorded before they run: their result is worth knowing even if it is lost.
 RECORDED_AT_START = frozenset({Step.INSTALL})
 
+
+def recorded_at_start(step: str | None, check_mode: bool) -> bool:
+    """Whether a step's start is recorded (a check-mode run changes nothing, so it starts nothing)."""
+    return step in RECORDED_AT_START and not check_mode
+
+
 #: Observations per host name.
 Findings = dict[str, list[tuple[Aspect, dict[str, Any]]]]
 
 
-@dataclass(frozen=True)
-class TaskOutcome:
+class TaskOutcome(NamedTuple):
     """One task's outcome on one host, as the callback forwards it.
 
     ``step`` is the task's ``agentroll_step`` (None for a task that is not the toolkit's);
     ``censored`` means no_log: only the outcome may be used, never a message; ``run_once`` marks
-    a play-level check that no single PC is to blame for.
+    a play-level check that no single PC is to blame for. A tuple: the callback builds one per
+    result inside Ansible's main loop and sends it to the writer as it is.
     """
 
     host: str

@@ -16,7 +16,7 @@ run closes the writer and waits for it before the report is built. If the writer
 dies, the callback records in its own process from then on (``InProcessRecorder``), with a warning.
 
 Frames: a 4-byte big-endian length, then JSON ``[kind, payload]`` (an Ansible-tagged string becomes
-plain text; measured in a run, JSON costs the main loop less than pickle). Kinds: ``open``
+plain text; measured in a run, JSON costs the main loop less than pickle or ``marshal``). Kinds: ``open``
 (the store's location, never on the command line, where ``ps`` would show a PostgreSQL password),
 ``run`` (before the first outcome: the run is started with its first observation), ``outcome``,
 ``finish``, ``sync`` (answered with one byte on the writer's stdout) and ``close``.
@@ -38,7 +38,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import IO, Any, Protocol
 
-from agentroll.observe import RECORDED_AT_START, Observer, Status, TaskOutcome
+from agentroll.observe import Observer, Status, TaskOutcome
 from agentroll.store import Store, open_store
 
 _HEADER = struct.Struct(">I")
@@ -75,13 +75,6 @@ class Recorder(Protocol):
 
     def close(self) -> float:
         """Store what is left and stop; the CPU seconds spent elsewhere than the calling process."""
-
-
-def needs_recording(outcome: TaskOutcome) -> bool:
-    """Whether ``outcome`` can yield any observation: a step's start only when it is recorded at start."""
-    if outcome.status != Status.STARTED:
-        return True
-    return outcome.step in RECORDED_AT_START and not outcome.check_mode
 
 
 class InProcessRecorder:
@@ -159,10 +152,13 @@ class WriterRecorder:
         return writer
 
     def outcome(self, outcome: TaskOutcome) -> None:
+        """Send ``outcome`` as one frame: few calls, as it runs in Ansible's main loop for each result."""
         if not self._run_sent:
             self._send("run", asdict(self._run()))
             self._run_sent = True
-        self._send("outcome", _outcome_payload(outcome))
+        if outcome.censored:
+            outcome = _censored(outcome)
+        self._send("outcome", outcome)
 
     def finish(self, status: str) -> None:
         self._send("finish", status)
@@ -191,37 +187,36 @@ class WriterRecorder:
         raise WriterGone(f"the writer is still recording after {SYNC_SECONDS:.0f} s; it goes on alone")
 
     def _send(self, kind: str, payload: Any) -> None:
+        # A writer that is gone closed its end of the pipe: the write fails, no need to ask first.
         stream = self._process.stdin
-        if self._process.poll() is not None or stream is None:
-            raise WriterGone(f"the writer exited with code {self._process.returncode}")
+        if stream is None:
+            raise WriterGone("the writer has no input")
         try:
             _write_all(stream.fileno(), *encode_frame(kind, payload))
         except BrokenPipeError as error:
-            raise WriterGone("the writer is gone") from error
+            code = self._process.poll()
+            raise WriterGone(
+                "the writer is gone" if code is None else f"the writer exited with code {code}"
+            ) from error
+
+
+#: Built once: ``json.dumps`` with options builds an encoder per call. A result reaches the
+#: callback unpickled from a worker, so it cannot hold a cycle to look for.
+_ENCODER = json.JSONEncoder(separators=(",", ":"), default=str, check_circular=False)
 
 
 def encode_frame(kind: str, payload: Any) -> tuple[bytes, bytes]:
-    """The frame's header and body; a value JSON does not know is sent as its text."""
-    body = json.dumps([kind, payload], separators=(",", ":"), default=str).encode()
+    """The frame's header and body; a value JSON does not know is sent as its text.
+
+    A ``TaskOutcome`` goes as it is: a tuple is a JSON list, its status (a ``StrEnum``) a string.
+    """
+    body = _ENCODER.encode([kind, payload]).encode()
     return _HEADER.pack(len(body)), body
 
 
-def _outcome_payload(outcome: TaskOutcome) -> tuple[Any, ...]:
-    """``TaskOutcome``'s fields in order, the status by value, a no_log result reduced to its outcome."""
-    # A no_log result may be used for nothing but its outcome: nothing else leaves this process.
-    result = outcome.result
-    if outcome.censored:
-        result = {"unreachable": True} if result.get("unreachable") else {}
-    return (
-        outcome.host,
-        outcome.step,
-        outcome.status.value,
-        result,
-        outcome.task,
-        outcome.censored,
-        outcome.check_mode,
-        outcome.run_once,
-    )
+def _censored(outcome: TaskOutcome) -> TaskOutcome:
+    """A no_log outcome as it may leave this process: its outcome, nothing of its result."""
+    return outcome._replace(result={"unreachable": True} if outcome.result.get("unreachable") else {})
 
 
 def _write_all(fd: int, header: bytes, body: bytes) -> None:

@@ -42,11 +42,19 @@ Say = Callable[[str], None]
 
 @dataclass(frozen=True)
 class CallbackCost:
-    """What the coverage callback counted of its own CPU (s) in one run (its ``cost_file``)."""
+    """What the coverage callback counted of its own CPU (s) in one run (its ``cost_file``).
 
-    events: int
-    event_seconds: float
-    event_page_faults: int
+    Its handlers are timed whole, per kind of event: a result, and a step's start (most say
+    nothing, and cost a look-up). A result's handler includes Ansible building the result's dict
+    for this callback (``ansible_copy_seconds``): Ansible does that for each callback that reads it.
+    """
+
+    results: int
+    result_seconds: float
+    result_page_faults: int
+    ansible_copy_seconds: float
+    starts: int
+    start_seconds: float
     fixed_seconds: float
     #: The writer process's CPU (0 when the callback recorded in its own process).
     writer_seconds: float = 0.0
@@ -58,10 +66,15 @@ class CallbackCost:
             figures = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as error:
             raise RuntimeError(f"the coverage callback wrote no cost file {path}: {error}") from None
+        events = figures["events"]
+        result, start = events.get("result", {}), events.get("start", {})
         return cls(
-            events=int(figures["events"]),
-            event_seconds=float(figures["event_seconds"]),
-            event_page_faults=int(figures["event_page_faults"]),
+            results=int(result.get("count", 0)),
+            result_seconds=float(result.get("seconds", 0.0)),
+            result_page_faults=int(result.get("page_faults", 0)),
+            ansible_copy_seconds=float(figures["ansible_copy_seconds"]),
+            starts=int(start.get("count", 0)),
+            start_seconds=float(start.get("seconds", 0.0)),
             fixed_seconds=float(figures["fixed_seconds"]),
             writer_seconds=float(figures.get("writer_seconds", 0.0)),
         )
@@ -69,7 +82,25 @@ class CallbackCost:
     @property
     def seconds(self) -> float:
         """All of it, the writer process's included."""
-        return self.event_seconds + self.fixed_seconds + self.writer_seconds
+        return self.result_seconds + self.start_seconds + self.fixed_seconds + self.writer_seconds
+
+    def per_result_us(self, seconds: float) -> float:
+        """``seconds`` per result event, in µs."""
+        return seconds / self.results * 1e6 if self.results else 0.0
+
+    @property
+    def faults_per_result(self) -> float:
+        return self.result_page_faults / self.results if self.results else 0.0
+
+    @property
+    def per_start_us(self) -> float:
+        return self.start_seconds / self.starts * 1e6 if self.starts else 0.0
+
+    @property
+    def per_event_us(self) -> float:
+        """Over all events, results and starts."""
+        events = self.results + self.starts
+        return (self.result_seconds + self.start_seconds) / events * 1e6 if events else 0.0
 
 
 @dataclass

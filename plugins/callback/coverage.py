@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ansible import context
 from ansible.plugins.callback import CallbackBase
@@ -117,9 +117,11 @@ options:
         key: inventory
   cost_file:
     description:
-      - Where to write, at the end of the run, the CPU this callback spent, as JSON for C(make bench)
-        (in its result-event handlers, with their count, and in its fixed work of loading, opening
-        the store and the report), and the writer process's CPU. Empty means not written.
+      - Where to write, at the end of the run, the CPU this callback spent, as JSON for C(make bench).
+        It counts its event handlers per kind of event (start, result) with their count and page
+        faults, and of it Ansible's building of each result for this callback; its fixed work of
+        loading, opening the store and the report; and the writer process's CPU. Empty means not
+        written, and the events are not timed.
     type: path
     env:
       - name: AGENTROLL_CALLBACK_COST
@@ -155,8 +157,16 @@ if TYPE_CHECKING:
     from ansible.inventory.host import Host
     from ansible.playbook.task import Task
 
-    from agentroll.observe import Status
     from agentroll.recorder import Recorder, RunInfo
+
+try:
+    from agentroll.observe import Status, TaskOutcome
+    from agentroll.recorder import WriterGone
+except ImportError:  # said once, when the callback loads (_agentroll_import_error); it records nothing
+    STATUSES: dict[str, Status] = {}
+else:
+    #: The hooks' statuses by name: a dict look-up, where ``Status(name)`` runs Enum's Python code.
+    STATUSES = {status.value: status for status in Status}
 
 #: What the hooks import (lazily, so that a missing package costs one warning, not one per result).
 AGENTROLL_MODULES = (
@@ -189,8 +199,10 @@ class CallbackModule(CallbackBase):
         self._inventory_sources: list[str] = []
         self._playbook = ""
         self._recording = False
+        #: The host and task of the last result this callback took (one task sends one per host).
+        self._seen_host: Any = None
         self._seen_task: Any = None
-        self._tasks: dict[str, tuple[str | None, str, bool, bool, bool]] = {}
+        self._tasks: dict[str, TaskFacts] = {}
         self._ctrl_c_seen = False
         self._deferred_signal: tuple[SignalHandler, int, FrameType | None] | None = None
         self._disabled = False
@@ -209,12 +221,12 @@ class CallbackModule(CallbackBase):
 
     # -- safety ---------------------------------------------------------------------------------
 
-    def _safely(self, what: str, action: Callable[[], None]) -> None:
-        """Run ``action``; any error becomes one warning and never fails the playbook run."""
+    def _safely(self, what: str, action: Callable[..., None], *args: Any) -> None:
+        """Run ``action(*args)``; any error becomes one warning and never fails the playbook run."""
         if self._disabled:
             return
         try:
-            action()
+            action(*args)
         except Exception as error:  # the run must go on whatever happens here
             self._display.warning(f"agentroll coverage: {what}: {type(error).__name__}: {error}")
 
@@ -222,6 +234,7 @@ class CallbackModule(CallbackBase):
 
     def v2_playbook_on_start(self, playbook: Any) -> None:
         self._playbook = os.path.basename(str(getattr(playbook, "_file_name", "") or "playbook"))
+        self._cost.per_event = bool(self.get_option("cost_file"))
         with self._cost.fixed():
             self._safely("opening the state store", self._open)
             self._safely("watching for Ctrl-C and SIGTERM", self._watch_signals)
@@ -265,17 +278,17 @@ class CallbackModule(CallbackBase):
         )
         self._recorder = InProcessRecorder(self._store, self._run_info)
 
-    def _hand_over(self, action: Callable[[Recorder], None]) -> None:
-        """Give the recorder ``action``; if its writer is gone, to this process's recorder instead."""
+    def _hand_over(self, method: str, *args: Any) -> None:
+        """Call the recorder's ``method``; if its writer is gone, this process's recorder's instead."""
         from agentroll.recorder import WriterGone
 
         if self._recorder is None or self._store is None:
             return
         try:
-            action(self._recorder)
+            getattr(self._recorder, method)(*args)
         except WriterGone as error:
             self._take_over(error)
-            action(self._recorder)
+            getattr(self._recorder, method)(*args)
 
     def v2_playbook_on_play_start(self, play: Any) -> None:
         def remember_sources() -> None:
@@ -300,11 +313,22 @@ class CallbackModule(CallbackBase):
     # -- results: forwarded to agentroll.observe ------------------------------------------------
 
     def v2_runner_on_start(self, host: Host, task: Task) -> None:
-        if self._recorder is None:
-            return
-        from agentroll.observe import Status
-
-        self._forward("recording a step's start", Status.STARTED, host, task, {})
+        mark = self._cost.start()
+        try:
+            # Most steps' starts say nothing: they cost one look-up of the task's facts.
+            facts = self._task_facts(task)
+            if self._recorder is not None and facts.recorded_at_start:
+                outcome = TaskOutcome(
+                    host.get_name(), facts.step, STATUSES["started"], {}, facts.name, facts.no_log,
+                    facts.check_mode, facts.run_once,
+                )  # fmt: skip
+                self._recording = True
+                self._hand_over_outcome(outcome)
+        finally:
+            self._recording = False
+            self._cost.stop("start", mark)
+        if self._deferred_signal is not None or self._ctrl_c_seen:
+            self._act_on_deferred_signals()
 
     def v2_runner_on_ok(self, result: CallbackTaskResult) -> None:
         self._on_result("ok", result)
@@ -320,62 +344,73 @@ class CallbackModule(CallbackBase):
         self._on_result("skipped", result)
 
     def _on_result(self, status: str, result: CallbackTaskResult) -> None:
-        if self._recorder is None:
-            return
-        from agentroll.observe import Status
+        """Hand a result's outcome to the recorder; a signal waits until it is handed over.
 
-        self._forward(
-            f"recording a result ({status})", Status(status), result.host, result.task, result.result
-        )
-
-    def _forward(self, what: str, status: Status, host: Host, task: Task, data: Mapping[str, Any]) -> None:
-        """Hand the outcome to the recorder; a signal waits until it is handed over."""
-        from agentroll.observe import TaskOutcome
-        from agentroll.recorder import needs_recording
-
-        step, name, no_log, check_mode, run_once = self._task_facts(task)
-        outcome = TaskOutcome(
-            host=host.get_name(),
-            step=step,
-            status=status,
-            result=data,
-            task=name,
-            # A no_log result: only its outcome may be used.
-            censored=bool(no_log or data.get("_ansible_no_log") or "censored" in data),
-            check_mode=check_mode,
-            run_once=run_once,
-        )
-
-        self._recording, self._seen_task = True, task
+        The hot path, in few functions on purpose: after each of Ansible's forks, every Python
+        function the main loop runs costs page copies (its frame, its bytecode's counters). Split
+        into a dozen small ones, this path cost three times as much in a run (``make bench``).
+        """
+        mark = self._cost.start()
         try:
-            with self._cost.event():
-                if needs_recording(outcome):
-                    self._safely(what, lambda: self._hand_over(lambda recorder: recorder.outcome(outcome)))
+            if self._recorder is None:
+                return
+            self._recording, self._seen_host, self._seen_task = True, result.host, result.task
+            facts = self._task_facts(result.task)
+            data = self._cost.ansible_copy(result)
+            outcome = TaskOutcome(
+                result.host.get_name(), facts.step, STATUSES[status], data, facts.name,
+                # A no_log result: only its outcome may be used.
+                bool(facts.no_log or data.get("_ansible_no_log") or "censored" in data),
+                facts.check_mode, facts.run_once,
+            )  # fmt: skip
+            self._hand_over_outcome(outcome)
         finally:
             self._recording = False
+            self._cost.stop("result", mark)
+        if self._deferred_signal is not None or self._ctrl_c_seen:
+            self._act_on_deferred_signals()
+
+    def _hand_over_outcome(self, outcome: TaskOutcome) -> None:
+        """``_safely(_hand_over("outcome"))`` in one function: see ``_on_result``."""
+        if self._disabled or self._recorder is None:
+            return
+        try:
+            try:
+                self._recorder.outcome(outcome)
+            except WriterGone as error:
+                self._take_over(error)
+                self._recorder.outcome(outcome)
+        except Exception as error:  # the run must go on whatever happens here
+            what = "a step's start" if outcome.status == "started" else f"a result ({outcome.status})"
+            self._display.warning(f"agentroll coverage: recording {what}: {type(error).__name__}: {error}")
+
+    def _act_on_deferred_signals(self) -> None:
+        """Deliver a signal that waited for the outcome; raise a Ctrl-C Ansible swallowed."""
         self._deliver_deferred_signal()
         if self._ctrl_c_seen:
             # ansible-core swallows a KeyboardInterrupt raised while it forks a worker (the run
             # would hang on results that never come): raise it again here, where it propagates.
             raise KeyboardInterrupt
 
-    def _task_facts(self, task: Task) -> tuple[str | None, str, bool, bool, bool]:
-        """The task's step, name, no_log, check_mode and run_once, read once per task.
+    def _task_facts(self, task: Task) -> TaskFacts:
+        """The task's facts, read once per task.
 
         Each of these attributes is looked up through the task's parents (block, role, play) on
         every access; a task sends one start and one result per PC, so they are remembered.
         """
         facts = self._tasks.get(task._uuid)
         if facts is None:
-            from agentroll.observe import STEP_VARIABLE
+            from agentroll.observe import STEP_VARIABLE, recorded_at_start
 
-            step = (task.vars or {}).get(STEP_VARIABLE)
-            facts = (
-                str(step) if step else None,
-                str(task.name or task.action or ""),
-                bool(task.no_log),
-                bool(task.check_mode),
-                bool(task.run_once),
+            raw_step = (task.vars or {}).get(STEP_VARIABLE)
+            step = str(raw_step) if raw_step else None
+            facts = TaskFacts(
+                step=step,
+                name=str(task.name or task.action or ""),
+                no_log=bool(task.no_log),
+                check_mode=bool(task.check_mode),
+                run_once=bool(task.run_once),
+                recorded_at_start=recorded_at_start(step, bool(task.check_mode)),
             )
             self._tasks[task._uuid] = facts
         return facts
@@ -404,8 +439,10 @@ class CallbackModule(CallbackBase):
         while frame is not None:
             if frame.f_code.co_name == "send_callback" and "method_name" in frame.f_locals:
                 event, args = frame.f_locals["method_name"], frame.f_locals.get("args") or ()
-                task = getattr(args[0], "task", None) if args else None
-                return event in RESULT_EVENTS and task is not None and task is not self._seen_task
+                result = args[0] if args else None
+                task = getattr(result, "task", None)
+                seen = task is self._seen_task and getattr(result, "host", None) is self._seen_host
+                return event in RESULT_EVENTS and task is not None and not seen
             frame = frame.f_back
         return False
 
@@ -420,8 +457,8 @@ class CallbackModule(CallbackBase):
 
         def mark() -> None:
             # Stored before the signal acts: the operator's next command reads a complete store.
-            self._hand_over(lambda recorder: recorder.finish("interrupted"))
-            self._hand_over(lambda recorder: recorder.sync())
+            self._hand_over("finish", "interrupted")
+            self._hand_over("sync")
 
         self._safely("marking the run interrupted", mark)
         if callable(previous):
@@ -443,7 +480,7 @@ class CallbackModule(CallbackBase):
 
     def _finish(self, stats: Any) -> None:
         troubled = bool(getattr(stats, "failures", None) or getattr(stats, "dark", None))
-        self._hand_over(lambda recorder: recorder.finish("failed" if troubled else "ok"))
+        self._hand_over("finish", "failed" if troubled else "ok")
 
     def _close_recorder(self) -> None:
         """Wait for the recorder to store what it was handed (end of run, or the interpreter's exit)."""
@@ -497,33 +534,53 @@ class CallbackModule(CallbackBase):
 
 
 class CpuCost:
-    """The CPU this callback spends, told apart: per result event, and fixed (once per run).
+    """The CPU this callback spends, told apart: per event (whole handlers), and fixed (once per run).
 
     Counted with the calling thread's CPU clock: Ansible calls the hooks from its main thread and
     from its results thread, and the other threads' work (the stdout callback, Ansible's own) is not
-    this callback's. The events' page faults are counted too: after each fork of a worker, the
-    first write to any page of the controller's memory copies it, which makes an event cost in a
-    run several times what the same code costs in a process that does not fork.
+    this callback's. Events are timed only when the cost is written (``cost_file``): the clocks are
+    system calls. Their page faults are counted too: after each fork of a worker, the first write
+    to any page of the controller's memory copies it, which makes an event cost in a run several
+    times what the same code costs in a process that does not fork.
     """
 
     def __init__(self) -> None:
-        self.events = 0
-        self.event_seconds = 0.0
-        self.event_page_faults = 0
+        #: Whether events are timed (the fixed part always is: it is a few blocks per run).
+        self.per_event = False
+        #: Per kind of event (``start``, ``result``): the count, the seconds and the page faults.
+        self.events: dict[str, EventCost] = {}
+        #: Of the result events' seconds: Ansible building the result's dict for this callback.
+        self.ansible_copy_seconds = 0.0
         self.fixed_seconds = 0.0
         #: The writer process's CPU (user + system), read when it has exited.
         self.writer_seconds = 0.0
 
-    @contextmanager
-    def event(self) -> Iterator[None]:
-        """Count the block as one event's handling."""
-        faults, started = _thread_page_faults(), time.thread_time()
+    def start(self) -> tuple[float, int] | None:
+        """Where an event's handler starts (None: events are not timed)."""
+        if not self.per_event:
+            return None
+        faults = _thread_page_faults()  # read before the clock starts: it is a system call
+        return time.thread_time(), faults
+
+    def stop(self, kind: str, mark: tuple[float, int] | None) -> None:
+        """Count the handler started at ``mark`` as one event of ``kind``."""
+        if mark is None:
+            return
+        seconds, faults = time.thread_time() - mark[0], _thread_page_faults() - mark[1]
+        totals = self.events.setdefault(kind, EventCost())
+        totals.count += 1
+        totals.seconds += seconds
+        totals.page_faults += faults
+
+    def ansible_copy(self, result: CallbackTaskResult) -> Mapping[str, Any]:
+        """``result.result``: Ansible builds it for each callback on first access, timed apart."""
+        if not self.per_event:
+            return result.result
+        started = time.thread_time()
         try:
-            yield
+            return result.result
         finally:
-            self.events += 1
-            self.event_seconds += time.thread_time() - started
-            self.event_page_faults += _thread_page_faults() - faults
+            self.ansible_copy_seconds += time.thread_time() - started
 
     @contextmanager
     def fixed(self) -> Iterator[None]:
@@ -534,15 +591,41 @@ class CpuCost:
         finally:
             self.fixed_seconds += time.thread_time() - started
 
-    def as_dict(self) -> dict[str, float | int]:
+    def as_dict(self) -> dict[str, Any]:
         """The figures as written to ``cost_file``."""
         return {
-            "events": self.events,
-            "event_seconds": self.event_seconds,
-            "event_page_faults": self.event_page_faults,
+            "events": {kind: totals.as_dict() for kind, totals in self.events.items()},
+            "ansible_copy_seconds": self.ansible_copy_seconds,
             "fixed_seconds": self.fixed_seconds,
             "writer_seconds": self.writer_seconds,
         }
+
+
+class EventCost:
+    """One kind of event's handlers: how many, their CPU seconds and page faults.
+
+    Not a dataclass: Ansible loads this file under a module name ``dataclasses`` cannot look up.
+    """
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.seconds = 0.0
+        self.page_faults = 0
+
+    def as_dict(self) -> dict[str, float | int]:
+        return {"count": self.count, "seconds": self.seconds, "page_faults": self.page_faults}
+
+
+class TaskFacts(NamedTuple):
+    """What the callback needs of a task, read once per task."""
+
+    step: str | None
+    name: str
+    no_log: bool
+    check_mode: bool
+    run_once: bool
+    #: Whether its start is an observation (``agentroll.observe.recorded_at_start``).
+    recorded_at_start: bool
 
 
 def _thread_page_faults() -> int:

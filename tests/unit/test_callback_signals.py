@@ -87,7 +87,7 @@ def ansible_sigint_handler(handled: list[int]) -> Any:
 def test_a_signal_between_the_stdout_callback_and_this_one_waits_for_the_result(callback: Any) -> None:
     result = _probe_result("pc-1")
     handled: list[int] = []
-    frame = send_callback("v2_runner_on_ok", SimpleNamespace(task=result.task))
+    frame = send_callback("v2_runner_on_ok", SimpleNamespace(host=result.host, task=result.task))
     callback._on_signal(ansible_sigint_handler(handled), signal.SIGINT, frame)
     assert (handled, callback._store.events) == ([], [])  # not yet: the result is not stored
     with pytest.raises(KeyboardInterrupt):
@@ -99,11 +99,31 @@ def test_a_signal_between_the_stdout_callback_and_this_one_waits_for_the_result(
     ]
 
 
+def test_a_signal_before_the_next_host_s_result_of_the_same_task_waits_for_it(callback: Any) -> None:
+    first = _probe_result("pc-1")
+    callback.v2_runner_on_ok(first)
+    # One task sends one result per PC: the same task, another host, is a result not yet stored.
+    second = SimpleNamespace(
+        host=SimpleNamespace(get_name=lambda: "pc-2"), task=first.task, result=first.result
+    )
+    handled: list[int] = []
+    frame = send_callback("v2_runner_on_ok", SimpleNamespace(host=second.host, task=second.task))
+    callback._on_signal(lambda signum, _: handled.append(signum), signal.SIGTERM, frame)
+    assert handled == []
+    callback.v2_runner_on_ok(second)
+    assert handled == [signal.SIGTERM]
+    assert [event[:2] for event in callback._store.events] == [
+        ("record", "pc-1"),
+        ("record", "pc-2"),
+        ("finish", "interrupted"),
+    ]
+
+
 def test_a_signal_after_this_callback_stored_the_result_acts_at_once(callback: Any) -> None:
     result = _probe_result("pc-1")
     callback.v2_runner_on_ok(result)
     handled: list[int] = []
-    frame = send_callback("v2_runner_on_ok", SimpleNamespace(task=result.task))
+    frame = send_callback("v2_runner_on_ok", SimpleNamespace(host=result.host, task=result.task))
     callback._on_signal(lambda signum, _: handled.append(signum), signal.SIGTERM, frame)
     assert handled == [signal.SIGTERM]
     assert callback._store.events[-1] == ("finish", "interrupted")

@@ -10,19 +10,19 @@ import sys
 import textwrap
 import time
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
-from agentroll.observe import Status, TaskOutcome
+from agentroll.observe import Status, TaskOutcome, recorded_at_start
 from agentroll.recorder import (
     InProcessRecorder,
     RunInfo,
     WriterGone,
     WriterRecorder,
-    _outcome_payload,
+    _read_frame,
     encode_frame,
-    needs_recording,
     serve,
 )
 from agentroll.store import open_store
@@ -71,9 +71,9 @@ def test_the_writer_stores_each_outcome_and_finishes_the_run(tmp_path: Path) -> 
     incoming = _frames(
         ("open", {"location": str(state)}),
         _run_frame(),
-        ("outcome", _outcome_payload(_probe("pc-1"))),
+        ("outcome", _probe("pc-1")),
         ("sync", None),
-        ("outcome", _outcome_payload(_probe("pc-2"))),
+        ("outcome", _probe("pc-2")),
         ("finish", "ok"),
         ("close", None),
     )
@@ -88,9 +88,7 @@ def test_the_writer_stores_each_outcome_and_finishes_the_run(tmp_path: Path) -> 
 
 def test_the_end_of_input_without_a_finish_marks_the_run_interrupted(tmp_path: Path) -> None:
     state = tmp_path / "state.sqlite"
-    incoming = _frames(
-        ("open", {"location": str(state)}), _run_frame(), ("outcome", _outcome_payload(_probe("pc-1")))
-    )
+    incoming = _frames(("open", {"location": str(state)}), _run_frame(), ("outcome", _probe("pc-1")))
     assert serve(incoming, io.BytesIO(), pytest.fail) == 0
     assert _installed_hosts(state) == {"pc-1"}
     assert _last_status(state) == "interrupted"
@@ -98,14 +96,14 @@ def test_the_end_of_input_without_a_finish_marks_the_run_interrupted(tmp_path: P
 
 def test_a_frame_that_cannot_be_stored_is_one_warning_and_the_next_is_stored(tmp_path: Path) -> None:
     state = tmp_path / "state.sqlite"
-    broken = list(_outcome_payload(_probe("pc-1")))
+    broken = list(_probe("pc-1"))
     broken[2] = "exploded"
     warnings: list[str] = []
     incoming = _frames(
         ("open", {"location": str(state)}),
         _run_frame(),
         ("outcome", broken),
-        ("outcome", _outcome_payload(_probe("pc-2"))),
+        ("outcome", _probe("pc-2")),
         ("finish", "ok"),
     )
     assert serve(incoming, io.BytesIO(), warnings.append) == 0
@@ -124,7 +122,7 @@ def test_a_result_with_types_of_its_own_arrives_as_plain_text(tmp_path: Path) ->
     incoming = _frames(
         ("open", {"location": str(state)}),
         _run_frame(),
-        ("outcome", _outcome_payload(_probe("pc-1", computer_name=TaggedText("PC-1"), seen=Path("/x")))),
+        ("outcome", _probe("pc-1", computer_name=TaggedText("PC-1"), seen=Path("/x"))),
         ("finish", "ok"),
     )
     assert serve(incoming, io.BytesIO(), pytest.fail) == 0
@@ -138,8 +136,8 @@ def test_vietnamese_text_arrives_whole(tmp_path: Path) -> None:
     incoming = _frames(
         ("open", {"location": str(state)}),
         _run_frame(),
-        ("outcome", _outcome_payload(_probe("pc-1", computer_name="MAY-ĐỒNG-01"))),
-        ("outcome", _outcome_payload(_probe("pc-2", computer_name="MAY-NGOC-02"))),
+        ("outcome", _probe("pc-1", computer_name="MAY-ĐỒNG-01")),
+        ("outcome", _probe("pc-2", computer_name="MAY-NGOC-02")),
         ("finish", "ok"),
     )
     assert serve(incoming, io.BytesIO(), pytest.fail) == 0
@@ -156,7 +154,7 @@ def test_a_frame_that_cannot_be_read_is_one_warning_and_the_next_is_read(tmp_pat
     incoming = _frames(("open", {"location": str(state)}), _run_frame())
     incoming.seek(0, io.SEEK_END)
     incoming.write(len(b"{not json").to_bytes(4, "big") + b"{not json")
-    incoming.write(b"".join(encode_frame("outcome", _outcome_payload(_probe("pc-2")))))
+    incoming.write(b"".join(encode_frame("outcome", _probe("pc-2"))))
     incoming.seek(0)
     warnings: list[str] = []
     assert serve(incoming, io.BytesIO(), warnings.append) == 0
@@ -181,19 +179,27 @@ def test_nothing_of_a_no_log_result_leaves_ansible_playbook_but_its_outcome() ->
     unreachable = TaskOutcome(
         "pc-1", None, Status.UNREACHABLE, {**secret, "unreachable": True}, censored=True
     )
-    assert _outcome_payload(failed)[3] == {}
-    assert _outcome_payload(unreachable)[3] == {"unreachable": True}
-    assert _outcome_payload(_probe("pc-1"))[3] == PROBE
+    read_end, write_end = os.pipe()
+    with open(write_end, "wb") as stream:
+        writer = WriterRecorder(SimpleNamespace(stdin=stream), lambda: RunInfo("deploy.yml"))
+        for outcome in (failed, unreachable, _probe("pc-1")):
+            writer.outcome(outcome)
+    with open(read_end, "rb") as sent:
+        wire = sent.read()
+    assert b"hunter2" not in wire
+    incoming = io.BytesIO(wire)
+    frames = [frame for frame in iter(lambda: _read_frame(incoming), None)]
+    assert [kind for kind, _ in frames] == ["run", "outcome", "outcome", "outcome"]
+    payloads = [payload for _, payload in frames[1:]]
+    assert [payload[3] for payload in payloads] == [{}, {"unreachable": True}, PROBE]
+    assert [payload[2] for payload in payloads] == ["failed", "unreachable", "ok"]
 
 
-def test_only_the_starts_recorded_at_start_are_handed_over() -> None:
-    def start(step: str, check_mode: bool = False) -> TaskOutcome:
-        return TaskOutcome("pc-1", step, Status.STARTED, {}, check_mode=check_mode)
-
-    assert needs_recording(start("install"))
-    assert not needs_recording(start("install", check_mode=True))
-    assert not needs_recording(start("probe"))
-    assert needs_recording(_probe("pc-1"))
+def test_only_an_install_s_start_is_recorded_and_never_in_check_mode() -> None:
+    assert recorded_at_start("install", check_mode=False)
+    assert not recorded_at_start("install", check_mode=True)
+    assert not recorded_at_start("probe", check_mode=False)
+    assert not recorded_at_start(None, check_mode=False)
 
 
 def test_in_process_the_run_is_started_with_its_first_observation(tmp_path: Path) -> None:
@@ -229,7 +235,7 @@ def test_a_writer_process_stores_what_it_is_handed_and_says_what_it_cost(tmp_pat
 PARENT = textwrap.dedent(
     """
     import os, signal, sys
-    from agentroll.observe import Status, TaskOutcome
+    from agentroll.observe import Status, TaskOutcome, recorded_at_start
     from agentroll.recorder import RunInfo, WriterRecorder
 
     writer = WriterRecorder.start(sys.argv[1], lambda: RunInfo("deploy.yml", pid=os.getpid()))
