@@ -348,7 +348,8 @@ class CallbackModule(CallbackBase):
 
         The hot path, in few functions on purpose: after each of Ansible's forks, every Python
         function the main loop runs costs page copies (its frame, its bytecode's counters). Split
-        into a dozen small ones, this path cost three times as much in a run (``make bench``).
+        into a dozen small ones, its own part cost 220 µs a result instead of 130 (verify.yml over
+        200 PCs, the same hour).
         """
         mark = self._cost.start()
         try:
