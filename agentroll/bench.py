@@ -178,19 +178,28 @@ def round_trip_goals(read_only: ReadOnlyFigures, site: SiteFigures) -> list[Verd
     ]
 
 
+def _floor_text(pcs: int, calls: float, cpu_per_call: float) -> tuple[float, str]:
+    """Goal 3's floor: PCs x module calls x controller CPU per call (win_ping's) / cores."""
+    floor = pcs * calls * cpu_per_call / CORES
+    noun = "call" if calls == 1 else "calls"
+    text = f"floor {pcs:,} x {calls:g} {noun} x {cpu_per_call * 1000:.0f} ms (win_ping) / {CORES} cores"
+    return floor, f"{text} = {floor:.0f} s"
+
+
 def wall_goals(read_only: ReadOnlyFigures, site: SiteFigures, scale: ScaleFigures | None) -> list[Verdict]:
-    """Goal 3: the 2,000-PC dry run and the 190-PC fresh site.yml in wall time, and the floor."""
+    """Goal 3: the 2,000-PC dry run and the 190-PC fresh site.yml in wall time, beside their floor.
+
+    The floor is what the controller cannot go below: each module call costs at least what one
+    ``win_ping`` costs it (measured in this run), and its cores share the work.
+    """
     ping_cpu_per_pc = read_only.dry_run.median("a", _cpu) / read_only.hosts
-    floor = 2_000 * ping_cpu_per_pc / CORES
-    floor_text = (
-        f"floor 2,000 x 1 call x {ping_cpu_per_pc * 1000:.0f} ms (win_ping) / {CORES} cores = {floor:.0f} s"
-    )
+    floor, floor_text = _floor_text(2_000, 1, ping_cpu_per_pc)
     if scale is not None and scale.large == 2_000:
         wall = scale.pairs.median("b", _wall)
         dry = Verdict(
             "3 dry run, 2,000 PCs",
             f"≤ {DRY_RUN_2000_SECONDS:.0f} s wall",
-            f"{wall:.0f} s; {floor_text}",
+            f"{wall:.0f} s, {wall / floor:.1f}x its {floor_text}",
             wall <= DRY_RUN_2000_SECONDS,
         )
     else:
@@ -200,7 +209,12 @@ def wall_goals(read_only: ReadOnlyFigures, site: SiteFigures, scale: ScaleFigure
             f"not run (make bench-full); {floor_text}",
             None,
         )
-    fresh = f"{site.hosts} PCs: {site.fresh.wall:.1f} s wall, {site.fresh.cpu:.1f} s CPU"
+    fresh_calls = sum(calls * pcs for calls, pcs in site.fresh_calls.items()) / sum(site.fresh_calls.values())
+    site_floor, site_floor_text = _floor_text(site.hosts, round(fresh_calls, 1), ping_cpu_per_pc)
+    fresh = (
+        f"{site.hosts} PCs: {site.fresh.wall:.1f} s wall, {site.fresh.cpu:.1f} s CPU; "
+        f"{site.fresh.wall / site_floor:.1f}x its {site_floor_text} (file transfer and reboots not counted)"
+    )
     at_size = site.hosts >= FULL_SITE_HOSTS
     return [
         dry,

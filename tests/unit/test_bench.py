@@ -8,7 +8,7 @@ import pytest
 
 from agentroll import bench
 from agentroll.benchmarks.fleet import separate_fleet
-from agentroll.benchmarks.playbooks import CallbackCost, Pairs, ReadOnlyFigures, Sample
+from agentroll.benchmarks.playbooks import CallbackCost, Pairs, ReadOnlyFigures, Sample, SiteFigures
 
 
 def _pairs(a: list[tuple[float, float, int]], b: list[tuple[float, float, int]]) -> Pairs:
@@ -117,3 +117,28 @@ def test_a_fleet_that_cannot_start_is_one_clear_error(tmp_path: Path) -> None:
         separate_fleet(0, tmp_path),
     ):
         pass
+
+
+def test_the_wall_goals_say_how_far_each_run_is_from_its_floor(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(bench, "CORES", 2)
+    # win_ping: 20 s of CPU over 200 PCs, 100 ms a call. 190 fresh PCs, 5 calls each (one PC 6:
+    # 5.0 on average) on 2 cores: 47.5 s at least; 95 s is 2.0x that.
+    ping = _pairs([(30, 20.0, 200)], [(30, 22.0, 200)])
+    site = SiteFigures(
+        hosts=190,
+        fresh=Sample(wall=95.0, cpu=170.0, fleet_cpu=0.0, events=0),
+        fresh_calls={5: 189, 6: 1},
+        compliant_calls={1: 190},
+        compliant=ping,
+    )
+    dry, fresh = bench.wall_goals(_figures(ping, ping), site, None)
+    assert dry.passed is None
+    assert (
+        dry.measured
+        == "not run (make bench-full); floor 2,000 x 1 call x 100 ms (win_ping) / 2 cores = 100 s"
+    )
+    assert fresh.passed is False
+    assert fresh.measured == (
+        "190 PCs: 95.0 s wall, 170.0 s CPU; 2.0x its floor 190 x 5 calls x 100 ms (win_ping) / 2 cores "
+        "= 48 s (file transfer and reboots not counted)"
+    )
