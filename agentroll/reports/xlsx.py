@@ -65,8 +65,9 @@ def _date_formats(catalog: Catalog) -> tuple[str, str]:
 
 def _store(cell: Cell, value: Any, catalog: Catalog) -> None:
     """One value into one cell: a string always as a string (openpyxl would take ``=…`` for a formula)."""
-    cell.value = _cell_value(value, catalog)
-    if isinstance(cell.value, str):
+    stored = _cell_value(value, catalog)
+    cell.value = stored
+    if isinstance(stored, str):
         cell.data_type = "s"
     elif isinstance(value, date):
         day_format, time_format = _date_formats(catalog)
@@ -97,41 +98,65 @@ def _write_table(
     for index in percent_columns:
         for (cell,) in sheet.iter_rows(min_row=2, min_col=index + 1, max_col=index + 1):
             cell.number_format = PERCENT_FORMAT
-    _fit_widths(sheet, table, catalog)
-    _fit_heights(sheet)
+    widths = _fit_widths(sheet, table, catalog)
+    _fit_heights(sheet, table, catalog, widths)
     _page_setup(sheet)
 
 
-def _fit_widths(sheet: Worksheet, table: Table, catalog: Catalog) -> None:
-    """Each column as wide as its longest text up to ``MAX_COLUMN_WIDTH``; longer texts wrap."""
+def _fit_widths(sheet: Worksheet, table: Table, catalog: Catalog) -> list[tuple[int, bool]]:
+    """Each column as wide as its longest text up to ``MAX_COLUMN_WIDTH``; longer texts wrap.
+
+    Each column's width, and whether its data cells wrap.
+    """
     wrap = Alignment(vertical="top", wrap_text=True)
+    widths = []
     for index, header in enumerate(table.headers):
         cells = [len(tables.display(row[index], catalog)) for row in table.rows if row[index] is not None]
         longest = max([min(len(str(header)), 16), *cells])
         letter = get_column_letter(index + 1)
-        sheet.column_dimensions[letter].width = min(longest + 2, MAX_COLUMN_WIDTH)
-        if longest + 2 > MAX_COLUMN_WIDTH:
+        widths.append((min(longest + 2, MAX_COLUMN_WIDTH), longest + 2 > MAX_COLUMN_WIDTH))
+        sheet.column_dimensions[letter].width = widths[-1][0]
+        if widths[-1][1]:
             for (cell,) in sheet.iter_rows(min_row=2, min_col=index + 1, max_col=index + 1):
                 cell.alignment = wrap
+    return widths
 
 
-def _fit_heights(sheet: Worksheet) -> None:
+def _fit_heights(
+    sheet: Worksheet, table: Table, catalog: Catalog, widths: Sequence[tuple[int, bool]]
+) -> None:
     """Each row tall enough for its wrapped cells: spreadsheet programs keep a written file's row
-    height, so a wrapped header or reason would otherwise show one line and hide the rest."""
-    for row in sheet.iter_rows():
-        lines = max((_wrapped_lines(sheet, cell) for cell in row), default=1)
-        if lines > 1:
-            sheet.row_dimensions[row[0].row].height = LINE_HEIGHT * lines
+    height, so a wrapped header or reason would otherwise show one line and hide the rest.
 
-
-def _wrapped_lines(sheet: Worksheet, cell: Cell) -> int:
-    """How many lines a wrapping cell's text takes in its column (1 for a cell that does not wrap)."""
-    if cell.value is None or not (cell.alignment and cell.alignment.wrap_text):
-        return 1
-    width = sheet.column_dimensions[cell.column_letter].width or MAX_COLUMN_WIDTH
+    Counted from the table, not read back from the cells: the header wraps in every column, a data
+    cell in the columns ``_fit_widths`` made wrap (reading each cell's style took most of the time).
+    """
     # The header's bold font fills a column before its nominal character count.
-    per_line = max(int(width) - (3 if cell.row == 1 else 1), 1)
-    return sum(max(math.ceil(len(part) / per_line), 1) for part in str(cell.value).split("\n"))
+    header_lines = max(
+        (
+            _lines(header, catalog, width - 3)
+            for header, (width, _) in zip(table.headers, widths, strict=True)
+        ),
+        default=1,
+    )
+    if header_lines > 1:
+        sheet.row_dimensions[1].height = LINE_HEIGHT * header_lines
+    wrapping = [(index, width - 1) for index, (width, wraps) in enumerate(widths) if wraps]
+    if not wrapping:
+        return
+    for row_number, row in enumerate(table.rows, start=2):
+        lines = max(_lines(row[index], catalog, per_line) for index, per_line in wrapping)
+        if lines > 1:
+            sheet.row_dimensions[row_number].height = LINE_HEIGHT * lines
+
+
+def _lines(value: Any, catalog: Catalog, per_line: int) -> int:
+    """How many lines ``value`` takes as stored in a wrapping cell ``per_line`` characters wide."""
+    if value is None:
+        return 1
+    text = str(_cell_value(value, catalog))
+    per_line = max(per_line, 1)
+    return sum(max(math.ceil(len(part) / per_line), 1) for part in text.split("\n"))
 
 
 def _page_setup(sheet: Worksheet) -> None:
