@@ -240,7 +240,7 @@ class CallbackModule(CallbackBase):
             self._safely("watching for Ctrl-C and SIGTERM", self._watch_signals)
 
     def _open(self) -> None:
-        from agentroll.recorder import InProcessRecorder, WriterGone, WriterRecorder
+        from agentroll.recorder import InProcessRecorder, WriterRecorder
         from agentroll.store import open_store
 
         location = self.get_option("state") or None
@@ -280,8 +280,6 @@ class CallbackModule(CallbackBase):
 
     def _hand_over(self, method: str, *args: Any) -> None:
         """Call the recorder's ``method``; if its writer is gone, this process's recorder's instead."""
-        from agentroll.recorder import WriterGone
-
         if self._recorder is None or self._store is None:
             return
         try:
@@ -316,8 +314,8 @@ class CallbackModule(CallbackBase):
         mark = self._cost.start()
         try:
             # Most steps' starts say nothing: they cost one look-up of the task's facts.
-            facts = self._task_facts(task)
-            if self._recorder is not None and facts.recorded_at_start:
+            facts = self._task_facts(task) if self._recorder is not None else None
+            if facts is not None and facts.recorded_at_start:
                 outcome = TaskOutcome(
                     host.get_name(), facts.step, STATUSES["started"], {}, facts.name, facts.no_log,
                     facts.check_mode, facts.run_once,
@@ -485,8 +483,6 @@ class CallbackModule(CallbackBase):
 
     def _close_recorder(self) -> None:
         """Wait for the recorder to store what it was handed (end of run, or the interpreter's exit)."""
-        from agentroll.recorder import WriterGone
-
         recorder, self._recorder = self._recorder, None
         if recorder is not None:
             try:
