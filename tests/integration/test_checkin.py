@@ -35,6 +35,11 @@ SERVER = "soc.konplong.example:8443"
 SILENT_SINCE = datetime.now(UTC).replace(microsecond=0) - timedelta(days=20)
 #: An export of the day after: the console still counts vp-04 as reporting.
 EARLY_EXPORT_AT = SILENT_SINCE + timedelta(days=1)
+#: The console's later export, two days after the tests run: after the probe, whose time is the real
+#: clock's, so it follows the clock too (on the minute, as ``--exported-at`` gives it).
+LATER_EXPORT_AT = (SILENT_SINCE + timedelta(days=22)).replace(second=0)
+#: vp-02's agent last reached its server two weeks before that export (it cannot reach it since).
+VP02_LAST_CONTACT = LATER_EXPORT_AT - timedelta(days=13, hours=16, minutes=45)
 PROFILE = {
     "agentroll_agent_server": SERVER,
     "agentroll_agent_server_timeout_ms": 500,
@@ -50,7 +55,7 @@ PCS = [
         {
             "computer_name": "VP-PC02",
             **agent_software(),
-            "agent_last_contact": "2026-11-20T08:15:00Z",
+            "agent_last_contact": VP02_LAST_CONTACT.strftime("%Y-%m-%dT%H:%M:%SZ"),
             "faults": {"server_unreachable": True},
         },
     ),
@@ -68,9 +73,7 @@ PCS = [
 ]
 
 
-def import_console(
-    district: District, export: Path, exported_at: str = "2026-12-04 08:00"
-) -> subprocess.CompletedProcess[str]:
+def import_console(district: District, export: Path, exported_at: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [
             *(sys.executable, "-m", "agentroll", "console", "import", str(export)),
@@ -124,9 +127,11 @@ def checked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
             product_id=demo_data.AGENT_PRODUCT_ID,
             service_name=demo_data.AGENT_SERVICE_NAME,
             zone=timezone(None),
-            now=datetime(2026, 12, 4, 1, 0, tzinfo=UTC),
+            now=LATER_EXPORT_AT,
         )
-        imported = import_console(district, export)
+        imported = import_console(
+            district, export, LATER_EXPORT_AT.astimezone(timezone(None)).strftime("%Y-%m-%d %H:%M")
+        )
         reconciled = report(district)
         handle.set_faults(district.address(PCS, "vp-02"), server_unreachable=False)
         after = district.play("verify.yml")
@@ -156,7 +161,7 @@ def test_an_agent_that_cannot_reach_its_server_is_not_compliant(checked: dict[st
         "server": SERVER,
         "reachable": False,
         "error": "no answer within 500 ms",
-        "last_contact": "2026-11-20T08:15:00Z",
+        "last_contact": VP02_LAST_CONTACT.strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
     # No agent: the server's reachability says nothing about a state.
     assert (vp03["state"], vp03["checkin"]["reachable"]) == ("not_installed", False)
@@ -165,7 +170,8 @@ def test_an_agent_that_cannot_reach_its_server_is_not_compliant(checked: dict[st
 def test_the_console_does_not_list_the_agent_that_cannot_reach_it(checked: dict[str, Any]) -> None:
     assert checked["listed"] == 3
     assert checked["imported"].returncode == 0, checked["imported"].stderr
-    assert "exported 2026-12-04 01:00 UTC, as given): matched 3 (3 by mac)" in checked["imported"].stderr
+    exported = f"exported {LATER_EXPORT_AT:%Y-%m-%d %H:%M} UTC, as given): matched 3 (3 by mac)"
+    assert exported in checked["imported"].stderr
     report = checked["reconciled"]
     hosts = {host["host"]: host["console"] for host in report["hosts"]}
     assert hosts["vp-01"]["truth"] == "reporting"
@@ -176,7 +182,8 @@ def test_the_console_does_not_list_the_agent_that_cannot_reach_it(checked: dict[
     )
     assert hosts["vp-03"]["truth"] == "absent"
     assert (report["console"]["reporting"], report["totals"]["installed"]) == (1, 3)
-    assert checked["vp02"] in checked["export"] and "20/11/2026 15:15" in checked["export"]
+    vp02_seen = VP02_LAST_CONTACT.astimezone(timezone(None)).strftime("%d/%m/%Y %H:%M")
+    assert checked["vp02"] in checked["export"] and vp02_seen in checked["export"]
 
 
 def test_once_the_server_is_reachable_the_agent_is_compliant(checked: dict[str, Any]) -> None:

@@ -15,7 +15,9 @@ from agentroll.store.identity import controller_name
 from agentroll.store.receipts import OFFLINE_KIT_RUN, ReceiptRecord
 from tests.unit.store_support import raw_query
 
-NOW = datetime(2026, 12, 2, 1, 0, tzinfo=UTC)
+#: "Now" follows the real clock: a lease or watch held by this test's own (live) pid must not look
+#: older than the process, or ``still_running`` takes the pid for a reused one (a fixed date ages).
+NOW = datetime.now(UTC).replace(microsecond=0)
 
 
 def dead_pid() -> int:
@@ -70,7 +72,7 @@ def test_a_lease_of_another_controller_counts_until_it_expires(store_location: s
         refused = store.acquire_leases(["vp-01"], purpose="site.yml", pid=os.getpid(), now=NOW)
         assert (
             refused["vp-01"].holder.describe()
-            == "pid 12 on awx-runner-9 (AWX job 7) since 2026-12-02T01:00:00Z"
+            == f"pid 12 on awx-runner-9 (AWX job 7) since {NOW:%Y-%m-%dT%H:%M:%S}Z"
         )
         later = NOW + LEASE_LIFETIME + timedelta(seconds=1)
         assert store.acquire_leases(["vp-01"], purpose="site.yml", pid=os.getpid(), now=later) == {}

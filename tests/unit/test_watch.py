@@ -33,7 +33,11 @@ from agentroll.watch import (
     watch,
 )
 
-START = datetime(2026, 12, 2, 1, 0, tzinfo=UTC)
+#: The watch starts now by the real clock: the watch this test's process (or a child) holds must not
+#: look older than the process holding it, and the inventory's deadline must still lie ahead.
+START = datetime.now(UTC).replace(microsecond=0)
+#: The inventory's deadline, thirteen days after the start (a date: the end of that day, UTC+7).
+DEADLINE = (START + timedelta(days=13)).date().isoformat()
 UNITS = {
     "tp": {
         "vars": {
@@ -122,7 +126,7 @@ class Clock:
 
 @pytest.fixture
 def inventory(tmp_path: Path) -> Path:
-    return write_inventory(tmp_path / "inventory")
+    return write_inventory(tmp_path / "inventory", deadline=DEADLINE)
 
 
 @pytest.fixture
@@ -202,8 +206,9 @@ def test_a_stopped_watch_is_continued_with_its_deadline_rounds_and_attempts(
     later_lines: list[str] = []
     again = run_watch(inventory, fleet, clock, later_lines)
     assert again.status == "done"
+    started_locally = (START + timedelta(hours=7)).strftime("%Y-%m-%d %H:%M")  # Asia/Ho_Chi_Minh, UTC+7
     assert later_lines[0].startswith(
-        "agentroll watch: continuing the watch started 2026-12-02 08:00 (2 round(s) so far)"
+        f"agentroll watch: continuing the watch started {started_locally} (2 round(s) so far)"
     )
     assert [r.number for r in again.rounds] == [3]
     with open_store(state, readonly=True) as store:
@@ -212,10 +217,10 @@ def test_a_stopped_watch_is_continued_with_its_deadline_rounds_and_attempts(
 
 
 def _hold_the_watch(inventory: str, state: str, ready: Any, release: Any) -> None:
+    # This child process starts after the test module's START: its watch starts at its own "now".
+    now = datetime.now(UTC)
     with open_store(state) as store:
-        store.open_watch(
-            inventory, until=START + timedelta(days=1), every_seconds=60, pid=os.getpid(), now=START
-        )
+        store.open_watch(inventory, until=now + timedelta(days=1), every_seconds=60, pid=os.getpid(), now=now)
     ready.set()
     release.wait(60)
 
