@@ -71,6 +71,23 @@ class SeparateFleet:
             if entry.get("kind") != "module"
         )
 
+    def reboot_waits(self, addresses: Sequence[str]) -> list[float]:
+        """Per reboot (all hosts), the seconds from its shutdown command to its test command.
+
+        What a reboot's own wait costs a PC: the simulated boot, and Ansible polling the boot time
+        with a back-off (``win_reboot`` retries after 1, 2, 4 ... seconds) until it changed.
+        """
+        waits = []
+        for address in addresses:
+            shutdown_at: float | None = None
+            for entry in self.control.journal(address):
+                if entry.get("kind") == "reboot_shutdown":
+                    shutdown_at = float(entry["time"])
+                elif shutdown_at is not None and entry.get("kind") != "reboot_boot_time":
+                    waits.append(float(entry["time"]) - shutdown_at)
+                    shutdown_at = None
+        return waits
+
     def write_inventory(
         self, path: Path, count: int, extra_vars: Mapping[str, Any] | None = None
     ) -> tuple[Path, list[str]]:

@@ -292,6 +292,9 @@ class SiteFigures:
     fresh_calls: dict[int, int]
     compliant_calls: dict[int, int]
     compliant: Pairs
+    #: The fresh run's reboots: each one's wait (shutdown to the PC's next command), and the forks.
+    reboot_waits: list[float] = field(default_factory=list)
+    forks: int = 1
 
 
 def site(hosts: int, repeat: int, forks: int, work: Path, say: Say) -> SiteFigures:
@@ -302,6 +305,7 @@ def site(hosts: int, repeat: int, forks: int, work: Path, say: Say) -> SiteFigur
             work / "site" / "inventory" / "hosts.yml", hosts, SITE_VARS
         )
         fresh, fresh_calls = bench.calls_per_pc("playbooks/site.yml", inventory, addresses)
+        reboot_waits = fleet.reboot_waits(addresses)
         say(f"  goal 3/4, {hosts} fresh PCs through site.yml: {fresh.wall:.1f} s")
         _, compliant_calls = bench.calls_per_pc("playbooks/site.yml", inventory, addresses)
         compliant = alternate(
@@ -311,7 +315,7 @@ def site(hosts: int, repeat: int, forks: int, work: Path, say: Say) -> SiteFigur
             say,
             f"goal 4, {hosts} compliant PCs: verify.yml vs site.yml",
         )
-    return SiteFigures(hosts, fresh, fresh_calls, compliant_calls, compliant)
+    return SiteFigures(hosts, fresh, fresh_calls, compliant_calls, compliant, reboot_waits, forks)
 
 
 @dataclass

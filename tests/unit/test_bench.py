@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 from agentroll import bench
-from agentroll.benchmarks.fleet import separate_fleet
+from agentroll.benchmarks.fleet import SeparateFleet, separate_fleet
 from agentroll.benchmarks.playbooks import CallbackCost, Pairs, ReadOnlyFigures, Sample, SiteFigures
 
 
@@ -130,6 +131,9 @@ def test_the_wall_goals_say_how_far_each_run_is_from_its_floor(monkeypatch: pyte
         fresh_calls={5: 189, 6: 1},
         compliant_calls={1: 190},
         compliant=ping,
+        # Two reboots waited 3 s and 5 s: 8 s, 0.2 s of the wall spread over 40 forks.
+        reboot_waits=[3.0, 5.0],
+        forks=40,
     )
     dry, fresh = bench.wall_goals(_figures(ping, ping), site, None)
     assert dry.passed is None
@@ -140,5 +144,26 @@ def test_the_wall_goals_say_how_far_each_run_is_from_its_floor(monkeypatch: pyte
     assert fresh.passed is False
     assert fresh.measured == (
         "190 PCs: 95.0 s wall, 170.0 s CPU; 2.0x its floor 190 x 5 calls x 100 ms (win_ping) / 2 cores "
-        "= 48 s (file transfer and reboots not counted)"
+        "= 48 s (file transfer and reboots not counted); its 2 reboots waited 4.0 s each (median) for the "
+        "PC to answer again, 8 s in all: spread over 40 forks, 0 s of the wall, 95 s without them"
     )
+
+
+def test_a_reboot_s_wait_is_from_its_shutdown_command_to_its_test_command() -> None:
+    journal = {
+        "192.0.2.1": [
+            {"kind": "module", "time": 10.0},
+            {"kind": "reboot_boot_time", "time": 11.0},
+            {"kind": "reboot_shutdown", "time": 11.5},
+            # Polled while the boot time had not changed yet, then again once it had.
+            {"kind": "reboot_boot_time", "time": 11.6},
+            {"kind": "reboot_boot_time", "time": 14.0},
+            {"kind": "reboot_test", "time": 14.5},
+            {"kind": "module", "time": 15.0},
+        ],
+        # A PC whose reboot was its last command: nothing to measure it against.
+        "192.0.2.2": [{"kind": "reboot_shutdown", "time": 20.0}],
+    }
+    control = SimpleNamespace(journal=journal.__getitem__)
+    fleet = SeparateFleet(process=None, control=control, addresses=list(journal), port=0, scheme="http")  # type: ignore[arg-type]
+    assert fleet.reboot_waits(list(journal)) == [3.0]
