@@ -229,18 +229,22 @@ def wall_goals(read_only: ReadOnlyFigures, site: SiteFigures, scale: ScaleFigure
 
 
 def _reboot_text(site: SiteFigures) -> str:
-    """The reboots' own wait, which goal 3 leaves out: what it took of the wall at most, spread evenly.
+    """The reboots' own wait, which goal 3 leaves out, and the wall without it at best.
 
-    The verdict stays on the wall as measured: a reboot holds a fork, and how much of its wait
-    another PC's work covered is not known.
+    At best: the waits spread evenly over the forks, and no less than the CPU the run needs on
+    this machine's cores (the controller's and the fleet's). The verdict stays on the wall as
+    measured: a reboot holds a fork, and how much of its wait another PC's work covered is not known.
     """
     if not site.reboot_waits:
         return ""
     spread = sum(site.reboot_waits) / site.forks
+    cpu_bound = (site.fresh.cpu + site.fresh.fleet_cpu) / CORES
     return (
         f"; its {len(site.reboot_waits)} reboots waited {statistics.median(site.reboot_waits):.1f} s each "
-        f"(median) for the PC to answer again, {sum(site.reboot_waits):.0f} s in all: spread over "
-        f"{site.forks} forks, {spread:.0f} s of the wall, {site.fresh.wall - spread:.0f} s without them"
+        f"(median) for the PC to answer again, {sum(site.reboot_waits):.0f} s in all, {spread:.0f} s of "
+        f"the wall spread over {site.forks} forks: without them at best "
+        f"{max(site.fresh.wall - spread, cpu_bound):.0f} s (its CPU and the fleet's on {CORES} cores "
+        f"alone take {cpu_bound:.0f} s)"
     )
 
 
