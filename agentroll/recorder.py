@@ -125,6 +125,8 @@ class WriterRecorder:
         self._run = run
         self._run_sent = False
         self._closed = False
+        #: The pipe to the writer's input (None: the process has none, and every frame fails).
+        self._input = process.stdin.fileno() if process.stdin is not None else None
 
     @classmethod
     def start(cls, location: str | None, run: Callable[[], RunInfo]) -> WriterRecorder:
@@ -152,13 +154,16 @@ class WriterRecorder:
         return writer
 
     def outcome(self, outcome: TaskOutcome) -> None:
-        """Send ``outcome`` as one frame: few calls, as it runs in Ansible's main loop for each result."""
+        """Send ``outcome`` as one frame (``encode_frame``'s), written out here rather than through
+        ``_send``: this runs in Ansible's main loop for each result, where each Python function it
+        calls costs page copies after a fork."""
         if not self._run_sent:
             self._send("run", asdict(self._run()))
             self._run_sent = True
         if outcome.censored:
             outcome = _censored(outcome)
-        self._send("outcome", outcome)
+        body = _ENCODER.encode(["outcome", outcome]).encode()
+        self._write(_HEADER.pack(len(body)), body)
 
     def finish(self, status: str) -> None:
         self._send("finish", status)
@@ -187,12 +192,19 @@ class WriterRecorder:
         raise WriterGone(f"the writer is still recording after {SYNC_SECONDS:.0f} s; it goes on alone")
 
     def _send(self, kind: str, payload: Any) -> None:
+        self._write(*encode_frame(kind, payload))
+
+    def _write(self, header: bytes, body: bytes) -> None:
         # A writer that is gone closed its end of the pipe: the write fails, no need to ask first.
-        stream = self._process.stdin
-        if stream is None:
+        if self._input is None:
             raise WriterGone("the writer has no input")
         try:
-            _write_all(stream.fileno(), *encode_frame(kind, payload))
+            written = os.writev(self._input, (header, body))
+            if written != len(header) + len(body):
+                # A pipe takes a large frame in parts, and a signal can cut a write short.
+                rest = memoryview(header + body)[written:]
+                while rest:
+                    rest = rest[os.write(self._input, rest) :]
         except BrokenPipeError as error:
             code = self._process.poll()
             raise WriterGone(
@@ -217,16 +229,6 @@ def encode_frame(kind: str, payload: Any) -> tuple[bytes, bytes]:
 def _censored(outcome: TaskOutcome) -> TaskOutcome:
     """A no_log outcome as it may leave this process: its outcome, nothing of its result."""
     return outcome._replace(result={"unreachable": True} if outcome.result.get("unreachable") else {})
-
-
-def _write_all(fd: int, header: bytes, body: bytes) -> None:
-    written = os.writev(fd, [header, body])
-    if written == len(header) + len(body):
-        return
-    # A pipe takes a large frame in parts, or a signal cut the write short: write the rest.
-    rest = memoryview(header + body)[written:]
-    while rest:
-        rest = rest[os.write(fd, rest) :]
 
 
 def _read_ack(stream: IO[bytes] | None, timeout: float) -> bool:

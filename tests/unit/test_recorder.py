@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -277,3 +278,26 @@ def _alive(pid: int) -> bool:
         return False
     status = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
     return status != "Z"
+
+
+def test_a_frame_larger_than_the_pipe_reaches_the_writer_whole() -> None:
+    read_end, write_end = os.pipe()
+    received: list[bytes] = []
+
+    def drain() -> None:
+        with open(read_end, "rb") as stream:
+            received.append(stream.read())
+
+    reader = threading.Thread(target=drain)
+    reader.start()
+    # 1 MB of output: a pipe (64 KiB by default) takes it in parts.
+    big = _probe("pc-1", stdout="x" * 1_000_000)
+    with open(write_end, "wb") as stream:
+        WriterRecorder(SimpleNamespace(stdin=stream), lambda: RunInfo("site.yml")).outcome(big)
+    reader.join(30)
+    incoming = io.BytesIO(received[0])
+    run, outcome, end = _read_frame(incoming), _read_frame(incoming), _read_frame(incoming)
+    assert run is not None and run[0] == "run"
+    assert outcome is not None and outcome[0] == "outcome"
+    assert outcome[1][3]["stdout"] == "x" * 1_000_000
+    assert end is None
