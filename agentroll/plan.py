@@ -119,6 +119,20 @@ class _Known:
         return knowledge(installed=self.installed, eligible=eligible, unmanageable=self.unmanageable)
 
 
+def service_healthy(agent: Mapping[str, Any]) -> bool:
+    """Whether an ``agent`` observation's service runs and starts by itself.
+
+    No service state means the profile names no service: nothing to repair.
+    """
+    return agent["service_state"] in (None, "running") and agent["start_mode"] in (None, "auto")
+
+
+def service_needs_repair(probe: Mapping[str, Any]) -> bool:
+    """Whether a probe found the agent installed but its service stopped, missing or not automatic."""
+    agent = agent_from_probe(probe)
+    return bool(agent["installed"]) and not service_healthy(agent)
+
+
 def _from_probe(probe: Mapping[str, Any], requirements: Requirements) -> _Known:
     name, agent, facts = name_from_probe(probe), agent_from_probe(probe), facts_from_probe(probe)
     return _Known(
@@ -127,8 +141,7 @@ def _from_probe(probe: Mapping[str, Any], requirements: Requirements) -> _Known:
         computer_name=name["computer_name"],
         pending_name=name["pending_name"],
         unmanageable=False,
-        # No service state means the profile names no service: nothing to repair.
-        service_healthy=agent["service_state"] in (None, "running") and agent["start_mode"] in (None, "auto"),
+        service_healthy=service_healthy(agent),
         reboot_pending=bool(reboot_from_probe(probe)["pending"]),
         product_type=facts["product_type"],
     )

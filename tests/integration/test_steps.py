@@ -1,8 +1,10 @@
 """What each playbook asks of each kind of PC, and what the coverage callback makes of it.
 
-Three PCs (one fresh, one compliant, one below the requirements), the real ansible-playbook over
-WinRM. The fleet's journal counts the module calls of every run: a compliant PC costs site.yml one
-call (its preflight probe is its verification), a fresh one five plus the reboot's own commands.
+Four PCs (one fresh, one compliant, one below the requirements, one fresh whose agent service
+cannot start), the real ansible-playbook over WinRM. The fleet's journal counts the module calls of
+every run: a compliant PC costs site.yml one call (its preflight probe is its verification), a
+fresh one four plus the reboot's own commands, and a fifth, the service, only where the last probe
+found it stopped.
 A play that adds somebody else's ``win_service`` task beside the toolkit's roles changes nothing
 the store or the report says about the agent: only tasks marked with ``agentroll_step`` do.
 """
@@ -38,6 +40,12 @@ PCS = [
         {"agentroll_owner": "Phạm Văn Thắng"},
     ),
     Pc("vp-small", "vp", {"computer_name": "VP-PC01", "ram_mb": 1024, "services": [SPOOLER]}),
+    Pc(
+        "vp-stalled",
+        "vp",
+        {"computer_name": "MAYIN", "faults": {"service_wont_start": True}},
+        {"agentroll_owner": "Nguyễn Thị Lan"},
+    ),
 ]
 PROBE = "win_agentroll_probe"
 OTHER_TASKS = """\
@@ -92,25 +100,46 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
 
 
 @pytest.mark.parametrize(
-    ("playbook", "fresh", "compliant", "small"),
+    ("playbook", "fresh", "compliant", "small", "stalled"),
     [
-        ("preflight", [PROBE], [PROBE], [PROBE]),
-        # install (its file transfer is no module), the service, the name, the reboot (plain
-        # commands, no module), and the last probe
-        ("site", [PROBE, "win_package", "win_service", "win_hostname", PROBE], [PROBE], [PROBE]),
-        ("verify", [PROBE], [PROBE], [PROBE]),
-        ("site again", [PROBE], [PROBE], [PROBE]),
+        ("preflight", [PROBE], [PROBE], [PROBE], [PROBE]),
+        # install (its file transfer is no module), the name, the reboot (plain commands, no
+        # module), and the last probe; the installer started the service, so no win_service,
+        # unless the last probe found it stopped
+        (
+            "site",
+            [PROBE, "win_package", "win_hostname", PROBE],
+            [PROBE],
+            [PROBE],
+            [PROBE, "win_package", "win_hostname", PROBE, "win_service"],
+        ),
+        ("verify", [PROBE], [PROBE], [PROBE], [PROBE]),
+        # The service that would not start is tried again, after a probe of its own.
+        ("site again", [PROBE], [PROBE], [PROBE], [PROBE, PROBE, "win_service"]),
     ],
 )
 def test_module_calls_per_pc(
-    runs: dict[str, Any], playbook: str, fresh: list[str], compliant: list[str], small: list[str]
+    runs: dict[str, Any],
+    playbook: str,
+    fresh: list[str],
+    compliant: list[str],
+    small: list[str],
+    stalled: list[str],
 ) -> None:
-    assert runs[playbook]["calls"] == {"vp-fresh": fresh, "vp-compliant": compliant, "vp-small": small}
+    calls = {"vp-fresh": fresh, "vp-compliant": compliant, "vp-small": small, "vp-stalled": stalled}
+    assert runs[playbook]["calls"] == calls
 
 
 def test_site_makes_the_fresh_pc_compliant_and_a_second_run_changes_nothing(runs: dict[str, Any]) -> None:
     states = {entry["host"]: entry["state"] for entry in runs["site"]["run"].report["hosts"]}
-    assert states == {"vp-fresh": "compliant", "vp-compliant": "compliant", "vp-small": "ineligible"}
+    assert states == {
+        "vp-fresh": "compliant",
+        "vp-compliant": "compliant",
+        "vp-small": "ineligible",
+        "vp-stalled": "failed",
+    }
+    stalled = runs["site"]["run"].host("vp-stalled")
+    assert stalled["causes"][0]["step"] == "service" and "cannot be started" in stalled["reasons"][0]
     recap = runs["site again"]["run"].recap()
     assert {host: counts["changed"] for host, counts in recap.items()} == dict.fromkeys(states, 0)
 
@@ -128,9 +157,11 @@ def test_another_service_task_says_nothing_about_the_agent(runs: dict[str, Any])
             "SELECT host, value_json FROM observations WHERE run_id = ? AND aspect = 'agent' ORDER BY id",
             (last_run,),
         ).fetchall()
-    # One agent observation per PC, the probe's: the spooler's "stopped" is nowhere.
-    assert sorted(host for host, _ in agents) == ["vp-compliant", "vp-fresh", "vp-small"]
-    assert all('"stopped"' not in value for _, value in agents), agents
+    # One agent observation per PC, the probe's: the spooler's "stopped" is nowhere (the agent's own
+    # service on vp-stalled cannot start).
+    assert sorted(host for host, _ in agents) == ["vp-compliant", "vp-fresh", "vp-small", "vp-stalled"]
+    assert all('"stopped"' not in value for host, value in agents if host != "vp-stalled"), agents
+    assert all("Spooler" not in value for _, value in agents), agents
 
 
 def test_another_tasks_failure_is_recorded_under_its_task_name(runs: dict[str, Any]) -> None:

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
+import pytest
 from probe_samples import REQUIREMENTS, probe_result
 
 from agentroll.coverage import Move
 from agentroll.eligibility import Requirements
 from agentroll.model import Aspect, Host, HostView, Inventory, Observation, Unit
 from agentroll.observe import observations_from_probe
-from agentroll.plan import build_plan
+from agentroll.plan import build_plan, service_needs_repair
 from agentroll.reasons import Reason
 
 WHEN = datetime(2026, 11, 20, 8, 30, tzinfo=UTC)
@@ -260,6 +263,48 @@ def test_a_pc_with_the_agent_stopped_or_waiting_for_a_reboot_gets_work() -> None
     assert (hosts["snv-01"].repair_service, hosts["snv-01"].reboot) == (True, False)
     assert (hosts["snv-02"].repair_service, hosts["snv-02"].reboot) == (False, True)
     assert (hosts["snv-03"].repair_service, hosts["snv-03"].reboot) == (False, False)
+
+
+@pytest.mark.parametrize(
+    ("installed", "state", "start_mode", "needs_repair"),
+    [
+        (True, "Running", "Auto", False),
+        (True, "running", "delayed-auto", False),
+        (True, "Stopped", "Auto", True),
+        (True, "Running", "Manual", True),
+        (True, "Missing", None, True),
+        # The profile names no service, or the probe could not read it: nothing to repair.
+        (True, None, None, False),
+        (False, "missing", None, False),
+        (False, "Stopped", "Manual", False),
+    ],
+)
+def test_the_service_rule_after_a_probe_is_the_plan_s(
+    installed: bool, state: str | None, start_mode: str | None, needs_repair: bool
+) -> None:
+    found = probe("SNV-PC01", installed=installed)
+    found["agent"] = {**found["agent"], "service_state": state, "service_start_mode": start_mode}
+    assert service_needs_repair(found) is needs_repair
+    unit = Unit("SNV", "Phòng Nội vụ", 1, "phong_noi_vu")
+    inventory = Inventory(units=(unit,), hosts=(Host("snv-01", "SNV"),))
+    plan = build_plan(inventory, {"snv-01": found}, {}, REQUIREMENTS).hosts["snv-01"]
+    assert plan.repair_service is needs_repair
+
+
+def test_an_unreachable_probe_needs_no_repair() -> None:
+    assert service_needs_repair({"unreachable": True, "msg": "connection refused"}) is False
+
+
+def test_the_filter_answers_with_the_library_s_rule() -> None:
+    path = Path(__file__).resolve().parents[2] / "plugins" / "filter" / "service.py"
+    spec = importlib.util.spec_from_file_location("agentroll_filter_service", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    needs_repair = module.FilterModule().filters()["agentroll_service_needs_repair"]
+    stopped = probe("SNV-PC01", installed=True)
+    stopped["agent"] = {**stopped["agent"], "service_state": "Stopped"}
+    assert (needs_repair(stopped), needs_repair(probe("SNV-PC02", installed=True))) == (True, False)
 
 
 def test_custom_template_reaches_the_plan() -> None:
