@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ansible import context
 from ansible.plugins.callback import CallbackBase
+from ansible_collections.agentroll.toolkit.plugins.plugin_utils.worker_caches import warm_worker_caches
 
 DOCUMENTATION = r"""
 name: coverage
@@ -238,6 +239,7 @@ class CallbackModule(CallbackBase):
         with self._cost.fixed():
             self._safely("opening the state store", self._open)
             self._safely("watching for Ctrl-C and SIGTERM", self._watch_signals)
+            warm_worker_caches()
 
     def _open(self) -> None:
         from agentroll.recorder import InProcessRecorder, WriterRecorder

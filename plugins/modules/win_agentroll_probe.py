@@ -24,6 +24,9 @@ description:
     why, and returns those fields as null rather than a guess.
   - Every WinRM module invocation costs the controller about 85 ms of CPU; this module replaces
     the five or so separate fact, registry and service look-ups a play would otherwise need.
+  - Each option the task does not give is read, by the module's action plugin, from the agent
+    profile variable of the same name prefixed with C(agentroll_) (O(agent_server) from
+    C(agentroll_agent_server)), so a play that has the agent role's defaults needs no arguments.
 options:
   agent_product_id:
     description:
@@ -79,12 +82,15 @@ author:
 """
 
 EXAMPLES = r"""
-- name: Probe the PC once
-  agentroll.toolkit.win_agentroll_probe:
-    agent_product_id: "{{ agentroll_agent_product_id }}"
-    agent_service_name: "{{ agentroll_agent_service_name }}"
-    agent_display_name: "{{ agentroll_agent_display_name }}"
+- name: Probe the PC once, for the agent the profile variables (agentroll_agent_*) describe
+  agentroll.toolkit.win_agentroll_probe: {}
   register: agentroll_preflight_probe
+
+- name: Probe the PC for another agent than the profile's
+  agentroll.toolkit.win_agentroll_probe:
+    agent_service_name: OtherAgent
+    agent_server: ""
+  register: other_agent_probe
 """
 
 RETURN = r"""

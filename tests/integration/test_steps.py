@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from agentroll import demo_data
 from agentroll.sim.testing import running_fleet
 from tests.integration.support import District, Pc, agent_software, fleet_spec, write_inventory
 
@@ -69,6 +70,12 @@ OTHER_TASKS = """\
         name: NoSuchService
         state: started
       when: inventory_hostname == 'vp-small'
+
+    - name: Probe for another service than the agent profile's
+      agentroll.toolkit.win_agentroll_probe:
+        agent_service_name: Spooler
+      register: spooler_probe
+      when: inventory_hostname == 'vp-compliant'
 """
 
 
@@ -162,6 +169,21 @@ def test_another_service_task_says_nothing_about_the_agent(runs: dict[str, Any])
     assert sorted(host for host, _ in agents) == ["vp-compliant", "vp-fresh", "vp-small", "vp-stalled"]
     assert all('"stopped"' not in value for host, value in agents if host != "vp-stalled"), agents
     assert all("Spooler" not in value for _, value in agents), agents
+
+
+def test_the_probe_takes_the_options_its_task_leaves_out_from_the_agent_profile(runs: dict[str, Any]) -> None:
+    district: District = runs["district"]
+    address = district.address(PCS, "vp-compliant")
+    probes = [entry["args"] for entry in district.handle.journal(address) if entry["module"].endswith(PROBE)]
+    profile = {
+        "agent_product_id": demo_data.AGENT_PRODUCT_ID,
+        "agent_service_name": demo_data.AGENT_SERVICE_NAME,
+        "agent_server_timeout_ms": 2000,
+    }
+    assert all(probe.items() >= profile.items() for probe in probes[:-1]), probes[0]
+    # The last one, the other tasks' own, names its service; the rest still comes from the profile.
+    assert probes[-1]["agent_service_name"] == "Spooler"
+    assert probes[-1]["agent_product_id"] == demo_data.AGENT_PRODUCT_ID
 
 
 def test_another_tasks_failure_is_recorded_under_its_task_name(runs: dict[str, Any]) -> None:
