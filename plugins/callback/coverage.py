@@ -29,7 +29,6 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ansible import context
 from ansible.plugins.callback import CallbackBase
-from ansible_collections.agentroll.toolkit.plugins.plugin_utils.worker_caches import warm_worker_caches
 
 DOCUMENTATION = r"""
 name: coverage
@@ -153,6 +152,18 @@ options:
         key: show_table
 """
 
+
+def _warm_worker_caches() -> None:
+    """Fill, before Ansible's first fork, caches every worker would fill again (an optimisation only)."""
+    try:
+        from ansible_collections.agentroll.toolkit.plugins.plugin_utils.worker_caches import (
+            warm_worker_caches,
+        )
+    except ImportError:  # loaded by path, outside a collection (unit tests)
+        return
+    warm_worker_caches()
+
+
 if TYPE_CHECKING:
     from ansible.executor.task_result import CallbackTaskResult
     from ansible.inventory.host import Host
@@ -239,7 +250,7 @@ class CallbackModule(CallbackBase):
         with self._cost.fixed():
             self._safely("opening the state store", self._open)
             self._safely("watching for Ctrl-C and SIGTERM", self._watch_signals)
-            warm_worker_caches()
+            _warm_worker_caches()
 
     def _open(self) -> None:
         from agentroll.recorder import InProcessRecorder, WriterRecorder

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
+from plugin_files import load_plugin_file
 from probe_samples import REQUIREMENTS, probe_result
 
 from agentroll.coverage import Move
@@ -296,12 +295,8 @@ def test_an_unreachable_probe_needs_no_repair() -> None:
 
 
 def test_the_filter_answers_with_the_library_s_rule() -> None:
-    path = Path(__file__).resolve().parents[2] / "plugins" / "filter" / "service.py"
-    spec = importlib.util.spec_from_file_location("agentroll_filter_service", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    needs_repair = module.FilterModule().filters()["agentroll_service_needs_repair"]
+    filters = load_plugin_file("filter/service.py").FilterModule().filters()
+    needs_repair = filters["agentroll_service_needs_repair"]
     stopped = probe("SNV-PC01", installed=True)
     stopped["agent"] = {**stopped["agent"], "service_state": "Stopped"}
     assert (needs_repair(stopped), needs_repair(probe("SNV-PC02", installed=True))) == (True, False)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
 from typing import Any
 
 import pytest
+from plugin_files import load_plugin_file
 from probe_samples import probe_result
 
 from agentroll.selftest import RAM_TOLERANCE_MB, Check, compare, disagreements, render
@@ -176,12 +175,7 @@ def test_render_puts_disagreements_first_and_sums_up() -> None:
 
 
 def _filter():
-    path = Path(__file__).resolve().parents[2] / "plugins" / "filter" / "selftest.py"
-    spec = importlib.util.spec_from_file_location("agentroll_filter_selftest", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.FilterModule().filters()["agentroll_selftest"]
+    return load_plugin_file("filter/selftest.py").FilterModule().filters()["agentroll_selftest"]
 
 
 def test_the_filter_returns_the_count_and_the_lines() -> None:

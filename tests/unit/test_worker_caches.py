@@ -2,19 +2,10 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import re
-from pathlib import Path
 
-
-def _warm_worker_caches() -> bool:
-    path = Path(__file__).resolve().parents[2] / "plugins" / "plugin_utils" / "worker_caches.py"
-    spec = importlib.util.spec_from_file_location("agentroll_worker_caches", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.warm_worker_caches()
+from plugin_files import load_plugin_file
 
 
 def _patterns_a_worker_compiles() -> int:
@@ -46,7 +37,7 @@ def _patterns_a_worker_compiles() -> int:
 
 def test_a_worker_forked_after_the_warm_up_finds_the_patterns_compiled() -> None:
     re.purge()
-    assert _warm_worker_caches()
+    assert load_plugin_file("plugin_utils/worker_caches.py").warm_worker_caches()
     assert _patterns_a_worker_compiles() == 0
 
 
