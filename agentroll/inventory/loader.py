@@ -112,8 +112,9 @@ def plain_data_from_ansible(
     """
     from ansible.vars.plugins import get_vars_from_inventory_sources
 
-    # group_vars/ and host_vars/ come from vars plugins; with Ansible's default
-    # RUN_VARS_PLUGINS=demand they only run at the "task" stage, which is what a play sees.
+    # group_vars/ and host_vars/ come from vars plugins: at the "inventory" stage they are already in
+    # the group's variables (RUN_VARS_PLUGINS=start, the toolkit's ansible.cfg); with Ansible's
+    # default (demand) they only run at the "task" stage, which is what a play sees.
     groups: dict[str, GroupData] = {}
     for name, group in manager.groups.items():
         merged = dict(group.get_vars())

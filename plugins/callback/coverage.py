@@ -153,7 +153,7 @@ options:
 """
 
 
-def _warm_worker_caches() -> None:
+def _warm_worker_caches(playbook: Any) -> None:
     """Fill, before Ansible's first fork, caches every worker would fill again (an optimisation only)."""
     try:
         from ansible_collections.agentroll.toolkit.plugins.plugin_utils.worker_caches import (
@@ -161,7 +161,7 @@ def _warm_worker_caches() -> None:
         )
     except ImportError:  # loaded by path, outside a collection (unit tests)
         return
-    warm_worker_caches()
+    warm_worker_caches(playbook)
 
 
 if TYPE_CHECKING:
@@ -250,7 +250,7 @@ class CallbackModule(CallbackBase):
         with self._cost.fixed():
             self._safely("opening the state store", self._open)
             self._safely("watching for Ctrl-C and SIGTERM", self._watch_signals)
-            _warm_worker_caches()
+            _warm_worker_caches(playbook)
 
     def _open(self) -> None:
         from agentroll.recorder import InProcessRecorder, WriterRecorder
