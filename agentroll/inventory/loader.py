@@ -175,6 +175,9 @@ def _parse_sources(manager_class: Any, loader: Any, source: Path) -> Any:
         with contextlib.redirect_stderr(warnings):
             return manager_class(loader=loader, sources=_inventory_sources(source))
     except AnsibleError as error:
+        if "vault" in _first_line(str(error)).lower():
+            # group_vars/ and host_vars/ are read while the inventory loads (RUN_VARS_PLUGINS=start).
+            raise InventoryError(_describe_ansible_error(source, error)) from None
         reason = _parse_failure_reason(warnings.getvalue()) or _first_line(str(error))
         raise InventoryError(f"inventory '{source}' cannot be parsed: {reason}") from None
     finally:
