@@ -27,6 +27,8 @@ from agentroll.runner.progress import Progress, StepCount
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 COVERAGE_CALLBACK = "agentroll.toolkit.coverage"
+#: Fills caches before Ansible forks its workers; in every run, with or without the coverage callback.
+WARM_WORKERS_CALLBACK = "agentroll.toolkit.warm_workers"
 #: ansible-playbook's exit codes that only say some hosts failed (2) or were unreachable (4).
 HOST_PROBLEM_CODES = frozenset({2, 4})
 #: After Ctrl-C or SIGTERM: SIGINT to ansible-playbook (its own Ctrl-C handling), then SIGTERM,
@@ -168,16 +170,19 @@ def resolve_playbook(playbook: str | Path) -> str:
 
 def run_environment(run: PlaybookRun, config: Path | None) -> dict[str, str]:
     """What a run adds to this process's environment."""
-    callbacks = [name for name in os.environ.get("ANSIBLE_CALLBACKS_ENABLED", "").split(",") if name.strip()]
-    if run.coverage_callback:
-        callbacks = [*(name for name in callbacks if name.strip() != COVERAGE_CALLBACK), COVERAGE_CALLBACK]
-    else:
-        callbacks = [name for name in callbacks if name.strip() != COVERAGE_CALLBACK]
+    ours = [COVERAGE_CALLBACK, WARM_WORKERS_CALLBACK] if run.coverage_callback else [WARM_WORKERS_CALLBACK]
+    callbacks = [
+        *(
+            name
+            for name in os.environ.get("ANSIBLE_CALLBACKS_ENABLED", "").split(",")
+            if name.strip() and name.strip() not in (COVERAGE_CALLBACK, WARM_WORKERS_CALLBACK)
+        ),
+        *ours,
+    ]
     env = {
         # The ansible-playbook of the Python that runs agentroll (its virtualenv's, in a checkout).
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
-        # An empty list crashes ansible-core 2.21; a stdout-type builtin is a harmless placeholder.
-        "ANSIBLE_CALLBACKS_ENABLED": ",".join(callbacks) or "ansible.builtin.minimal",
+        "ANSIBLE_CALLBACKS_ENABLED": ",".join(callbacks),
         "ANSIBLE_NOCOLOR": "1",
         "ANSIBLE_FORCE_COLOR": "0",
         # The simulated fleet's NTLM acceptor sets it in this process now and then: not for clients.

@@ -153,17 +153,6 @@ options:
 """
 
 
-def _warm_worker_caches(playbook: Any) -> None:
-    """Fill, before Ansible's first fork, caches every worker would fill again (an optimisation only)."""
-    try:
-        from ansible_collections.agentroll.toolkit.plugins.plugin_utils.worker_caches import (
-            warm_worker_caches,
-        )
-    except ImportError:  # loaded by path, outside a collection (unit tests)
-        return
-    warm_worker_caches(playbook)
-
-
 if TYPE_CHECKING:
     from ansible.executor.task_result import CallbackTaskResult
     from ansible.inventory.host import Host
@@ -250,7 +239,6 @@ class CallbackModule(CallbackBase):
         with self._cost.fixed():
             self._safely("opening the state store", self._open)
             self._safely("watching for Ctrl-C and SIGTERM", self._watch_signals)
-            _warm_worker_caches(playbook)
 
     def _open(self) -> None:
         from agentroll.recorder import InProcessRecorder, WriterRecorder

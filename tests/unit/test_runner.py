@@ -18,7 +18,12 @@ from typing import Any
 import pytest
 
 from agentroll.runner import PlaybookRun, Progress, ProgressLine, StepCount
-from agentroll.runner.playbook import COVERAGE_CALLBACK, resolve_playbook, run_environment
+from agentroll.runner.playbook import (
+    COVERAGE_CALLBACK,
+    WARM_WORKERS_CALLBACK,
+    resolve_playbook,
+    run_environment,
+)
 from agentroll.runner.progress import STEPS, TOOLKIT, step_of
 
 FIXTURE = Path(__file__).parent / "fixtures" / "runner-events-site.json"
@@ -180,27 +185,29 @@ def test_a_failure_with_ignore_errors_keeps_the_host_in_the_play() -> None:
     assert str(fed(events, hosts=3).current()) == "verifying 0/2"
 
 
-def test_the_environment_adds_the_coverage_callback_and_the_callers_variables(
+def test_the_environment_adds_the_toolkit_s_callbacks_and_the_callers_variables(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("ANSIBLE_CALLBACKS_ENABLED", "ansible.posix.profile_tasks")
     before = dict(os.environ)
     run = PlaybookRun("playbooks/site.yml", Path("inventory/demo"), env={"AGENTROLL_STATE": "/tmp/x.sqlite"})
     env = run_environment(run, ROOT / "ansible.cfg")
-    assert env["ANSIBLE_CALLBACKS_ENABLED"] == f"ansible.posix.profile_tasks,{COVERAGE_CALLBACK}"
+    assert env["ANSIBLE_CALLBACKS_ENABLED"] == (
+        f"ansible.posix.profile_tasks,{COVERAGE_CALLBACK},{WARM_WORKERS_CALLBACK}"
+    )
     assert env["AGENTROLL_STATE"] == "/tmp/x.sqlite"
     assert env["ANSIBLE_CONFIG"] == str(ROOT / "ansible.cfg")
     assert env["NTLM_USER_FILE"] == ""
     assert dict(os.environ) == before
     quiet = run_environment(PlaybookRun("x.yml", Path("i"), coverage_callback=False), None)
-    assert quiet["ANSIBLE_CALLBACKS_ENABLED"] == "ansible.posix.profile_tasks"
+    assert quiet["ANSIBLE_CALLBACKS_ENABLED"] == f"ansible.posix.profile_tasks,{WARM_WORKERS_CALLBACK}"
     assert "ANSIBLE_CONFIG" not in quiet
 
 
-def test_an_empty_callback_list_gets_a_harmless_placeholder(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("ANSIBLE_CALLBACKS_ENABLED", raising=False)
+def test_a_run_without_the_coverage_callback_still_warms_the_workers(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ANSIBLE_CALLBACKS_ENABLED", f"{WARM_WORKERS_CALLBACK},{COVERAGE_CALLBACK}")
     env = run_environment(PlaybookRun("x.yml", Path("i"), coverage_callback=False), None)
-    assert env["ANSIBLE_CALLBACKS_ENABLED"] == "ansible.builtin.minimal"
+    assert env["ANSIBLE_CALLBACKS_ENABLED"] == WARM_WORKERS_CALLBACK
 
 
 def test_playbooks_resolve_to_files_of_the_checkout_or_stay_collection_names(
