@@ -2,6 +2,10 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Action plugin ``agentroll.toolkit.agent_package``: put the installer on the PC and install the agent.
 
+An option the task leaves out is read from the agent profile (``AGENT_PROFILE``; ``creates_service``
+from ``agentroll_agent_service_name`` when there is no product id), so the agent role's install task
+has no argument for each PC's worker to compile (``plugin_utils/profile_options.py``).
+
 One task that carries its own outcome: the installer goes over the connection's own file transfer
 (no ``win_copy`` query and copy modules), then ``ansible.windows.win_package`` runs on the PC with
 ``no_log`` (its arguments may hold a registration key) and the result is rebuilt from safe fields
@@ -32,6 +36,17 @@ ARGUMENT_SPEC: dict[str, Any] = {
 }
 
 
+#: The options the agent profile gives, and the variable each comes from.
+AGENT_PROFILE = {
+    "src": "agentroll_agent_installer_local",
+    "dest": "agentroll_agent_remote_path",
+    "product_id": "agentroll_agent_product_id",
+    "arguments": "agentroll_agent_install_arguments",
+    "checksum": "agentroll_agent_installer_sha256",
+    "expected_return_code": "agentroll_agent_expected_return_codes",
+}
+
+
 class ActionModule(ActionBase):
     """Transfer the installer, run win_package with no_log, return only what is safe to show."""
 
@@ -41,6 +56,7 @@ class ActionModule(ActionBase):
 
     def run(self, tmp: str | None = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
         result = super().run(tmp, task_vars)
+        self._task.args = {**self._profile_options(task_vars or {}), **self._task.args}
         _, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
         if not (args["product_id"] or args["creates_service"]):
             raise AnsibleActionFail("agent_package: give product_id or creates_service")
@@ -53,6 +69,22 @@ class ActionModule(ActionBase):
         package = self._run_package(args, task_vars or {})
         result.update(_outcome(package, args["arguments"]))
         return result
+
+    def _profile_options(self, task_vars: Mapping[str, Any]) -> dict[str, Any]:
+        """The options the task leaves out, from the agent profile (only as the role's task runs)."""
+        from ansible_collections.agentroll.toolkit.plugins.plugin_utils.profile_options import (
+            options_from_profile,
+        )
+
+        found = options_from_profile(self._task.args, task_vars, self._templar, AGENT_PROFILE)
+        product_id = self._task.args.get("product_id", found.get("product_id"))
+        if "creates_service" not in self._task.args and not product_id:
+            found.update(
+                options_from_profile(
+                    {}, task_vars, self._templar, {"creates_service": "agentroll_agent_service_name"}
+                )
+            )
+        return found
 
     def _run_package(self, args: Mapping[str, Any], task_vars: dict[str, Any]) -> dict[str, Any]:
         """win_package on the PC; no_log keeps the arguments out of the PC's own module logging."""

@@ -12,7 +12,6 @@ when it holds a template.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from ansible.plugins.action import ActionBase
@@ -28,6 +27,7 @@ PROFILE_OPTIONS = (
     "agent_last_contact_value",
     "agent_last_contact_file",
 )
+PROFILE_VARIABLES = {option: f"agentroll_{option}" for option in PROFILE_OPTIONS}
 
 
 class ActionModule(ActionBase):
@@ -36,19 +36,13 @@ class ActionModule(ActionBase):
     _supports_check_mode = True
 
     def run(self, tmp: str | None = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
+        from ansible_collections.agentroll.toolkit.plugins.plugin_utils.profile_options import (
+            options_from_profile,
+        )
+
         result = super().run(tmp, task_vars)
         variables = task_vars or {}
-        module_args = {**self._task.args, **self._profile_options(variables)}
+        profile = options_from_profile(self._task.args, variables, self._templar, PROFILE_VARIABLES)
+        module_args = {**self._task.args, **profile}
         result.update(self._execute_module(module_args=module_args, task_vars=variables))
         return result
-
-    def _profile_options(self, variables: Mapping[str, Any]) -> dict[str, Any]:
-        """The profile's value of each option the task does not give (None: the module's default)."""
-        found: dict[str, Any] = {}
-        for option in PROFILE_OPTIONS:
-            if option in self._task.args:
-                continue
-            value = variables.get(f"agentroll_{option}")
-            if value is not None:
-                found[option] = self._templar.template(value)
-        return found

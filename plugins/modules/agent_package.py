@@ -16,33 +16,47 @@ description:
   - Because the arguments never reach the result, the task needs no C(no_log) of its own, so the
     coverage callback records the install the moment the result arrives.
   - Check mode contacts nothing and changes nothing; it reports the install it would do.
+  - An option the task leaves out is read from the agent profile's variable named with it below, so
+    the agent role's task gives none (an argument is compiled by Jinja for each PC; a variable read
+    by the action is templated only when it holds a template). An argument the task gives wins.
 options:
   src:
-    description: The installer on the controller (a path, looked up like any role file).
+    description:
+      - The installer on the controller (a path, looked up like any role file).
+      - Default, and required without it, V(agentroll_agent_installer_local).
     type: path
-    required: true
   dest:
-    description: Where the installer goes on the PC (its directory must exist).
+    description:
+      - Where the installer goes on the PC (its directory must exist).
+      - Default, and required without it, V(agentroll_agent_remote_path).
     type: str
-    required: true
   product_id:
-    description: The product id (an MSI's product code) that tells whether the agent is installed.
+    description:
+      - The product id (an MSI's product code) that tells whether the agent is installed.
+      - Default V(agentroll_agent_product_id).
     type: str
     default: ""
   creates_service:
-    description: The agent's service, which tells whether it is installed when there is no product id.
+    description:
+      - The agent's service, which tells whether it is installed when there is no product id.
+      - Default, when there is no product id, V(agentroll_agent_service_name).
     type: str
     default: ""
   arguments:
-    description: Installer arguments; may hold a registration key, never returned or logged.
+    description:
+      - Installer arguments; may hold a registration key, never returned or logged.
+      - Default V(agentroll_agent_install_arguments).
     type: str
     default: ""
   checksum:
-    description: The installer's SHA-256; win_package refuses a file that differs.
+    description:
+      - The installer's SHA-256; win_package refuses a file that differs.
+      - Default, and required without it, V(agentroll_agent_installer_sha256).
     type: str
-    required: true
   expected_return_code:
-    description: Installer exit codes that mean success (3010 and 1641 mean a reboot is pending).
+    description:
+      - Installer exit codes that mean success (3010 and 1641 mean a reboot is pending).
+      - Default V(agentroll_agent_expected_return_codes), else the list below.
     type: list
     elements: int
     default: [0, 3010, 1641]
