@@ -11,6 +11,7 @@ the store or the report says about the agent: only tasks marked with ``agentroll
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -135,6 +136,20 @@ def test_module_calls_per_pc(
 ) -> None:
     calls = {"vp-fresh": fresh, "vp-compliant": compliant, "vp-small": small, "vp-stalled": stalled}
     assert runs[playbook]["calls"] == calls
+
+
+def test_a_pc_whose_service_needs_nothing_leaves_site_yml_before_the_service_task(
+    runs: dict[str, Any],
+) -> None:
+    """It ends its play in Ansible's main loop (meta end_host): no worker is forked to skip the task."""
+    sections = re.split(r"\n(?=TASK \[|PLAY )", runs["site"]["run"].stdout)
+    service = [
+        text
+        for text in sections
+        if text.startswith("TASK [agentroll.toolkit.agent : Start the agent service")
+    ]
+    assert service and any("vp-stalled" in text for text in service)
+    assert not any("vp-fresh" in text for text in service)
 
 
 def test_site_makes_the_fresh_pc_compliant_and_a_second_run_changes_nothing(runs: dict[str, Any]) -> None:
