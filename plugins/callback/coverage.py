@@ -152,7 +152,6 @@ options:
         key: show_table
 """
 
-
 if TYPE_CHECKING:
     from ansible.executor.task_result import CallbackTaskResult
     from ansible.inventory.host import Host

@@ -5,8 +5,8 @@
 Ansible runs each task on each PC in a worker forked from its main process, and a worker's caches
 die with it. What the main process has cached before it forks, every worker inherits for free.
 ansible-core says as much of its own Jinja lexer ("pre-generate the default cached lexer before
-forking"); this module does it, from the coverage callback's playbook start, before the first
-fork, for what a per-PC task would otherwise look up, load or compile in every worker.
+forking"); this module does it, from the warm_workers callback's playbook start, before the
+first fork, for what a per-PC task would otherwise look up, load or compile in every worker.
 
 Every step is an optimisation only: one that fails (an ansible-core that moved a private name) is
 left out, and the workers fill that cache themselves as they always did.
