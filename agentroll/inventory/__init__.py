@@ -5,7 +5,12 @@ Ansible), ``loader`` lets Ansible parse the inventory and hands that plain data 
 (``load_inventory``, the one adapter of the library that imports Ansible).
 """
 
-from agentroll.inventory.loader import host_variables, load_inventory, plain_data_from_ansible
+from agentroll.inventory.loader import (
+    host_variables,
+    inventory_from_ansible,
+    load_inventory,
+    plain_data_from_ansible,
+)
 from agentroll.inventory.validate import (
     CONTROL_CHARACTER,
     UNIT_CODE_PATTERN,
@@ -25,6 +30,7 @@ __all__ = [
     "InventoryError",
     "build_inventory",
     "host_variables",
+    "inventory_from_ansible",
     "load_inventory",
     "plain_data_from_ansible",
 ]

@@ -40,7 +40,28 @@ def load_inventory(path: str | Path) -> Inventory:
     source = Path(path)
     if not source.exists():
         raise InventoryError(f"inventory '{source}' does not exist")
-    groups, hosts = _read_with_ansible(source)
+    return _built(source, *_read_with_ansible(source))
+
+
+def inventory_from_ansible(manager: Any, loader: Any, sources: Sequence[str]) -> Inventory:
+    """The toolkit's inventory from one Ansible has already parsed (``load_inventory`` without the parse).
+
+    For adapters inside ``ansible-playbook`` (the coverage callback), which hold the very
+    ``InventoryManager`` and ``DataLoader`` the play runs on: parsing the files again costs more
+    than all the rest of a report of a few hundred PCs. Errors name ``sources`` as
+    ``load_inventory``'s name its path.
+    """
+    from ansible.errors import AnsibleError
+
+    label = ", ".join(sources)
+    try:
+        groups, hosts = plain_data_from_ansible(manager, loader, sources)
+    except AnsibleError as error:
+        raise InventoryError(_describe_ansible_error(Path(label), error)) from None
+    return _built(label, groups, hosts)
+
+
+def _built(source: str | Path, groups: dict[str, GroupData], hosts: dict[str, HostData]) -> Inventory:
     try:
         return build_inventory(groups, hosts)
     except InventoryError as error:

@@ -157,6 +157,7 @@ if TYPE_CHECKING:
     from ansible.inventory.host import Host
     from ansible.playbook.task import Task
 
+    from agentroll.model import Inventory
     from agentroll.recorder import Recorder, RunInfo
 
 try:
@@ -197,6 +198,9 @@ class CallbackModule(CallbackBase):
         self._store: Any = None
         self._recorder: Recorder | None = None
         self._inventory_sources: list[str] = []
+        #: The inventory to report on, kept at the first play's start (``_keep_inventory``).
+        self._inventory: Inventory | None = None
+        self._inventory_error: Exception | None = None
         self._playbook = ""
         self._recording = False
         #: The host and task of the last result this callback took (one task sends one per host).
@@ -290,12 +294,36 @@ class CallbackModule(CallbackBase):
 
     def v2_playbook_on_play_start(self, play: Any) -> None:
         def remember_sources() -> None:
-            manager = getattr(play.get_variable_manager(), "_inventory", None)
+            variables = play.get_variable_manager()
+            manager = getattr(variables, "_inventory", None)
             sources = getattr(manager, "_sources", None)
             if sources:
                 self._inventory_sources = [str(s) for s in sources]
+            if self._inventory is None and self._inventory_error is None:
+                self._keep_inventory(manager, getattr(variables, "_loader", None))
 
-        self._safely("reading the inventory sources", remember_sources)
+        with self._cost.fixed():
+            self._safely("reading the inventory sources", remember_sources)
+
+    def _keep_inventory(self, manager: Any, loader: Any) -> None:
+        """The inventory to report on, as Ansible parsed it, before any task of the run.
+
+        Parsing the inventory again at the end costs more than the rest of the report; taken before
+        the first task, it is what the files said (``add_host`` and ``group_by`` come later). Only
+        when the report is on the inventory the play runs on (no ``inventory`` option, as AWX job
+        slices set) and that is files, not a host list.
+        """
+        from agentroll.inventory import InventoryError, inventory_from_ansible
+
+        sources = self._inventory_sources
+        if self.get_option("inventory") or manager is None or loader is None or self._store is None:
+            return
+        if not sources or not all(os.path.exists(source) for source in sources):
+            return
+        try:
+            self._inventory = inventory_from_ansible(manager, loader, sources)
+        except InventoryError as error:
+            self._inventory_error = error
 
     def _inventory_path(self, required: bool = True) -> str | None:
         explicit = self.get_option("inventory")
@@ -497,7 +525,9 @@ class CallbackModule(CallbackBase):
         from agentroll.report import report_from_store, to_json, write_atomic
         from agentroll.reports import render
 
-        inventory = load_inventory(self._inventory_path())
+        if self._inventory_error is not None:
+            raise self._inventory_error
+        inventory = self._inventory or load_inventory(self._inventory_path())
         report = report_from_store(inventory, self._store)
         directory = Path(self.get_option("report_dir"))
         lang = self.get_option("report_lang") or "en"

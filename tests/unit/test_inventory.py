@@ -15,6 +15,7 @@ from agentroll.inventory import (
     InventoryError,
     build_inventory,
     host_variables,
+    inventory_from_ansible,
     load_inventory,
     plain_data_from_ansible,
 )
@@ -397,6 +398,35 @@ def test_plain_data_from_a_parsed_ansible_inventory_keeps_only_toolkit_variables
     assert "ansible_user" not in groups["all"]["vars"] and "ansible_connection" not in groups["all"]["vars"]
     assert hosts["vp-01"]["ansible_host"] == "127.30.0.11"
     assert build_inventory(groups, hosts) == load_inventory(REPO / "inventory" / "example")
+
+
+def test_an_inventory_ansible_already_parsed_is_the_one_load_inventory_reads() -> None:
+    from ansible.inventory.manager import InventoryManager
+    from ansible.parsing.dataloader import DataLoader
+
+    source = str(REPO / "inventory" / "example")
+    loader = DataLoader()
+    manager = InventoryManager(loader=loader, sources=[source])
+    assert inventory_from_ansible(manager, loader, [source]) == load_inventory(source)
+
+
+def test_an_invalid_inventory_ansible_parsed_is_named_in_each_error_line(
+    make_inventory_dir: Callable[..., Path],
+) -> None:
+    from ansible.inventory.manager import InventoryManager
+    from ansible.parsing.dataloader import DataLoader
+
+    same_address = {"ansible_host": "10.0.0.1"}
+    path = make_inventory_dir(
+        tree({"vp": {"vars": unit_vars("VP"), "hosts": {"vp-01": same_address, "vp-02": same_address}}})
+    )
+    loader = DataLoader()
+    manager = InventoryManager(loader=loader, sources=[str(path)])
+    with pytest.raises(InventoryError) as caught:
+        inventory_from_ansible(manager, loader, [str(path)])
+    lines = str(caught.value).splitlines()
+    assert lines and all(line.startswith(f"{path}: ") for line in lines)
+    assert any("10.0.0.1" in line and "vp-02" in line for line in lines)
 
 
 def test_roster_fleet_file_and_docs_beside_the_inventory_are_not_parsed(
