@@ -212,39 +212,46 @@ def wall_goals(read_only: ReadOnlyFigures, site: SiteFigures, scale: ScaleFigure
     fresh_calls = sum(calls * pcs for calls, pcs in site.fresh_calls.items()) / sum(site.fresh_calls.values())
     site_floor, site_floor_text = _floor_text(site.hosts, round(fresh_calls, 1), ping_cpu_per_pc)
     fresh = (
-        f"{site.hosts} PCs: {site.fresh.wall:.1f} s wall, {site.fresh.cpu:.1f} s CPU; "
-        f"{site.fresh.wall / site_floor:.1f}x its {site_floor_text} (file transfer and reboots not counted)"
-        f"{_reboot_text(site)}"
+        f"{site.hosts} PCs whose reboots leave nothing to wait for{_waits_text(site.fresh_reboot_waits)}: "
+        f"{site.fresh.wall:.1f} s wall, {site.fresh.cpu:.1f} s CPU; {site.fresh.wall / site_floor:.1f}x "
+        f"its {site_floor_text} (file transfer and reboot commands not counted); "
+        f"{_cpu_bound_text(site.fresh)}"
+        f"{_waiting_text(site)}"
     )
     at_size = site.hosts >= FULL_SITE_HOSTS
     return [
         dry,
         Verdict(
             "3 fresh site.yml, 190 PCs",
-            f"≤ {SITE_190_SECONDS:.0f} s wall",
+            f"≤ {SITE_190_SECONDS:.0f} s wall, the reboots' own wait left out",
             fresh if at_size else f"{fresh} (190 PCs: make bench-full)",
             site.fresh.wall <= SITE_190_SECONDS if at_size else None,
         ),
     ]
 
 
-def _reboot_text(site: SiteFigures) -> str:
-    """The reboots' own wait, which goal 3 leaves out, and the wall without it at best.
-
-    At best: the waits spread evenly over the forks, and no less than the CPU the run needs on
-    this machine's cores (the controller's and the fleet's). The verdict stays on the wall as
-    measured: a reboot holds a fork, and how much of its wait another PC's work covered is not known.
-    """
-    if not site.reboot_waits:
+def _waits_text(waits: Sequence[float]) -> str:
+    """How long the PCs' reboots kept them from their next command (median, all of them)."""
+    if not waits:
         return ""
-    spread = sum(site.reboot_waits) / site.forks
-    cpu_bound = (site.fresh.cpu + site.fresh.fleet_cpu) / CORES
+    median, total = statistics.median(waits), sum(waits)
+    return f" ({len(waits)} reboots, {median:.2f} s each (median), {total:.0f} s in all)"
+
+
+def _cpu_bound_text(sample: Sample) -> str:
+    """The wall the run's CPU and the fleet's need on this machine's cores alone."""
+    bound = (sample.cpu + sample.fleet_cpu) / CORES
+    return f"its CPU and the fleet's on {CORES} cores alone take {bound:.0f} s"
+
+
+def _waiting_text(site: SiteFigures) -> str:
+    """The same run on PCs that reboot as asked: the wall goal 3 leaves out, measured beside it."""
+    if site.waiting is None:
+        return ""
     return (
-        f"; its {len(site.reboot_waits)} reboots waited {statistics.median(site.reboot_waits):.1f} s each "
-        f"(median) for the PC to answer again, {sum(site.reboot_waits):.0f} s in all, {spread:.0f} s of "
-        f"the wall spread over {site.forks} forks: without them at best "
-        f"{max(site.fresh.wall - spread, cpu_bound):.0f} s (its CPU and the fleet's on {CORES} cores "
-        f"alone take {cpu_bound:.0f} s)"
+        f". With the reboots' own wait (win_reboot's 2 s minimum shutdown delay, a 0.2 s boot, its "
+        f"back-off polling{_waits_text(site.reboot_waits)}): {site.waiting.wall:.1f} s wall, "
+        f"{site.waiting.cpu:.1f} s CPU; {_cpu_bound_text(site.waiting)}"
     )
 
 

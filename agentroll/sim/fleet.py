@@ -54,6 +54,7 @@ _HOST_KEYS = {
     "products",
     "services",
     "boot_seconds",
+    "shutdown_delay_seconds",
     "domain",
     "files",
     "reboot_pending",
@@ -382,7 +383,7 @@ def _apply_drive(host: SimHost, drive: Mapping[str, Any], label: str) -> None:
 
 
 def _apply_scalars(host: SimHost, defaults: dict[str, Any], entry: dict[str, Any], label: str) -> None:
-    """Set PowerShell version, domain, boot time and a pending rename."""
+    """Set PowerShell version, domain, boot and shutdown times and a pending rename."""
     version = _merged(defaults, entry, "powershell_version")
     if version is not None:
         text = str(version)
@@ -394,9 +395,10 @@ def _apply_scalars(host: SimHost, defaults: dict[str, Any], entry: dict[str, Any
         host.domain = str(domain)
     boot_seconds = _merged(defaults, entry, "boot_seconds")
     if boot_seconds is not None:
-        if isinstance(boot_seconds, bool) or not isinstance(boot_seconds, int | float) or boot_seconds < 0:
-            raise FleetFileError(f"{label}: boot_seconds must be a number >= 0")
-        host.boot_seconds = float(boot_seconds)
+        host.boot_seconds = _seconds(boot_seconds, f"{label}: boot_seconds")
+    shutdown_delay = _merged(defaults, entry, "shutdown_delay_seconds")
+    if shutdown_delay is not None:
+        host.shutdown_delay_seconds = _seconds(shutdown_delay, f"{label}: shutdown_delay_seconds")
     last_contact = _merged(defaults, entry, "agent_last_contact")
     if last_contact is not None:
         host.agent_last_contact = _moment(last_contact, f"{label}: agent_last_contact")

@@ -290,6 +290,9 @@ class SimHost:
     #: set apart by hand); a rename through win_hostname sets both again.
     dns_hostname: str | None = None
     boot_seconds: float = 1.0
+    #: When set, how long after ``shutdown.exe /r /t N`` the host goes down, whatever N says
+    #: (win_reboot never asks for less than 2 s: 0 here leaves a reboot nothing to wait for).
+    shutdown_delay_seconds: float | None = None
     pending_computer_name: str | None = None
     products: dict[str, Product] = field(default_factory=dict)
     services: dict[str, Service] = field(default_factory=dict)
@@ -357,8 +360,11 @@ class SimHost:
     # --- reboot lifecycle --------------------------------------------------------------------
 
     def schedule_reboot(self, delay_seconds: float) -> None:
-        """Start a reboot: the host goes down after ``delay_seconds`` and is back ``boot_seconds`` later."""
+        """Start a reboot: the host goes down after ``delay_seconds`` (``shutdown_delay_seconds`` when
+        set) and is back ``boot_seconds`` later."""
         now = self.now()
+        if self.shutdown_delay_seconds is not None:
+            delay_seconds = self.shutdown_delay_seconds
         self.reboot_down_at = now + max(delay_seconds, 0.0)
         self.reboot_up_at = self.reboot_down_at + self.boot_seconds
 

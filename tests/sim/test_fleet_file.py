@@ -101,6 +101,8 @@ def test_products_services_files_and_pending_state() -> None:
             "host 127.9.0.1: agent_last_contact: 'yesterday' is not a time",
         ),
         (spec(faults={"server_unreachable": "yes"}), "fault 'server_unreachable' must be true or false"),
+        (spec(boot_seconds=-1), "host 127.9.0.1: boot_seconds: must be a number of seconds >= 0, got -1"),
+        (spec(shutdown_delay_seconds="soon"), "host 127.9.0.1: shutdown_delay_seconds: must be a number"),
         (
             {"credentials": {"username": "u", "password": "p"}, "hosts": [{"computer_name": "X"}]},
             "missing key 'address'",

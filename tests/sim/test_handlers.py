@@ -529,6 +529,24 @@ def test_reboot_sequence_with_the_fake_clock(fleet: Fleet, clock: FakeClock) -> 
     assert host.computer_name == "SNV-THANGPV" and not host.reboot_pending
 
 
+def test_a_fixed_shutdown_delay_overrides_the_one_shutdown_asks_for(clock: FakeClock) -> None:
+    """shutdown_delay_seconds 0 with boot_seconds 0: the next boot-time query already sees the new boot."""
+    fleet = Fleet.from_mapping(
+        {
+            "credentials": {"username": "agentroll", "password": "pw"},
+            "defaults": {"boot_seconds": 0, "shutdown_delay_seconds": 0},
+            "hosts": [{"address": PC, "computer_name": "MAYPHUONG"}],
+        },
+        clock=clock,
+    )
+    run(fleet, "ansible.windows.win_hostname", {"name": "SNV-THANGPV"})
+    before = boot_time(fleet)
+    assert json.loads(fleet.execute(PC, reboot_command(2), b"").stdout)["rc"] == 0
+    assert not fleet.connection_policy(PC).refuse
+    assert boot_time(fleet).stdout != before.stdout
+    assert fleet.host(PC).computer_name == "SNV-THANGPV"
+
+
 def test_second_shutdown_reports_1190_and_abort_cancels(fleet: Fleet, clock: FakeClock) -> None:
     """An already scheduled shutdown answers 1190; shutdown /a cancels it before it starts."""
     fleet.execute(PC, reboot_command(2), b"")
