@@ -108,7 +108,11 @@ options:
         key: report_timezone
   inventory:
     description:
-      - The district inventory the report covers. Empty means the first inventory source of this run.
+      - The district inventory the report covers, read again at the end of the run. AWX job slices set
+        it, as each slice's own inventory holds only its share of the PCs.
+      - Empty means the first inventory source of this run that is a file or directory. When it is
+        the run's only source, the report is on the inventory as Ansible parsed it before the first
+        task (C(add_host) and C(group_by) change nothing in it), without parsing it again.
     type: path
     env:
       - name: AGENTROLL_INVENTORY
@@ -311,14 +315,15 @@ class CallbackModule(CallbackBase):
         Parsing the inventory again at the end costs more than the rest of the report; taken before
         the first task, it is what the files said (``add_host`` and ``group_by`` come later). Only
         when the report is on the inventory the play runs on (no ``inventory`` option, as AWX job
-        slices set) and that is files, not a host list.
+        slices set) and that is one file or directory: with several sources the report, like the
+        plan action, reads the first that exists.
         """
         from agentroll.inventory import InventoryError, inventory_from_ansible
 
         sources = self._inventory_sources
         if self.get_option("inventory") or manager is None or loader is None or self._store is None:
             return
-        if not sources or not all(os.path.exists(source) for source in sources):
+        if len(sources) != 1 or not os.path.exists(sources[0]):
             return
         try:
             self._inventory = inventory_from_ansible(manager, loader, sources)
