@@ -153,6 +153,20 @@ def test_a_pc_whose_service_needs_nothing_leaves_site_yml_before_the_service_tas
     assert not any("skipping: [vp-fresh]" in text for text in service)
 
 
+def test_a_pc_whose_agent_waits_for_no_reboot_leaves_the_install_before_the_reboot_request(
+    runs: dict[str, Any],
+) -> None:
+    """It leaves the install's import in Ansible's main loop (meta end_role): no worker skips the request."""
+    output = runs["site"]["run"].stdout
+    assert "TASK [agentroll.toolkit.agent : Install the agent package]" in output
+    sections = re.split(r"\n(?=TASK \[|PLAY |RUNNING HANDLER )", output)
+    request = [
+        text for text in sections if text.startswith("TASK [agentroll.toolkit.agent : Ask for a reboot")
+    ]
+    # Skipping the task would print this under its banner (other tasks' lines may interleave).
+    assert not any("skipping: [vp-fresh]" in text for text in request)
+
+
 def test_site_makes_the_fresh_pc_compliant_and_a_second_run_changes_nothing(runs: dict[str, Any]) -> None:
     states = {entry["host"]: entry["state"] for entry in runs["site"]["run"].report["hosts"]}
     assert states == {
