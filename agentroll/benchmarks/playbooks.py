@@ -313,13 +313,12 @@ def site(hosts: int, repeat: int, forks: int, work: Path, say: Say) -> SiteFigur
     """``hosts`` fresh PCs through site.yml, with and without the reboots' own wait; then, compliant,
     verify.yml vs site.yml."""
     with separate_fleet(hosts, work / "site-waiting") as fleet:
-        waiting, _, reboot_waits = _fresh_site(Bench(fleet, work / "site-waiting", forks), fleet, hosts)
+        waiting, _, reboot_waits = _fresh_site(Bench(fleet, work / "site-waiting", forks), hosts)[0]
         say(f"  goal 3, {hosts} fresh PCs through site.yml, reboots as asked: {waiting.wall:.1f} s")
     with separate_fleet(hosts, work / "site", **NO_REBOOT_WAIT) as fleet:
         bench = Bench(fleet, work / "site", forks)
-        fresh, fresh_calls, fresh_reboot_waits = _fresh_site(bench, fleet, hosts)
+        (fresh, fresh_calls, fresh_reboot_waits), (inventory, addresses) = _fresh_site(bench, hosts)
         say(f"  goal 3/4, {hosts} fresh PCs through site.yml, reboots without a wait: {fresh.wall:.1f} s")
-        inventory, addresses = _site_inventory(fleet, bench.work, hosts)
         _, compliant_calls = bench.calls_per_pc("playbooks/site.yml", inventory, addresses)
         compliant = alternate(
             lambda: bench.run("playbooks/verify.yml", inventory),
@@ -340,15 +339,16 @@ def site(hosts: int, repeat: int, forks: int, work: Path, say: Say) -> SiteFigur
     )
 
 
-def _site_inventory(fleet: SeparateFleet, work: Path, hosts: int) -> tuple[Path, list[str]]:
-    return fleet.write_inventory(work / "inventory" / "hosts.yml", hosts, SITE_VARS)
-
-
-def _fresh_site(bench: Bench, fleet: SeparateFleet, hosts: int) -> tuple[Sample, dict[int, int], list[float]]:
-    """One site.yml run over ``hosts`` fresh PCs: what it cost, calls per PC, its reboots' waits."""
-    inventory, addresses = _site_inventory(fleet, bench.work, hosts)
+def _fresh_site(
+    bench: Bench, hosts: int
+) -> tuple[tuple[Sample, dict[int, int], list[float]], tuple[Path, list[str]]]:
+    """One site.yml run over ``hosts`` fresh PCs of the bench's fleet: what it cost, calls per PC and
+    its reboots' waits; and the inventory it wrote, with the PCs' addresses."""
+    inventory, addresses = bench.fleet.write_inventory(
+        bench.work / "inventory" / "hosts.yml", hosts, SITE_VARS
+    )
     sample, calls = bench.calls_per_pc("playbooks/site.yml", inventory, addresses)
-    return sample, calls, fleet.reboot_waits(addresses)
+    return (sample, calls, bench.fleet.reboot_waits(addresses)), (inventory, addresses)
 
 
 @dataclass

@@ -205,7 +205,7 @@ class CallbackModule(CallbackBase):
         #: The inventory to report on, kept at the first play's start (``_keep_inventory``).
         self._inventory: Inventory | None = None
         self._inventory_error: Exception | None = None
-        self._plays_started = 0
+        self._play_started = False
         self._playbook = ""
         self._recording = False
         #: The host and task of the last result this callback took (one task sends one per host).
@@ -304,12 +304,12 @@ class CallbackModule(CallbackBase):
             sources = getattr(manager, "_sources", None)
             if sources:
                 self._inventory_sources = [str(s) for s in sources]
-            if not self._plays_started:
+            if not self._play_started:
                 self._keep_inventory(manager, getattr(variables, "_loader", None))
 
         with self._cost.fixed():
             self._safely("reading the inventory sources", remember_sources)
-        self._plays_started += 1
+        self._play_started = True
 
     def _keep_inventory(self, manager: Any, loader: Any) -> None:
         """The inventory to report on, as Ansible parsed it, before any task of the run.
