@@ -269,7 +269,8 @@ def linear_goals(scale: ScaleFigures | None) -> list[Verdict]:
             f"2 linear, {scale.large:,} / {scale.small} PCs",
             f"≤ {LINEAR_RATIO}",
             f"wall {wall.median:.2f} ({wall.spread()}), CPU {cpu.median:.2f} ({cpu.spread()}); "
-            + ", ".join(per_pc),
+            + ", ".join(per_pc)
+            + _where_the_cpu_went(scale),
             max(wall.median, cpu.median) <= LINEAR_RATIO,
         )
     ]
@@ -286,6 +287,28 @@ def linear_goals(scale: ScaleFigures | None) -> list[Verdict]:
             )
         )
     return verdicts
+
+
+def _where_the_cpu_went(scale: ScaleFigures) -> str:
+    """Per PC at each size: ansible-playbook's own process (and its peak size), and its workers.
+
+    Each worker is forked from that process, and a fork costs more the larger the process is: the
+    figures show whether the cost per PC grows in the process, in the workers, or with its size.
+    """
+    parts = []
+    for side, size in (("a", scale.small), ("b", scale.large)):
+        runs = [(run, run.callback) for run in getattr(scale.pairs, side) if run.callback]
+        if not runs:
+            return ""
+        main = statistics.median(cost.main_seconds for _, cost in runs) / size * 1000
+        system = statistics.median(cost.main_system_seconds for _, cost in runs) / size * 1000
+        peak = statistics.median(cost.main_peak_rss_kb for _, cost in runs) / 1024
+        workers = statistics.median(run.cpu - cost.main_seconds - cost.writer_seconds for run, cost in runs)
+        parts.append(
+            f"{size:,} PCs: ansible-playbook's own process {main:.1f} ms/PC ({system:.1f} system), "
+            f"peak {peak:.0f} MB; its workers {workers / size * 1000:.1f} ms/PC"
+        )
+    return "; per PC at " + ", at ".join(parts)
 
 
 def fleet_note(read_only: ReadOnlyFigures, scale: ScaleFigures | None) -> str:

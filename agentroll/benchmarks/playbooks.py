@@ -61,6 +61,11 @@ class CallbackCost:
     fixed_seconds: float
     #: The writer process's CPU (0 when the callback recorded in its own process).
     writer_seconds: float = 0.0
+    #: ansible-playbook's own process until its report, its workers left out: user and system CPU
+    #: (s), and its peak resident memory (kB).
+    main_user_seconds: float = 0.0
+    main_system_seconds: float = 0.0
+    main_peak_rss_kb: int = 0
 
     @classmethod
     def read(cls, path: Path) -> CallbackCost:
@@ -69,18 +74,29 @@ class CallbackCost:
             figures = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as error:
             raise RuntimeError(f"the coverage callback wrote no cost file {path}: {error}") from None
-        events = figures["events"]
-        result, start = events.get("result", {}), events.get("start", {})
-        return cls(
-            results=int(result.get("count", 0)),
-            result_seconds=float(result.get("seconds", 0.0)),
-            result_page_faults=int(result.get("page_faults", 0)),
-            ansible_copy_seconds=float(figures["ansible_copy_seconds"]),
-            starts=int(start.get("count", 0)),
-            start_seconds=float(start.get("seconds", 0.0)),
-            fixed_seconds=float(figures["fixed_seconds"]),
-            writer_seconds=float(figures.get("writer_seconds", 0.0)),
-        )
+        try:
+            events, main = figures["events"], figures["main_process"]
+            result, start = events.get("result", {}), events.get("start", {})
+            return cls(
+                results=int(result.get("count", 0)),
+                result_seconds=float(result.get("seconds", 0.0)),
+                result_page_faults=int(result.get("page_faults", 0)),
+                ansible_copy_seconds=float(figures["ansible_copy_seconds"]),
+                starts=int(start.get("count", 0)),
+                start_seconds=float(start.get("seconds", 0.0)),
+                fixed_seconds=float(figures["fixed_seconds"]),
+                writer_seconds=float(figures.get("writer_seconds", 0.0)),
+                main_user_seconds=float(main["user_seconds"]),
+                main_system_seconds=float(main["system_seconds"]),
+                main_peak_rss_kb=int(main["peak_rss_kb"]),
+            )
+        except KeyError as missing:
+            raise RuntimeError(f"the coverage callback's cost file {path} has no {missing}") from None
+
+    @property
+    def main_seconds(self) -> float:
+        """ansible-playbook's own process, user and system."""
+        return self.main_user_seconds + self.main_system_seconds
 
     @property
     def seconds(self) -> float:

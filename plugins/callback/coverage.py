@@ -124,8 +124,9 @@ options:
       - Where to write, at the end of the run, the CPU this callback spent, as JSON for C(make bench).
         It counts its event handlers per kind of event (start, result) with their count and page
         faults, and of it Ansible's building of each result for this callback; its fixed work of
-        loading, opening the store and the report; and the writer process's CPU. Empty means not
-        written, and the events are not timed.
+        loading, opening the store and the report; the writer process's CPU; and ansible-playbook's own
+        process until its report (CPU and peak memory, its workers left out). Empty means not written,
+        and the events are not timed.
     type: path
     env:
       - name: AGENTROLL_CALLBACK_COST
@@ -564,7 +565,8 @@ class CallbackModule(CallbackBase):
     def _write_cost(self) -> None:
         path = self.get_option("cost_file")
         if path:
-            Path(path).write_text(json.dumps(self._cost.as_dict()), encoding="utf-8")
+            figures = {**self._cost.as_dict(), "main_process": _main_process_usage()}
+            Path(path).write_text(json.dumps(figures), encoding="utf-8")
 
 
 class CpuCost:
@@ -660,6 +662,16 @@ class TaskFacts(NamedTuple):
     run_once: bool
     #: Whether its start is an observation (``agentroll.observe.recorded_at_start``).
     recorded_at_start: bool
+
+
+def _main_process_usage() -> dict[str, float | int]:
+    """ansible-playbook's own process so far, its workers left out: CPU seconds and peak memory.
+
+    What ``make bench`` sets against the whole run's CPU to tell where the cost per PC grows: each
+    worker is forked from this process, and a fork's cost grows with its size.
+    """
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return {"user_seconds": usage.ru_utime, "system_seconds": usage.ru_stime, "peak_rss_kb": usage.ru_maxrss}
 
 
 def _thread_page_faults() -> int:

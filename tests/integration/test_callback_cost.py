@@ -55,6 +55,10 @@ def test_the_callback_counts_its_cpu_per_event_and_apart_its_fixed_work(tmp_path
     assert 0 < cost["ansible_copy_seconds"] < events["result"]["seconds"]
     # Loading agentroll alone takes CPU; four events of a debug task take less than that.
     assert 0 < events["start"]["seconds"] + events["result"]["seconds"] < cost["fixed_seconds"]
+    # ansible-playbook's own process: at least the callback's work, and Python with Ansible loaded.
+    main = cost["main_process"]
+    assert main["user_seconds"] + main["system_seconds"] > cost["fixed_seconds"]
+    assert main["peak_rss_kb"] > 30 * 1024
 
 
 def test_a_cost_file_that_cannot_be_written_is_a_warning_not_a_failure(tmp_path: Path) -> None:

@@ -9,7 +9,14 @@ import pytest
 
 from agentroll import bench
 from agentroll.benchmarks.fleet import SeparateFleet, separate_fleet
-from agentroll.benchmarks.playbooks import CallbackCost, Pairs, ReadOnlyFigures, Sample, SiteFigures
+from agentroll.benchmarks.playbooks import (
+    CallbackCost,
+    Pairs,
+    ReadOnlyFigures,
+    Sample,
+    ScaleFigures,
+    SiteFigures,
+)
 
 
 def _pairs(a: list[tuple[float, float, int]], b: list[tuple[float, float, int]]) -> Pairs:
@@ -103,6 +110,36 @@ def test_the_callback_share_fails_when_its_own_count_exceeds_the_goal_whatever_t
 def test_a_run_whose_callback_wrote_no_cost_is_one_clear_error(tmp_path: Path) -> None:
     with pytest.raises(RuntimeError, match=r"the coverage callback wrote no cost file .*cost\.json"):
         CallbackCost.read(tmp_path / "cost.json")
+
+
+def test_a_cost_file_without_ansible_playbook_s_own_figures_is_one_clear_error(tmp_path: Path) -> None:
+    cost = tmp_path / "cost.json"
+    cost.write_text('{"events": {}, "ansible_copy_seconds": 0, "fixed_seconds": 0}', encoding="utf-8")
+    with pytest.raises(RuntimeError, match=r"cost file .*cost\.json has no 'main_process'"):
+        CallbackCost.read(cost)
+
+
+def test_the_linear_goal_says_where_the_cpu_per_pc_went_at_each_size() -> None:
+    def run(cpu: float, main_user: float, main_system: float, peak_mb: int) -> Sample:
+        sample = Sample(wall=cpu / 2, cpu=cpu, fleet_cpu=0.0, events=0)
+        sample.callback = CallbackCost(
+            results=0, result_seconds=0.0, result_page_faults=0, ansible_copy_seconds=0.0,
+            starts=0, start_seconds=0.0, fixed_seconds=0.0, writer_seconds=0.5,
+            main_user_seconds=main_user, main_system_seconds=main_system, main_peak_rss_kb=peak_mb * 1024,
+        )  # fmt: skip
+        return sample
+
+    # 200 PCs: 17 s of CPU, of which 3 s in ansible-playbook's own process (1.4 s system) and 0.5 s
+    # in the writer: 15 ms/PC there, 67.5 ms/PC in its workers. 2,000 PCs: 190 s; 32 s (17.2 s system).
+    pairs = Pairs(a=[run(17.0, 1.6, 1.4, 80)] * 2, b=[run(190.0, 14.8, 17.2, 125)] * 2)
+    scale = ScaleFigures(small=200, large=2_000, pairs=pairs, largest=None, largest_sample=None)
+    [verdict] = bench.linear_goals(scale)
+    assert verdict.passed is False  # CPU 11.18
+    assert verdict.measured.endswith(
+        "; per PC at 200 PCs: ansible-playbook's own process 15.0 ms/PC (7.0 system), peak 80 MB; "
+        "its workers 67.5 ms/PC, at 2,000 PCs: ansible-playbook's own process 16.0 ms/PC (8.6 system), "
+        "peak 125 MB; its workers 78.8 ms/PC"
+    )
 
 
 def test_goals_not_run_print_no_verdict() -> None:
