@@ -261,7 +261,7 @@ def linear_goals(scale: ScaleFigures | None) -> list[Verdict]:
         return [Verdict("2 linear, 2,000 / 200 PCs", f"≤ {LINEAR_RATIO}", "not run (make bench-full)", None)]
     cpu, wall = scale.pairs.ratio(_cpu), scale.pairs.ratio(_wall)
     per_pc = [
-        f"{size}: {scale.pairs.median(side, _cpu) / size * 1000:.0f} ms CPU/PC"
+        f"{size:,} PCs: {scale.pairs.median(side, _cpu) / size * 1000:.0f} ms CPU/PC"
         for side, size in (("a", scale.small), ("b", scale.large))
     ]
     verdicts = [

@@ -135,6 +135,7 @@ def test_the_linear_goal_says_where_the_cpu_per_pc_went_at_each_size() -> None:
     scale = ScaleFigures(small=200, large=2_000, pairs=pairs, largest=None, largest_sample=None)
     [verdict] = bench.linear_goals(scale)
     assert verdict.passed is False  # CPU 11.18
+    assert "CPU 11.18 (11.18..11.18); 200 PCs: 85 ms CPU/PC, 2,000 PCs: 95 ms CPU/PC; " in verdict.measured
     assert verdict.measured.endswith(
         "; per PC at 200 PCs: ansible-playbook's own process 15.0 ms/PC (7.0 system), peak 80 MB; "
         "its workers 67.5 ms/PC, at 2,000 PCs: ansible-playbook's own process 16.0 ms/PC (8.6 system), "
