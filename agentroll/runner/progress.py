@@ -11,7 +11,7 @@ tasks (ok, changed, failed or unreachable); the hosts it is for are, once the ru
 plan is known (the plan action's result), the PCs it gives that work (install, rename; verify: every
 PC with work); else the hosts still in the play (inside an ``include_tasks``: the hosts that
 included it; for a handler: the hosts that notified it), less those that skipped it. After the plan,
-site.yml takes each PC at its own pace (free strategy), so the line names the step whose task
+site.yml takes each PC at its own pace (host_pinned strategy), so the line names the step whose task
 started last and may move back and forth between steps.
 """
 
@@ -115,7 +115,7 @@ class Progress:
             # How runner's display callback marks a handler: is_conditional.
             handler = str(data.get("name") or data.get("task") or "") if data.get("is_conditional") else None
             self._steps[step] = _Step(handler, str(data.get("task_path") or "").rpartition(":")[0])
-        # The free strategy announces a task once per host: the step started last is the current one.
+        # The free and host_pinned strategies announce a task once per host: the step started last is the current one.
         self._started = [*(known for known in self._started if known != step), step]
 
     def _scope_of(self, state: _Step) -> frozenset[str] | None:

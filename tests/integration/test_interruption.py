@@ -71,7 +71,7 @@ class Playbook:
             self.lines.append(line.rstrip("\n"))
 
     def printed(self, task: str) -> set[str]:
-        """Hosts whose result of ``task`` the output shows (banners interleave: free strategy)."""
+        """Hosts whose result of ``task`` the output shows (banners interleave: host_pinned strategy)."""
         hosts, current = set(), ""
         for line in list(self.lines):
             if banner := _BANNER.match(line):
