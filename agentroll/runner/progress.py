@@ -115,7 +115,8 @@ class Progress:
             # How runner's display callback marks a handler: is_conditional.
             handler = str(data.get("name") or data.get("task") or "") if data.get("is_conditional") else None
             self._steps[step] = _Step(handler, str(data.get("task_path") or "").rpartition(":")[0])
-        # The free and host_pinned strategies announce a task once per host: the step started last is the current one.
+        # The free and host_pinned strategies announce a task once per host: the step started last is
+        # the current one.
         self._started = [*(known for known in self._started if known != step), step]
 
     def _scope_of(self, state: _Step) -> frozenset[str] | None:
