@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
@@ -329,13 +329,15 @@ def site(hosts: int, repeat: int, forks: int, work: Path, say: Say) -> SiteFigur
     """``hosts`` fresh PCs through site.yml, with and without the reboots' own wait; then, compliant,
     verify.yml vs site.yml."""
     with separate_fleet(hosts, work / "site-waiting") as fleet:
-        waiting, _, reboot_waits = _fresh_site(Bench(fleet, work / "site-waiting", forks), hosts)[0]
-        say(f"  goal 3, {hosts} fresh PCs through site.yml, reboots as asked: {waiting.wall:.1f} s")
+        waiting = _fresh_site(Bench(fleet, work / "site-waiting", forks), hosts)
+        say(f"  goal 3, {hosts} fresh PCs through site.yml, reboots as asked: {waiting.sample.wall:.1f} s")
     with separate_fleet(hosts, work / "site", **NO_REBOOT_WAIT) as fleet:
         bench = Bench(fleet, work / "site", forks)
-        (fresh, fresh_calls, fresh_reboot_waits), (inventory, addresses) = _fresh_site(bench, hosts)
-        say(f"  goal 3/4, {hosts} fresh PCs through site.yml, reboots without a wait: {fresh.wall:.1f} s")
-        _, compliant_calls = bench.calls_per_pc("playbooks/site.yml", inventory, addresses)
+        fresh = _fresh_site(bench, hosts)
+        wall = fresh.sample.wall
+        say(f"  goal 3/4, {hosts} fresh PCs through site.yml, reboots without a wait: {wall:.1f} s")
+        inventory = fresh.inventory
+        _, compliant_calls = bench.calls_per_pc("playbooks/site.yml", inventory, fresh.addresses)
         compliant = alternate(
             lambda: bench.run("playbooks/verify.yml", inventory),
             lambda: bench.run("playbooks/site.yml", inventory),
@@ -345,26 +347,34 @@ def site(hosts: int, repeat: int, forks: int, work: Path, say: Say) -> SiteFigur
         )
     return SiteFigures(
         hosts,
-        fresh,
-        fresh_calls,
+        fresh.sample,
+        fresh.calls,
         compliant_calls,
         compliant,
-        waiting=waiting,
-        reboot_waits=reboot_waits,
-        fresh_reboot_waits=fresh_reboot_waits,
+        waiting=waiting.sample,
+        reboot_waits=waiting.reboot_waits,
+        fresh_reboot_waits=fresh.reboot_waits,
     )
 
 
-def _fresh_site(
-    bench: Bench, hosts: int
-) -> tuple[tuple[Sample, dict[int, int], list[float]], tuple[Path, list[str]]]:
-    """One site.yml run over ``hosts`` fresh PCs of the bench's fleet: what it cost, calls per PC and
-    its reboots' waits; and the inventory it wrote, with the PCs' addresses."""
+class FreshSite(NamedTuple):
+    """One site.yml run over fresh PCs: its cost, calls per PC, its reboots' waits (s), and the
+    inventory it ran on with the PCs' addresses."""
+
+    sample: Sample
+    calls: dict[int, int]
+    reboot_waits: list[float]
+    inventory: Path
+    addresses: list[str]
+
+
+def _fresh_site(bench: Bench, hosts: int) -> FreshSite:
+    """site.yml over ``hosts`` fresh PCs of the bench's fleet, on an inventory written for them."""
     inventory, addresses = bench.fleet.write_inventory(
         bench.work / "inventory" / "hosts.yml", hosts, SITE_VARS
     )
     sample, calls = bench.calls_per_pc("playbooks/site.yml", inventory, addresses)
-    return (sample, calls, bench.fleet.reboot_waits(addresses)), (inventory, addresses)
+    return FreshSite(sample, calls, bench.fleet.reboot_waits(addresses), inventory, addresses)
 
 
 @dataclass

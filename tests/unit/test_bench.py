@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -122,11 +123,12 @@ def test_a_cost_file_without_ansible_playbook_s_own_figures_is_one_clear_error(t
 def test_the_linear_goal_says_where_the_cpu_per_pc_went_at_each_size() -> None:
     def run(cpu: float, main_user: float, main_system: float, peak_mb: int) -> Sample:
         sample = Sample(wall=cpu / 2, cpu=cpu, fleet_cpu=0.0, events=0)
-        sample.callback = CallbackCost(
-            results=0, result_seconds=0.0, result_page_faults=0, ansible_copy_seconds=0.0,
-            starts=0, start_seconds=0.0, fixed_seconds=0.0, writer_seconds=0.5,
-            main_user_seconds=main_user, main_system_seconds=main_system, main_peak_rss_kb=peak_mb * 1024,
-        )  # fmt: skip
+        sample.callback = dataclasses.replace(
+            _cost(result_seconds=0.0, faults=0, ansible_copy=0.0, writer=0.5),
+            main_user_seconds=main_user,
+            main_system_seconds=main_system,
+            main_peak_rss_kb=peak_mb * 1024,
+        )
         return sample
 
     # 200 PCs: 17 s of CPU, of which 3 s in ansible-playbook's own process (1.4 s system) and 0.5 s
