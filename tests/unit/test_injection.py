@@ -1,6 +1,6 @@
 """Hostile names (owners, units, and computer names the PCs report themselves) in every format.
 
-Spreadsheets: no cell is a formula, and a text that starts like one is shown with a leading quote
+Spreadsheets: no cell is a formula or an error value, and a text that starts like one is shown with a leading quote
 (OWASP). Markdown and HTML: markup stays text. Everything is asserted on the parsed outputs.
 """
 
@@ -35,6 +35,8 @@ HOSTILE = (
     "\t=1",
     "\r=1",
     "[click](javascript:alert(1))",
+    # Not a formula, but a spreadsheet's error value when stored as one.
+    "#N/A",
 )
 LANGUAGES = ("en", "vi")
 
@@ -99,7 +101,7 @@ def test_xlsx_has_no_formula_cell(hostile_report: dict[str, Any], lang: str) -> 
     cells = [
         cell for sheet in workbook for row in sheet.iter_rows() for cell in row if cell.value is not None
     ]
-    assert [cell.coordinate for cell in cells if cell.data_type == "f"] == []
+    assert [cell.coordinate for cell in cells if cell.data_type in ("f", "e")] == []
     texts = {cell.value for cell in cells if cell.data_type == "s"}
     assert {_quoted(text) for text in HOSTILE} <= texts
     assert not [text for text in texts if str(text).startswith(FORMULA_TRIGGERS)]
