@@ -14,12 +14,16 @@ still reads every frame, records it, and on the end of its input marks the run i
 and SIGTERM wait, bounded, until the writer has recorded everything sent (``sync``); the end of a
 run closes the writer and waits for it before the report is built. If the writer cannot start or
 dies, the callback records in its own process from then on (``InProcessRecorder``), with a warning.
+Until the writer says it has opened the store, the callback also keeps what it sent: a writer that
+cannot open it (a store that failed after the callback's own open) exits without reading the pipe,
+and the callback records all of it itself (``WriterRecorder.unconfirmed``).
 
 Frames: a 4-byte big-endian length, then JSON ``[kind, payload]`` (an Ansible-tagged string becomes
 plain text; measured in a run, JSON costs the main loop less than pickle or ``marshal``). Kinds: ``open``
 (the store's location, never on the command line, where ``ps`` would show a PostgreSQL password),
 ``run`` (before the first outcome: the run is started with its first observation), ``outcome``,
-``finish``, ``sync`` (answered with one byte on the writer's stdout) and ``close``.
+``finish``, ``sync`` and ``close``. The writer answers on its stdout, one byte each: ``o`` once its
+store is open, ``.`` for each ``sync``.
 """
 
 from __future__ import annotations
@@ -47,6 +51,8 @@ SYNC_SECONDS = 30.0
 #: Linux lets a pipe hold more than its default 64 KiB: a writer still starting need not hold up a run.
 _PIPE_BYTES = 1 << 20
 _F_SETPIPE_SZ = 1031
+#: The writer's answers: its store is open; everything sent before a ``sync`` is stored.
+_OPENED, _SYNCED = b"o", b"."
 
 
 @dataclass(frozen=True)
@@ -127,6 +133,9 @@ class WriterRecorder:
         self._closed = False
         #: The pipe to the writer's input (None: the process has none, and every frame fails).
         self._input = process.stdin.fileno() if process.stdin is not None else None
+        #: The calls sent before the writer said its store is open, to make again elsewhere if it
+        #: never does; None once it has.
+        self._unconfirmed: list[tuple[str, Any]] | None = []
 
     @classmethod
     def start(cls, location: str | None, run: Callable[[], RunInfo]) -> WriterRecorder:
@@ -164,17 +173,43 @@ class WriterRecorder:
             outcome = _censored(outcome)
         body = _ENCODER.encode(["outcome", outcome]).encode()
         self._write(_HEADER.pack(len(body)), body)
+        if self._unconfirmed is not None:
+            self._hold("outcome", outcome)
 
     def finish(self, status: str) -> None:
         self._send("finish", status)
+        if self._unconfirmed is not None:
+            self._hold("finish", status)
 
     def sync(self) -> None:
         self._send("sync", None)
-        if not _read_ack(self._process.stdout, SYNC_SECONDS):
-            raise WriterGone(f"the writer did not confirm within {SYNC_SECONDS:.0f} s")
+        deadline = time.monotonic() + SYNC_SECONDS
+        while (left := deadline - time.monotonic()) > 0:
+            answers = self._answers(left)
+            if _SYNCED in answers:
+                return
+            if not answers:
+                break
+        code = self._process.poll()
+        raise WriterGone(
+            f"the writer did not confirm within {SYNC_SECONDS:.0f} s"
+            if code is None
+            else f"the writer exited with code {code}"
+        )
+
+    def unconfirmed(self) -> list[tuple[str, Any]]:
+        """If the writer never said its store is open: the calls it was sent (``outcome`` and
+        ``finish``, with their argument), to make on another recorder; else none."""
+        if self._unconfirmed is not None:
+            self._answers(0)
+        return list(self._unconfirmed or ())
 
     def close(self) -> float:
-        """Send ``close``, wait for the writer to store what is left and exit; its CPU seconds."""
+        """Send ``close``, wait for the writer to store what is left and exit; its CPU seconds.
+
+        A writer that exits, or is still starting when the wait is over, without having opened its
+        store raises ``WriterGone``: what it was sent is then ``unconfirmed()``.
+        """
         if self._closed:
             return 0.0
         self._closed = True
@@ -183,13 +218,44 @@ class WriterRecorder:
         deadline = time.monotonic() + SYNC_SECONDS
         while time.monotonic() < deadline:
             if self._process.returncode is not None:
+                self._check_opened()
                 return 0.0  # already reaped (it exited early): its CPU is not known
             pid, status, usage = os.wait4(self._process.pid, os.WNOHANG)
             if pid:
                 self._process.returncode = os.waitstatus_to_exitcode(status)
+                self._check_opened()
                 return usage.ru_utime + usage.ru_stime
             time.sleep(0.005)
+        if self.unconfirmed():
+            # Still starting after the wait: this process records what it was sent, the writer nothing.
+            self._process.kill()
+            self._process.wait()
+            raise WriterGone(f"the writer did not open the state store within {SYNC_SECONDS:.0f} s")
         raise WriterGone(f"the writer is still recording after {SYNC_SECONDS:.0f} s; it goes on alone")
+
+    def _check_opened(self) -> None:
+        if self.unconfirmed():
+            raise WriterGone(
+                f"the writer exited with code {self._process.returncode} before it opened the state store"
+            )
+
+    def _hold(self, method: str, argument: Any) -> None:
+        """Keep a call the writer took, until it says its store is open (checked without waiting)."""
+        if self._unconfirmed is not None:
+            self._unconfirmed.append((method, argument))
+            self._answers(0)
+
+    def _answers(self, timeout: float) -> bytes:
+        """The answers waiting on the writer's output, after waiting up to ``timeout`` s for one;
+        nothing when there is none yet or the output has ended. The store's opening is noted."""
+        output = self._process.stdout
+        if output is None:
+            return b""
+        ready, _, _ = select.select([output], [], [], timeout)
+        answers = os.read(output.fileno(), 64) if ready else b""
+        if _OPENED in answers:
+            self._unconfirmed = None
+        return answers
 
     def _send(self, kind: str, payload: Any) -> None:
         self._write(*encode_frame(kind, payload))
@@ -231,13 +297,6 @@ def _censored(outcome: TaskOutcome) -> TaskOutcome:
     return outcome._replace(result={"unreachable": True} if outcome.result.get("unreachable") else {})
 
 
-def _read_ack(stream: IO[bytes] | None, timeout: float) -> bool:
-    if stream is None:
-        return False
-    ready, _, _ = select.select([stream], [], [], timeout)
-    return bool(ready) and os.read(stream.fileno(), 1) == b"."
-
-
 # -- the writer process -----------------------------------------------------------------------------
 
 
@@ -246,7 +305,8 @@ def serve(incoming: IO[bytes], acks: IO[bytes], warn: Callable[[str], None]) -> 
 
     The end of input without ``close`` or ``finish`` means ``ansible-playbook`` is gone: the run is
     marked interrupted. A frame that fails becomes one warning and the next is read; a store that
-    cannot be opened ends the writer (code 1), and the callback records in its own process.
+    cannot be opened ends the writer (code 1) before it answers that it is open, and the callback
+    records in its own process, beginning with what it had sent.
     """
     store: Store | None = None
     recorder: InProcessRecorder | None = None
@@ -259,9 +319,10 @@ def serve(incoming: IO[bytes], acks: IO[bytes], warn: Callable[[str], None]) -> 
             elif kind == "open":
                 try:
                     store = open_store(payload["location"])
-                except Exception as error:  # said once here; the callback takes over
+                except Exception as error:  # said once here; the callback records what it sent
                     warn(f"agentroll coverage: opening the state store: {type(error).__name__}: {error}")
                     return 1
+                _answer(acks, _OPENED)
             elif kind == "run" and store is not None:
                 recorder = InProcessRecorder(store, functools.partial(RunInfo, **payload))
             elif kind == "outcome" and recorder is not None:
@@ -271,8 +332,7 @@ def serve(incoming: IO[bytes], acks: IO[bytes], warn: Callable[[str], None]) -> 
                 if recorder is not None:
                     _safely(warn, "finishing the run", recorder.finish, str(payload))
             elif kind == "sync":
-                acks.write(b".")
-                acks.flush()
+                _answer(acks, _SYNCED)
             elif kind == "close":
                 return 0
             else:
@@ -283,6 +343,14 @@ def serve(incoming: IO[bytes], acks: IO[bytes], warn: Callable[[str], None]) -> 
     finally:
         if store is not None:
             store.close()
+
+
+def _answer(acks: IO[bytes], answer: bytes) -> None:
+    """One byte to the callback; a callback already gone (``ansible-playbook`` killed) needs none,
+    and the writer goes on recording what the pipe holds."""
+    with contextlib.suppress(OSError):
+        acks.write(answer)
+        acks.flush()
 
 
 def _safely(warn: Callable[[str], None], what: str, action: Callable[[Any], None], argument: Any) -> None:
@@ -331,7 +399,9 @@ def _warn_on_stderr(message: str) -> None:
 
 def main() -> int:
     """``python -m agentroll.recorder``: the writer, frames on stdin, sync answers on stdout."""
-    return serve(sys.stdin.buffer, sys.stdout.buffer, _warn_on_stderr)
+    # Unbuffered: an answer the callback can no longer read is dropped, not kept for a flush at exit.
+    with open(sys.stdout.fileno(), "wb", buffering=0, closefd=False) as acks:
+        return serve(sys.stdin.buffer, acks, _warn_on_stderr)
 
 
 if __name__ == "__main__":

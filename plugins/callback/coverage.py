@@ -280,13 +280,16 @@ class CallbackModule(CallbackBase):
         )
 
     def _take_over(self, error: Exception) -> None:
-        """The writer is gone: record in this process from now on (a new run, with a warning)."""
+        """The writer is gone: record in this process from now on (a new run, with a warning),
+        beginning with what it was sent if it never opened the store."""
         from agentroll.recorder import InProcessRecorder
 
         self._display.warning(
             f"agentroll coverage: the store writer stopped ({error}); recording in this process from now on"
         )
-        self._recorder = InProcessRecorder(self._store, self._run_info)
+        writer, self._recorder = self._recorder, InProcessRecorder(self._store, self._run_info)
+        for method, argument in getattr(writer, "unconfirmed", list)():
+            getattr(self._recorder, method)(argument)
 
     def _hand_over(self, method: str, *args: Any) -> None:
         """Call the recorder's ``method``; if its writer is gone, this process's recorder's instead."""
@@ -524,7 +527,12 @@ class CallbackModule(CallbackBase):
             try:
                 self._cost.writer_seconds += recorder.close()
             except WriterGone as error:
-                self._display.warning(f"agentroll coverage: {error}")
+                if not getattr(recorder, "unconfirmed", list)():
+                    self._display.warning(f"agentroll coverage: {error}")
+                    return
+                self._recorder = recorder
+                self._take_over(error)  # records what the writer was sent
+                self._recorder = None
 
     def _report(self) -> None:
         if self._store is None:

@@ -68,6 +68,33 @@ def test_when_the_writer_dies_the_callback_records_in_its_own_process_and_says_s
     plugin._store.close()
 
 
+def test_results_sent_to_a_writer_that_cannot_open_the_store_are_recorded_by_the_callback(
+    tmp_path: Path,
+) -> None:
+    """The store failed between the callback's own open and the writer's: nothing sent is lost."""
+    state = tmp_path / "state.sqlite"
+    (tmp_path / "a-file").write_text("not a folder")
+    warnings: list[str] = []
+    plugin = _load_plugin().CallbackModule()
+    plugin._display = SimpleNamespace(warning=warnings.append)
+    plugin._store = open_store(state)
+    plugin._run_info = lambda: RunInfo("site.yml", pid=os.getpid())
+    plugin._recorder = WriterRecorder.start(str(tmp_path / "a-file" / "state.sqlite"), plugin._run_info)
+    for host in ("pc-1", "pc-2", "pc-3"):
+        plugin.v2_runner_on_ok(_installed_probe(host))
+    plugin._finish(SimpleNamespace(failures={}, dark={}))
+    plugin._close_recorder()
+    assert _installed(state) == {"pc-1", "pc-2", "pc-3"}
+    with open_store(state, readonly=True) as store:
+        assert [run.status for run in store.runs()] == ["ok"]
+    assert len(warnings) == 1
+    assert warnings[0].startswith(
+        "agentroll coverage: the store writer stopped (the writer exited with code 1"
+    )
+    assert warnings[0].endswith("recording in this process from now on")
+    plugin._store.close()
+
+
 def test_a_writer_that_cannot_start_leaves_the_recording_to_the_callback(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -1,7 +1,8 @@
 """Hostile names (owners, units, and computer names the PCs report themselves) in every format.
 
-Spreadsheets: no cell is a formula or an error value, and a text that starts like one is shown with a leading quote
-(OWASP). Markdown and HTML: markup stays text. Everything is asserted on the parsed outputs.
+Spreadsheets: no cell is a formula or an error value, and a text that starts like a formula is shown
+with a leading quote (OWASP). Markdown and HTML: markup stays text. Everything is asserted on the
+parsed outputs.
 """
 
 from __future__ import annotations

@@ -79,7 +79,7 @@ def test_the_writer_stores_each_outcome_and_finishes_the_run(tmp_path: Path) -> 
         ("close", None),
     )
     assert serve(incoming, acks, pytest.fail) == 0
-    assert acks.getvalue() == b"."
+    assert acks.getvalue() == b"o."  # its store is open, then the sync's answer
     assert _installed_hosts(state) == {"pc-1", "pc-2"}
     with open_store(state, readonly=True) as store:
         (run,) = store.runs()
@@ -170,8 +170,54 @@ def test_a_store_the_writer_cannot_open_ends_it_with_one_warning(tmp_path: Path)
     (tmp_path / "a-file").write_text("not a folder")
     warnings: list[str] = []
     incoming = _frames(("open", {"location": str(tmp_path / "a-file" / "state.sqlite")}), _run_frame())
-    assert serve(incoming, io.BytesIO(), warnings.append) == 1
+    acks = io.BytesIO()
+    assert serve(incoming, acks, warnings.append) == 1
     assert len(warnings) == 1 and warnings[0].startswith("agentroll coverage: opening the state store: ")
+    assert acks.getvalue() == b""  # never said open: the callback records what it sent
+
+
+def _writer_that(code: str) -> WriterRecorder:
+    """A WriterRecorder on a process that runs ``code`` instead of the writer, reading none of its input."""
+    process = subprocess.Popen(
+        [sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, start_new_session=True
+    )
+    return WriterRecorder(process, lambda: RunInfo("site.yml", pid=os.getpid()))
+
+
+def test_what_a_writer_that_never_opens_its_store_was_sent_is_handed_back(tmp_path: Path) -> None:
+    writer = _writer_that("import time; time.sleep(0.3); raise SystemExit(1)")
+    sent = [_probe("pc-1"), _probe("pc-2", computer_name="PC-2")]
+    for outcome in sent:
+        writer.outcome(outcome)
+    writer.finish("ok")
+    with pytest.raises(WriterGone, match="exited with code 1 before it opened the state store"):
+        writer.close()
+    assert writer.unconfirmed() == [("outcome", sent[0]), ("outcome", sent[1]), ("finish", "ok")]
+
+
+def test_once_the_writer_has_opened_its_store_nothing_is_held_back() -> None:
+    writer = _writer_that("import os, time; os.write(1, b'o'); time.sleep(0.3)")
+    writer.outcome(_probe("pc-1"))
+    assert writer.close() >= 0
+    assert writer.unconfirmed() == []
+
+
+def test_the_writer_answers_nothing_to_a_callback_already_gone(tmp_path: Path) -> None:
+    """ansible-playbook killed before the writer opened the store: the writer still records the pipe."""
+    state = tmp_path / "state.sqlite"
+    read_answers, answers = os.pipe()
+    os.close(read_answers)
+    incoming = _frames(
+        ("open", {"location": str(state)}),
+        _run_frame(),
+        ("outcome", _probe("pc-1")),
+        ("sync", None),
+        ("outcome", _probe("pc-2")),
+    )
+    with open(answers, "wb", buffering=0) as acks:
+        assert serve(incoming, acks, pytest.fail) == 0
+    assert _installed_hosts(state) == {"pc-1", "pc-2"}
+    assert _last_status(state) == "interrupted"
 
 
 def test_nothing_of_a_no_log_result_leaves_ansible_playbook_but_its_outcome() -> None:
@@ -182,7 +228,7 @@ def test_nothing_of_a_no_log_result_leaves_ansible_playbook_but_its_outcome() ->
     )
     read_end, write_end = os.pipe()
     with open(write_end, "wb") as stream:
-        writer = WriterRecorder(SimpleNamespace(stdin=stream), lambda: RunInfo("deploy.yml"))
+        writer = WriterRecorder(SimpleNamespace(stdin=stream, stdout=None), lambda: RunInfo("deploy.yml"))
         for outcome in (failed, unreachable, _probe("pc-1")):
             writer.outcome(outcome)
     with open(read_end, "rb") as sent:
@@ -293,7 +339,7 @@ def test_a_frame_larger_than_the_pipe_reaches_the_writer_whole() -> None:
     # 1 MB of output: a pipe (64 KiB by default) takes it in parts.
     big = _probe("pc-1", stdout="x" * 1_000_000)
     with open(write_end, "wb") as stream:
-        WriterRecorder(SimpleNamespace(stdin=stream), lambda: RunInfo("site.yml")).outcome(big)
+        WriterRecorder(SimpleNamespace(stdin=stream, stdout=None), lambda: RunInfo("site.yml")).outcome(big)
     reader.join(30)
     incoming = io.BytesIO(received[0])
     run, outcome, end = _read_frame(incoming), _read_frame(incoming), _read_frame(incoming)
