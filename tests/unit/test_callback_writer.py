@@ -15,15 +15,28 @@ from agentroll.store import open_store
 from tests.unit.test_callback_signals import _load_plugin, _probe_result
 
 
-def _callback_with_writer(state: Path) -> tuple[Any, list[str]]:
+def _callback_with_writer(state: Path, writer_state: Path | None = None) -> tuple[Any, list[str]]:
+    """The callback on the store ``state``, its writer on ``writer_state`` (the same by default)."""
     warnings: list[str] = []
     plugin = _load_plugin().CallbackModule()
     plugin._display = SimpleNamespace(warning=warnings.append)
     plugin._store = open_store(state)
     # What the run is comes from Ansible's options and command line, which this test has not.
     plugin._run_info = lambda: RunInfo("site.yml", pid=os.getpid())
-    plugin._recorder = WriterRecorder.start(str(state), plugin._run_info)
+    plugin._recorder = WriterRecorder.start(str(writer_state or state), plugin._run_info)
     return plugin, warnings
+
+
+def _three_results_then_the_end(plugin: Any) -> None:
+    for host in ("pc-1", "pc-2", "pc-3"):
+        plugin.v2_runner_on_ok(_installed_probe(host))
+    plugin._finish(SimpleNamespace(failures={}, dark={}))
+    plugin._close_recorder()
+
+
+def _run_statuses(state: Path) -> list[str]:
+    with open_store(state, readonly=True) as store:
+        return [run.status for run in store.runs()]
 
 
 def _installed(state: Path) -> set[str]:
@@ -40,13 +53,9 @@ def _installed_probe(host: str) -> Any:
 def test_results_reach_the_store_through_the_writer_and_the_end_of_run_waits_for_it(tmp_path: Path) -> None:
     state = tmp_path / "state.sqlite"
     plugin, warnings = _callback_with_writer(state)
-    for host in ("pc-1", "pc-2", "pc-3"):
-        plugin.v2_runner_on_ok(_installed_probe(host))
-    plugin._finish(SimpleNamespace(failures={}, dark={}))
-    plugin._close_recorder()
+    _three_results_then_the_end(plugin)
     assert _installed(state) == {"pc-1", "pc-2", "pc-3"}
-    with open_store(state, readonly=True) as store:
-        assert [run.status for run in store.runs()] == ["ok"]
+    assert _run_statuses(state) == ["ok"]
     assert plugin._cost.writer_seconds > 0
     assert warnings == []
     plugin._store.close()
@@ -74,24 +83,14 @@ def test_results_sent_to_a_writer_that_cannot_open_the_store_are_recorded_by_the
     """The store failed between the callback's own open and the writer's: nothing sent is lost."""
     state = tmp_path / "state.sqlite"
     (tmp_path / "a-file").write_text("not a folder")
-    warnings: list[str] = []
-    plugin = _load_plugin().CallbackModule()
-    plugin._display = SimpleNamespace(warning=warnings.append)
-    plugin._store = open_store(state)
-    plugin._run_info = lambda: RunInfo("site.yml", pid=os.getpid())
-    plugin._recorder = WriterRecorder.start(str(tmp_path / "a-file" / "state.sqlite"), plugin._run_info)
-    for host in ("pc-1", "pc-2", "pc-3"):
-        plugin.v2_runner_on_ok(_installed_probe(host))
-    plugin._finish(SimpleNamespace(failures={}, dark={}))
-    plugin._close_recorder()
+    plugin, warnings = _callback_with_writer(state, writer_state=tmp_path / "a-file" / "state.sqlite")
+    _three_results_then_the_end(plugin)
     assert _installed(state) == {"pc-1", "pc-2", "pc-3"}
-    with open_store(state, readonly=True) as store:
-        assert [run.status for run in store.runs()] == ["ok"]
+    assert _run_statuses(state) == ["ok"]
     assert len(warnings) == 1
-    assert warnings[0].startswith(
-        "agentroll coverage: the store writer stopped (the writer exited with code 1"
-    )
-    assert warnings[0].endswith("recording in this process from now on")
+    # Which call finds the writer gone (a result, the finish or the close) depends on its timing.
+    assert warnings[0].startswith("agentroll coverage: the store writer stopped (the writer ")
+    assert warnings[0].endswith("); recording in this process from now on")
     plugin._store.close()
 
 

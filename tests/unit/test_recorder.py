@@ -203,7 +203,7 @@ def test_once_the_writer_has_opened_its_store_nothing_is_held_back() -> None:
 
 
 def test_the_writer_answers_nothing_to_a_callback_already_gone(tmp_path: Path) -> None:
-    """ansible-playbook killed before the writer opened the store: the writer still records the pipe."""
+    """ansible-playbook gone (killed): the answers go nowhere, and the writer still records the pipe."""
     state = tmp_path / "state.sqlite"
     read_answers, answers = os.pipe()
     os.close(read_answers)
