@@ -26,6 +26,7 @@ from openpyxl.chart import BarChart, Reference
 from openpyxl.chart.data_source import AxDataSource, StrRef
 from openpyxl.chart.label import DataLabelList
 from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.worksheet import Worksheet
@@ -79,13 +80,13 @@ class _Looks:
     """The workbook's cell styles, each made once and shared by every cell that looks the same.
 
     Setting a font or an alignment on a cell makes openpyxl look it up among the workbook's styles by
-    its hash; done for each of a 10,000-PC workbook's 200,000 cells, that was a fifth of its time.
+    its hash; done for each styled cell of a 10,000-PC workbook, that was about a tenth of its time.
     """
 
     def __init__(self, catalog: Catalog) -> None:
         self._catalog = catalog
         self._day_format, self._time_format = _date_formats(catalog)
-        self._styles: dict[tuple[str, bool, str], Any] = {}
+        self._styles: dict[tuple[str, bool, str], StyleArray] = {}
 
     def entry(
         self,
@@ -118,7 +119,8 @@ class _Looks:
         return cell
 
     @staticmethod
-    def _style(sheet: WriteOnlyWorksheet, look: str, wraps: bool, number_format: str) -> Any:
+    def _style(sheet: WriteOnlyWorksheet, look: str, wraps: bool, number_format: str) -> StyleArray:
+        """The style of a cell with this look, as openpyxl registers it in the workbook."""
         template = WriteOnlyCell(sheet)
         font, fill, alignment = EMPHASIS[look]
         alignment = alignment or (WRAPPED if wraps else None)
