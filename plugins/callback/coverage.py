@@ -554,7 +554,8 @@ class CallbackModule(CallbackBase):
                 continue
             try:
                 rendered = render(report, fmt, lang, tz=tz)
-            except (ValueError, KeyError, NotImplementedError, ImportError) as error:
+            # OSError: the XLSX report passes its sheets through temporary files.
+            except (ValueError, KeyError, NotImplementedError, ImportError, OSError) as error:
                 self._display.warning(f"agentroll coverage: report format {fmt!r} not written: {error}")
                 continue
             write_atomic(directory / f"coverage.{fmt}", rendered)
