@@ -136,6 +136,8 @@ class WriterRecorder:
         #: The calls sent before the writer said its store is open, to make again elsewhere if it
         #: never does; None once it has.
         self._unconfirmed: list[tuple[str, Any]] | None = []
+        #: The ``sync`` answers read so far, whoever read them (a signal's ``finish`` may, mid-sync).
+        self._synced = 0
 
     @classmethod
     def start(cls, location: str | None, run: Callable[[], RunInfo]) -> WriterRecorder:
@@ -183,13 +185,13 @@ class WriterRecorder:
 
     def sync(self) -> None:
         self._send("sync", None)
+        answered = self._synced + 1
         deadline = time.monotonic() + SYNC_SECONDS
-        while (left := deadline - time.monotonic()) > 0:
-            answers = self._answers(left)
-            if _SYNCED in answers:
-                return
-            if not answers:
+        while self._synced < answered and (left := deadline - time.monotonic()) > 0:
+            if not self._answers(left):
                 break
+        if self._synced >= answered:
+            return
         code = self._process.poll()
         raise WriterGone(
             f"the writer did not confirm within {SYNC_SECONDS:.0f} s"
@@ -247,7 +249,8 @@ class WriterRecorder:
 
     def _answers(self, timeout: float) -> bytes:
         """The answers waiting on the writer's output, after waiting up to ``timeout`` s for one;
-        nothing when there is none yet or the output has ended. The store's opening is noted."""
+        nothing when there is none yet or the output has ended. The store's opening and the syncs
+        answered are noted."""
         output = self._process.stdout
         if output is None:
             return b""
@@ -255,6 +258,7 @@ class WriterRecorder:
         answers = os.read(output.fileno(), 64) if ready else b""
         if _OPENED in answers:
             self._unconfirmed = None
+        self._synced += answers.count(_SYNCED)
         return answers
 
     def _send(self, kind: str, payload: Any) -> None:
