@@ -98,15 +98,14 @@ class _Looks:
     ) -> Any:
         """What to append to ``sheet`` for ``value`` with ``look`` (see ``EMPHASIS``): the plain value
         when openpyxl would store it as it is with the default style, else a styled cell. A string is
-        always stored as a string (openpyxl takes ``=…`` for a formula, ``#N/A`` for an error), a date
+        always stored as a string: ``_cell_value`` quotes one that starts like a formula, and one that
+        openpyxl would take for an error value (``#N/A``) gets a cell marked as text. A date is shown
         in the language's format."""
         stored = _cell_value(value, self._catalog)
         if isinstance(value, date):
             number_format = self._time_format if isinstance(value, datetime) else self._day_format
         is_text = isinstance(stored, str)
-        if not (look or wraps or number_format) and not (
-            is_text and (stored.startswith("=") or stored in ERROR_CODES)
-        ):
+        if not (look or wraps or number_format or (is_text and stored in ERROR_CODES)):
             return stored
         key = (look, wraps, number_format)
         style = self._styles.get(key)
